@@ -1,0 +1,85 @@
+using FluentValidation;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.EntityFrameworkCore;
+using SliceApi.Features.Users;
+using SliceApi.Infrastructure.Data;
+using SliceApi.Infrastructure.Endpoints;
+using SliceApi.Infrastructure.Security;
+using SliceApi.Infrastructure.Validation;
+
+namespace SliceApi.Features.Auth;
+
+/// <summary>Credentials to exchange for an access token.</summary>
+/// <param name="Email">The account's email (compared trimmed, case-insensitively).</param>
+/// <param name="Password">The account's password.</param>
+public sealed record LoginRequest(string Email, string Password);
+
+/// <summary>An access token (RFC 6749 section 5.1 shape, camelCase).</summary>
+/// <param name="AccessToken">A JWT to send as <c>Authorization: Bearer &lt;accessToken&gt;</c>.</param>
+/// <param name="TokenType">Always <c>Bearer</c>.</param>
+/// <param name="ExpiresIn">Seconds until the token expires.</param>
+public sealed record LoginResponse(string AccessToken, string TokenType, int ExpiresIn);
+
+/// <summary>Shape rules of <see cref="LoginRequest"/>.</summary>
+internal sealed class LoginValidator : AbstractValidator<LoginRequest>
+{
+    public LoginValidator()
+    {
+        RuleFor(x => x.Email).NotEmpty().MaximumLength(254);
+        RuleFor(x => x.Password).NotEmpty().MaximumLength(128); // longer ones cannot match, and would only cost hashing time
+    }
+}
+
+/// <summary>
+/// <c>POST /api/v1/auth/login</c>: checks the password and returns an access token. An unknown email and a
+/// wrong password give the same 401 in about the same time, so accounts cannot be enumerated
+/// (OWASP Authentication Cheat Sheet, "Authentication and Error Messages").
+/// </summary>
+internal sealed class LoginEndpoint : IEndpoint
+{
+    // Verified when the email is unknown, so that answer takes as long as a wrong password.
+    private static readonly User Decoy = CreateDecoy();
+
+    public void Map(IEndpointRouteBuilder api) =>
+        api.MapPost("/auth/login", HandleAsync)
+           .WithName("Login")
+           .WithTags("Auth")
+           .WithSummary("Log in and get an access token")
+           .AllowAnonymous()
+           .WithRequestValidation<LoginRequest>()
+           .ProducesProblem(StatusCodes.Status401Unauthorized);
+
+    private static async Task<Results<Ok<LoginResponse>, ProblemHttpResult>> HandleAsync(
+        LoginRequest request, AppDbContext db, AccessTokenIssuer tokens, HttpContext http, CancellationToken ct)
+    {
+        var email = User.NormalizeEmail(request.Email);
+        var user = await db.Set<User>().AsTracking().FirstOrDefaultAsync(u => u.Email == email, ct);
+        var verification = User.PasswordHasher.VerifyHashedPassword(user ?? Decoy, (user ?? Decoy).PasswordHash, request.Password);
+        if (user is null || verification == PasswordVerificationResult.Failed)
+        {
+            http.Response.Headers.WWWAuthenticate = "Bearer";
+            return TypedResults.Problem(
+                statusCode: StatusCodes.Status401Unauthorized,
+                title: "Invalid email or password.",
+                detail: "The email and password do not match an account.");
+        }
+
+        if (verification == PasswordVerificationResult.SuccessRehashNeeded)
+        {
+            user.PasswordHash = User.PasswordHasher.HashPassword(user, request.Password);
+            await db.SaveChangesAsync(ct);
+        }
+
+        var token = tokens.Issue(user.Id, user.Email, user.Role);
+        http.Response.Headers.CacheControl = "no-store"; // RFC 6749 section 5.1
+        return TypedResults.Ok(new LoginResponse(token.AccessToken, "Bearer", token.ExpiresIn));
+    }
+
+    private static User CreateDecoy()
+    {
+        var decoy = new User { Email = "decoy@invalid", DisplayName = "decoy", Role = Roles.Guest };
+        decoy.PasswordHash = User.PasswordHasher.HashPassword(decoy, Guid.NewGuid().ToString());
+        return decoy;
+    }
+}

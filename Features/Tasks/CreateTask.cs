@@ -1,0 +1,55 @@
+using System.Security.Claims;
+using FluentValidation;
+using Microsoft.AspNetCore.Http.HttpResults;
+using SliceApi.Infrastructure.Data;
+using SliceApi.Infrastructure.Endpoints;
+using SliceApi.Infrastructure.Security;
+using SliceApi.Infrastructure.Validation;
+
+namespace SliceApi.Features.Tasks;
+
+/// <summary>A new task.</summary>
+/// <param name="Title">1 to 200 characters after trimming; stored trimmed.</param>
+/// <param name="Description">At most 4,000 characters.</param>
+/// <param name="DueAt">Deadline as an RFC 3339 date-time with offset, e.g. <c>2026-12-01T17:00:00Z</c>; stored in UTC.</param>
+/// <param name="Status"><c>todo</c> (default), <c>in_progress</c> or <c>done</c>.</param>
+public sealed record CreateTaskRequest(
+    string Title, string? Description = null, DateTimeOffset? DueAt = null, TaskItemStatus? Status = null) : ITaskFields;
+
+/// <summary>Shape rules of <see cref="CreateTaskRequest"/>.</summary>
+internal sealed class CreateTaskValidator : AbstractValidator<CreateTaskRequest>
+{
+    public CreateTaskValidator() => Include(new TaskFieldsValidator());
+}
+
+/// <summary><c>POST /api/v1/tasks</c>: creates a task owned by the caller (roles admin and user).</summary>
+internal sealed class CreateTaskEndpoint : IEndpoint
+{
+    public void Map(IEndpointRouteBuilder api) =>
+        api.MapPost("/tasks", HandleAsync)
+           .WithName("CreateTask")
+           .WithTags("Tasks")
+           .WithSummary("Create a task")
+           .RequireAuthorization(Policies.TaskWriter)
+           .WithRequestValidation<CreateTaskRequest>();
+
+    private static async Task<Created<TaskResponse>> HandleAsync(
+        CreateTaskRequest request, ClaimsPrincipal caller, AppDbContext db, TimeProvider clock, CancellationToken ct)
+    {
+        var now = clock.GetStoredUtcNow();
+        var task = new TaskItem
+        {
+            Id = Guid.CreateVersion7(),
+            OwnerId = caller.GetUserId(),
+            Title = request.Title.Trim(),
+            Description = request.Description,
+            Status = request.Status ?? TaskItemStatus.Todo,
+            DueAt = request.DueAt is { } due ? due.ToStoredPrecision() : null,
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        db.Add(task);
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Created($"{EndpointDiscovery.V1Prefix}/tasks/{task.Id}", TaskResponse.From(task));
+    }
+}

@@ -1,0 +1,124 @@
+using System.Buffers.Binary;
+using System.Buffers.Text;
+using System.Security.Claims;
+using FluentValidation;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
+using SliceApi.Infrastructure.Data;
+using SliceApi.Infrastructure.Endpoints;
+using SliceApi.Infrastructure.Validation;
+
+namespace SliceApi.Features.Tasks;
+
+/// <summary>Query string of the task list.</summary>
+/// <param name="Limit">Page size, 1 to 100 (default 20).</param>
+/// <param name="Cursor">The <c>nextCursor</c> of the previous page; absent for the first page.</param>
+/// <param name="Status">Only tasks in this status: <c>todo</c>, <c>in_progress</c> or <c>done</c>.</param>
+public sealed record ListTasksQuery(
+    [property: FromQuery(Name = "limit")] int? Limit = null,
+    [property: FromQuery(Name = "cursor")] string? Cursor = null,
+    [property: FromQuery(Name = "status")] string? Status = null);
+
+/// <summary>One page of tasks, newest first.</summary>
+/// <param name="Items">At most <c>limit</c> tasks.</param>
+/// <param name="NextCursor">Pass as <c>cursor</c> to get the next page; null on the last page.</param>
+public sealed record ListTasksResponse(IReadOnlyList<TaskResponse> Items, string? NextCursor);
+
+/// <summary>Shape rules of <see cref="ListTasksQuery"/>.</summary>
+internal sealed class ListTasksValidator : AbstractValidator<ListTasksQuery>
+{
+    public ListTasksValidator()
+    {
+        RuleFor(x => x.Limit).InclusiveBetween(1, ListTasksEndpoint.MaxLimit);
+        RuleFor(x => x.Cursor)
+            .Must(c => c is null || TaskListCursor.TryDecode(c, out _))
+            .WithMessage("'cursor' must be a nextCursor value returned by this endpoint.");
+        RuleFor(x => x.Status)
+            .Must(s => s is null || TaskItem.ParseName(s) is not null)
+            .WithMessage("'status' must be one of: todo, in_progress, done.");
+    }
+}
+
+/// <summary>
+/// <c>GET /api/v1/tasks</c>: the caller's tasks (an admin's: everyone's), newest first, paged by an
+/// opaque keyset cursor on (createdAt, id), so a deep page costs what the first one does.
+/// </summary>
+internal sealed class ListTasksEndpoint : IEndpoint
+{
+    public const int MaxLimit = 100;
+    private const int DefaultLimit = 20;
+
+    public void Map(IEndpointRouteBuilder api) =>
+        api.MapGet("/tasks", HandleAsync)
+           .WithName("ListTasks")
+           .WithTags("Tasks")
+           .WithSummary("List tasks, newest first, paged by cursor")
+           .WithRequestValidation<ListTasksQuery>();
+
+    private static async Task<Ok<ListTasksResponse>> HandleAsync(
+        [AsParameters] ListTasksQuery query, ClaimsPrincipal caller, AppDbContext db, CancellationToken ct)
+    {
+        var limit = query.Limit ?? DefaultLimit;
+        var tasks = db.Set<TaskItem>().VisibleTo(caller);
+        if (TaskItem.ParseName(query.Status) is { } status)
+        {
+            tasks = tasks.Where(t => t.Status == status);
+        }
+
+        if (query.Cursor is not null && TaskListCursor.TryDecode(query.Cursor, out var after))
+        {
+            tasks = tasks.Where(t => EF.Functions.LessThan(
+                ValueTuple.Create(t.CreatedAt, t.Id), ValueTuple.Create(after.CreatedAt, after.Id)));
+        }
+
+        var page = await tasks
+            .OrderByDescending(t => t.CreatedAt).ThenByDescending(t => t.Id)
+            .Take(limit + 1)
+            .Select(t => TaskResponse.From(t))
+            .ToListAsync(ct);
+
+        string? next = null;
+        if (page.Count > limit)
+        {
+            page.RemoveAt(limit);
+            next = TaskListCursor.Encode(page[^1].CreatedAt, page[^1].Id);
+        }
+
+        return TypedResults.Ok(new ListTasksResponse(page, next));
+    }
+}
+
+/// <summary>The list cursor: base64url of the last item's createdAt (UTC ticks, big-endian) and id. Opaque to clients.</summary>
+internal static class TaskListCursor
+{
+    private const int Length = 8 + 16;
+
+    public static string Encode(DateTimeOffset createdAt, Guid id)
+    {
+        Span<byte> bytes = stackalloc byte[Length];
+        BinaryPrimitives.WriteInt64BigEndian(bytes, createdAt.UtcTicks);
+        id.TryWriteBytes(bytes[8..]);
+        return Base64Url.EncodeToString(bytes);
+    }
+
+    public static bool TryDecode(string text, out (DateTimeOffset CreatedAt, Guid Id) position)
+    {
+        position = default;
+        Span<byte> bytes = stackalloc byte[Length];
+        if (text.Length != Base64Url.GetEncodedLength(Length)
+            || !Base64Url.TryDecodeFromChars(text, bytes, out var written) || written != Length)
+        {
+            return false;
+        }
+
+        var ticks = BinaryPrimitives.ReadInt64BigEndian(bytes);
+        if (ticks < DateTimeOffset.MinValue.UtcTicks || ticks > DateTimeOffset.MaxValue.UtcTicks)
+        {
+            return false;
+        }
+
+        position = (new DateTimeOffset(ticks, TimeSpan.Zero), new Guid(bytes[8..]));
+        return true;
+    }
+}

@@ -1,0 +1,28 @@
+using FluentValidation;
+
+namespace SliceApi.Features.Tasks;
+
+/// <summary>The writable fields of a task, shared by create (POST) and replace (PUT) so both validate alike.</summary>
+internal interface ITaskFields
+{
+    string Title { get; }
+
+    string? Description { get; }
+
+    DateTimeOffset? DueAt { get; }
+
+    TaskItemStatus? Status { get; }
+}
+
+/// <summary>Shape rules of a task's writable fields.</summary>
+internal sealed class TaskFieldsValidator : AbstractValidator<ITaskFields>
+{
+    public TaskFieldsValidator()
+    {
+        RuleFor(x => x.Title).Cascade(CascadeMode.Stop)
+            .NotEmpty()
+            .Must(t => t.Trim().Length is >= 1 and <= 200).WithMessage("'Title' must be 1 to 200 characters after trimming.");
+        RuleFor(x => x.Description).MaximumLength(4000);
+        RuleFor(x => x.Status).IsInEnum();
+    }
+}

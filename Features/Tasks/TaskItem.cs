@@ -1,0 +1,119 @@
+using System.Security.Claims;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using SliceApi.Infrastructure.Security;
+
+namespace SliceApi.Features.Tasks;
+
+/// <summary>Where a task stands. On the wire and in the database: <c>todo</c>, <c>in_progress</c>, <c>done</c>.</summary>
+public enum TaskItemStatus
+{
+    /// <summary><c>todo</c>: not started (the default).</summary>
+    Todo,
+
+    /// <summary><c>in_progress</c>: being worked on.</summary>
+    InProgress,
+
+    /// <summary><c>done</c>: finished.</summary>
+    Done,
+}
+
+/// <summary>A task (table <c>tasks</c>). Named TaskItem so it never collides with System.Threading.Tasks.Task.</summary>
+internal sealed class TaskItem
+{
+    public Guid Id { get; init; }
+
+    /// <summary>The user who created it; refers to <c>users.id</c> by value.</summary>
+    public Guid OwnerId { get; init; }
+
+    public required string Title { get; set; }
+
+    public string? Description { get; set; }
+
+    public TaskItemStatus Status { get; set; }
+
+    /// <summary>Deadline, UTC.</summary>
+    public DateTimeOffset? DueAt { get; set; }
+
+    /// <summary>UTC, microsecond precision (PostgreSQL's), so list cursors round-trip exactly.</summary>
+    public DateTimeOffset CreatedAt { get; init; }
+
+    /// <summary>UTC.</summary>
+    public DateTimeOffset UpdatedAt { get; set; }
+
+    /// <summary>The wire and database name of a status.</summary>
+    public static string ToName(TaskItemStatus status) => status switch
+    {
+        TaskItemStatus.Todo => "todo",
+        TaskItemStatus.InProgress => "in_progress",
+        TaskItemStatus.Done => "done",
+        _ => throw new ArgumentOutOfRangeException(nameof(status), status, null),
+    };
+
+    /// <summary>Parses a wire name; null when it is not one.</summary>
+    public static TaskItemStatus? ParseName(string? name) => name switch
+    {
+        "todo" => TaskItemStatus.Todo,
+        "in_progress" => TaskItemStatus.InProgress,
+        "done" => TaskItemStatus.Done,
+        _ => null,
+    };
+}
+
+/// <summary>Maps <see cref="TaskItem"/> onto the table <c>tasks</c> created by migration 0001.</summary>
+internal sealed class TaskItemConfiguration : IEntityTypeConfiguration<TaskItem>
+{
+    public void Configure(EntityTypeBuilder<TaskItem> builder)
+    {
+        builder.ToTable("tasks");
+        builder.HasKey(t => t.Id);
+        builder.Property(t => t.Id).HasColumnName("id").ValueGeneratedNever();
+        builder.Property(t => t.OwnerId).HasColumnName("owner_id");
+        builder.Property(t => t.Title).HasColumnName("title").HasMaxLength(200);
+        builder.Property(t => t.Description).HasColumnName("description").HasMaxLength(4000);
+        builder.Property(t => t.Status).HasColumnName("status").HasMaxLength(16)
+            .HasConversion(s => TaskItem.ToName(s), s => TaskItem.ParseName(s) ?? TaskItemStatus.Todo);
+        builder.Property(t => t.DueAt).HasColumnName("due_at");
+        builder.Property(t => t.CreatedAt).HasColumnName("created_at");
+        builder.Property(t => t.UpdatedAt).HasColumnName("updated_at");
+        builder.HasIndex(t => new { t.OwnerId, t.CreatedAt, t.Id }).IsDescending(false, true, true).HasDatabaseName("ix_tasks_owner_id_created_at_id");
+        builder.HasIndex(t => new { t.CreatedAt, t.Id }).IsDescending(true, true).HasDatabaseName("ix_tasks_created_at_id");
+    }
+}
+
+/// <summary>A task as the API shows it.</summary>
+/// <param name="Id">The task id.</param>
+/// <param name="Title">1 to 200 characters.</param>
+/// <param name="Description">At most 4,000 characters, or null.</param>
+/// <param name="Status"><c>todo</c>, <c>in_progress</c> or <c>done</c>.</param>
+/// <param name="DueAt">Deadline (UTC), or null.</param>
+/// <param name="OwnerId">The id of the user who created it.</param>
+/// <param name="CreatedAt">Creation time (UTC).</param>
+/// <param name="UpdatedAt">Last change (UTC).</param>
+public sealed record TaskResponse(
+    Guid Id, string Title, string? Description, TaskItemStatus Status, DateTimeOffset? DueAt,
+    Guid OwnerId, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+{
+    internal static TaskResponse From(TaskItem t) =>
+        new(t.Id, t.Title, t.Description, t.Status, t.DueAt, t.OwnerId, t.CreatedAt, t.UpdatedAt);
+}
+
+/// <summary>Who may see which task; every task slice reads through this so the rule lives once.</summary>
+internal static class TaskItemAccess
+{
+    /// <summary>An admin sees every task; anyone else only the tasks they own (others' are 404, not 403).</summary>
+    public static IQueryable<TaskItem> VisibleTo(this IQueryable<TaskItem> tasks, ClaimsPrincipal caller)
+    {
+        if (caller.IsAdmin())
+        {
+            return tasks;
+        }
+
+        var userId = caller.GetUserId();
+        return tasks.Where(t => t.OwnerId == userId);
+    }
+
+    /// <summary>The 404 problem for a task that does not exist or is not visible to the caller.</summary>
+    public static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult NotFound(Guid id) => TypedResults.Problem(
+        statusCode: StatusCodes.Status404NotFound, title: "Task not found.", detail: $"No task {id} is visible to you.");
+}

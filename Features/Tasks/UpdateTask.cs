@@ -1,0 +1,55 @@
+using System.Security.Claims;
+using FluentValidation;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using SliceApi.Infrastructure.Data;
+using SliceApi.Infrastructure.Endpoints;
+using SliceApi.Infrastructure.Security;
+using SliceApi.Infrastructure.Validation;
+
+namespace SliceApi.Features.Tasks;
+
+/// <summary>The full new state of a task's writable fields (PUT replaces: an absent optional field becomes null, an absent status <c>todo</c>).</summary>
+/// <param name="Title">1 to 200 characters after trimming; stored trimmed.</param>
+/// <param name="Description">At most 4,000 characters.</param>
+/// <param name="DueAt">Deadline as an RFC 3339 date-time with offset; stored in UTC.</param>
+/// <param name="Status"><c>todo</c> (default), <c>in_progress</c> or <c>done</c>.</param>
+public sealed record UpdateTaskRequest(
+    string Title, string? Description = null, DateTimeOffset? DueAt = null, TaskItemStatus? Status = null) : ITaskFields;
+
+/// <summary>Shape rules of <see cref="UpdateTaskRequest"/>: the same as for creation.</summary>
+internal sealed class UpdateTaskValidator : AbstractValidator<UpdateTaskRequest>
+{
+    public UpdateTaskValidator() => Include(new TaskFieldsValidator());
+}
+
+/// <summary><c>PUT /api/v1/tasks/{id}</c>: replaces the writable fields of a task the caller may see (roles admin and user).</summary>
+internal sealed class UpdateTaskEndpoint : IEndpoint
+{
+    public void Map(IEndpointRouteBuilder api) =>
+        api.MapPut("/tasks/{id}", HandleAsync)
+           .WithName("UpdateTask")
+           .WithTags("Tasks")
+           .WithSummary("Replace a task's title, description, deadline and status")
+           .RequireAuthorization(Policies.TaskWriter)
+           .WithRequestValidation<UpdateTaskRequest>()
+           .ProducesProblem(StatusCodes.Status404NotFound);
+
+    private static async Task<Results<Ok<TaskResponse>, ProblemHttpResult>> HandleAsync(
+        Guid id, UpdateTaskRequest request, ClaimsPrincipal caller, AppDbContext db, TimeProvider clock, CancellationToken ct)
+    {
+        var task = await db.Set<TaskItem>().AsTracking().VisibleTo(caller).FirstOrDefaultAsync(t => t.Id == id, ct);
+        if (task is null)
+        {
+            return TaskItemAccess.NotFound(id);
+        }
+
+        task.Title = request.Title.Trim();
+        task.Description = request.Description;
+        task.DueAt = request.DueAt is { } due ? due.ToStoredPrecision() : null;
+        task.Status = request.Status ?? TaskItemStatus.Todo;
+        task.UpdatedAt = clock.GetStoredUtcNow();
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Ok(TaskResponse.From(task));
+    }
+}

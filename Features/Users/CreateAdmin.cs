@@ -1,0 +1,65 @@
+using FluentValidation;
+using Microsoft.EntityFrameworkCore;
+using SliceApi.Infrastructure.Cli;
+using SliceApi.Infrastructure.Data;
+using SliceApi.Infrastructure.Security;
+
+namespace SliceApi.Features.Users;
+
+/// <summary>
+/// <c>dotnet run -- create-admin --email ada@example.com --password '...' [--display-name Ada]</c>:
+/// creates an account with the role <c>admin</c>, or promotes an existing account with that email
+/// (its password is then left unchanged). Email and password follow the registration rules.
+/// </summary>
+internal sealed class CreateAdminCommand : ICliCommand
+{
+    public string Name => "create-admin";
+
+    public async Task<int> RunAsync(IReadOnlyList<string> arguments, IServiceProvider services, CancellationToken cancellationToken)
+    {
+        var options = CliHost.ParseOptions(arguments);
+        if (options is null || !options.TryGetValue("email", out var email) || !options.TryGetValue("password", out var password))
+        {
+            await Console.Error.WriteLineAsync("Usage: dotnet run -- create-admin --email <email> --password <password> [--display-name <name>]");
+            return 2;
+        }
+
+        var request = new RegisterUserRequest(email, password, options.GetValueOrDefault("display-name") ?? "Administrator");
+        var validation = await services.GetRequiredService<IValidator<RegisterUserRequest>>().ValidateAsync(request, cancellationToken);
+        if (!validation.IsValid)
+        {
+            foreach (var error in validation.Errors)
+            {
+                await Console.Error.WriteLineAsync(error.ErrorMessage);
+            }
+
+            return 2;
+        }
+
+        await using var scope = services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+        var normalized = User.NormalizeEmail(email);
+        var existing = await db.Set<User>().AsTracking().FirstOrDefaultAsync(u => u.Email == normalized, cancellationToken);
+        if (existing is not null)
+        {
+            existing.Role = Roles.Admin;
+            await db.SaveChangesAsync(cancellationToken);
+            Console.WriteLine($"Promoted {normalized} ({existing.Id}) to admin; the password is unchanged.");
+            return 0;
+        }
+
+        var user = new User
+        {
+            Id = Guid.CreateVersion7(),
+            Email = normalized,
+            DisplayName = request.DisplayName.Trim(),
+            Role = Roles.Admin,
+            CreatedAt = services.GetRequiredService<TimeProvider>().GetStoredUtcNow(),
+        };
+        user.PasswordHash = User.PasswordHasher.HashPassword(user, password);
+        db.Add(user);
+        await db.SaveChangesAsync(cancellationToken);
+        Console.WriteLine($"Created admin {normalized} ({user.Id}).");
+        return 0;
+    }
+}

@@ -1,0 +1,37 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using SliceApi.Infrastructure.Data;
+using SliceApi.Infrastructure.Endpoints;
+using SliceApi.Infrastructure.Security;
+
+namespace SliceApi.Features.Users;
+
+/// <summary>
+/// <c>GET /api/v1/users/{id}</c>: an admin reads any account, anyone else only their own; another
+/// user's id is a 404, so ids do not reveal which accounts exist.
+/// </summary>
+internal sealed class GetUserEndpoint : IEndpoint
+{
+    public void Map(IEndpointRouteBuilder api) =>
+        api.MapGet("/users/{id}", HandleAsync)
+           .WithName("GetUser")
+           .WithTags("Users")
+           .WithSummary("Get an account by id (admins: any; others: their own)")
+           .ProducesProblem(StatusCodes.Status400BadRequest)
+           .ProducesProblem(StatusCodes.Status404NotFound);
+
+    private static async Task<Results<Ok<UserResponse>, ProblemHttpResult>> HandleAsync(
+        Guid id, ClaimsPrincipal caller, AppDbContext db, CancellationToken ct)
+    {
+        UserResponse? user = null;
+        if (caller.IsAdmin() || caller.GetUserId() == id)
+        {
+            user = await db.Set<User>().Where(u => u.Id == id).Select(u => UserResponse.From(u)).FirstOrDefaultAsync(ct);
+        }
+
+        return user is null
+            ? TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "User not found.", detail: $"No user {id} is visible to you.")
+            : TypedResults.Ok(user);
+    }
+}

@@ -1,0 +1,87 @@
+using System.Net.Mail;
+using FluentValidation;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using SliceApi.Infrastructure.Data;
+using SliceApi.Infrastructure.Endpoints;
+using SliceApi.Infrastructure.Security;
+using SliceApi.Infrastructure.Validation;
+
+namespace SliceApi.Features.Users;
+
+/// <summary>A new account.</summary>
+/// <param name="Email">An email address, at most 254 characters (RFC 5321 section 4.5.3.1.3); stored trimmed and lower-case.</param>
+/// <param name="Password">12 to 128 characters, not equal to the email (OWASP ASVS 4.0 V2.1.1, V2.1.2). Any characters, no composition rules (V2.1.9).</param>
+/// <param name="DisplayName">1 to 100 characters after trimming.</param>
+public sealed record RegisterUserRequest(string Email, string Password, string DisplayName);
+
+/// <summary>Shape rules of <see cref="RegisterUserRequest"/>; uniqueness of the email is checked by the handler.</summary>
+internal sealed class RegisterUserValidator : AbstractValidator<RegisterUserRequest>
+{
+    public RegisterUserValidator()
+    {
+        RuleFor(x => x.Email).Cascade(CascadeMode.Stop)
+            .NotEmpty()
+            .Must(e => e.Trim().Length <= 254).WithMessage("'Email' must be at most 254 characters.")
+            .Must(BeAnEmailAddress).WithMessage("'Email' must be an email address such as ada@example.com.");
+        RuleFor(x => x.Password).Cascade(CascadeMode.Stop)
+            .NotEmpty()
+            .Length(12, 128)
+            .Must((request, password) => request.Email is null || !string.Equals(password.Trim(), request.Email.Trim(), StringComparison.OrdinalIgnoreCase))
+            .WithMessage("'Password' must not be the email address.");
+        RuleFor(x => x.DisplayName).Cascade(CascadeMode.Stop)
+            .NotEmpty()
+            .Must(n => n.Trim().Length is >= 1 and <= 100).WithMessage("'Display Name' must be 1 to 100 characters after trimming.");
+    }
+
+    private static bool BeAnEmailAddress(string email)
+    {
+        var trimmed = email.Trim();
+        return MailAddress.TryCreate(trimmed, out var address)
+            && address.Address == trimmed
+            && address.User.Length <= 64
+            && address.Host.Contains('.', StringComparison.Ordinal)
+            && !address.Host.EndsWith('.');
+    }
+}
+
+/// <summary><c>POST /api/v1/users</c>: anyone may register; the new account gets the role <c>user</c>.</summary>
+internal sealed class RegisterUserEndpoint : IEndpoint
+{
+    public void Map(IEndpointRouteBuilder api) =>
+        api.MapPost("/users", HandleAsync)
+           .WithName("RegisterUser")
+           .WithTags("Users")
+           .WithSummary("Register a new account")
+           .WithDescription("Creates an account with the role 'user'. Log in with POST /api/v1/auth/login to get an access token.")
+           .AllowAnonymous()
+           .WithRequestValidation<RegisterUserRequest>()
+           .ProducesProblem(StatusCodes.Status409Conflict);
+
+    private static async Task<Results<Created<UserResponse>, ProblemHttpResult>> HandleAsync(
+        RegisterUserRequest request, AppDbContext db, TimeProvider clock, CancellationToken ct)
+    {
+        var email = User.NormalizeEmail(request.Email);
+        if (await db.Set<User>().AnyAsync(u => u.Email == email, ct))
+        {
+            return TypedResults.Problem(
+                statusCode: StatusCodes.Status409Conflict,
+                title: "The email is already registered.",
+                detail: "An account with this email already exists. Log in instead, or register with another email.");
+        }
+
+        var user = new User
+        {
+            Id = Guid.CreateVersion7(),
+            Email = email,
+            DisplayName = request.DisplayName.Trim(),
+            Role = Roles.User,
+            CreatedAt = clock.GetStoredUtcNow(),
+        };
+        user.PasswordHash = User.PasswordHasher.HashPassword(user, request.Password);
+        db.Add(user);
+        await db.SaveChangesAsync(ct); // a concurrent registration of the same email hits ux_users_email: 409
+
+        return TypedResults.Created($"{EndpointDiscovery.V1Prefix}/users/{user.Id}", UserResponse.From(user));
+    }
+}

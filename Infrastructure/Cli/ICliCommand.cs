@@ -1,0 +1,75 @@
+using System.Reflection;
+using SliceApi.Infrastructure.Data;
+
+namespace SliceApi.Infrastructure.Cli;
+
+/// <summary>
+/// A command run with <c>dotnet run -- &lt;name&gt; [options]</c> instead of serving HTTP, using the
+/// app's configuration and services (found by reflection, like endpoints).
+/// </summary>
+internal interface ICliCommand
+{
+    /// <summary>The first command-line argument that selects this command, e.g. <c>migrate</c>.</summary>
+    string Name { get; }
+
+    /// <summary>Runs the command with the arguments after its name.</summary>
+    /// <returns>The process exit code: 0 on success, 2 for bad arguments, 1 for other failures.</returns>
+    Task<int> RunAsync(IReadOnlyList<string> arguments, IServiceProvider services, CancellationToken cancellationToken);
+}
+
+/// <summary>Runs a CLI command when the arguments name one, otherwise serves HTTP.</summary>
+internal static class CliHost
+{
+    /// <summary>
+    /// Runs the command named by <c>args[0]</c>, or the web host when there is none. A database
+    /// that cannot be reached ends the process with one clear message on stderr and exit code 1.
+    /// </summary>
+    /// <returns>The process exit code.</returns>
+    public static async Task<int> RunCommandOrServeAsync(this WebApplication app, string[] args)
+    {
+        try
+        {
+            var command = args.Length == 0 ? null : FindCommand(args[0]);
+            if (command is null)
+            {
+                await app.RunAsync();
+                return 0;
+            }
+
+            await using (app)
+            {
+                await app.Services.GetRequiredService<PostgresConnectionSource>().ResolveAsync(CancellationToken.None);
+                return await command.RunAsync(args[1..], app.Services, CancellationToken.None);
+            }
+        }
+        catch (DatabaseUnavailableException e)
+        {
+            await Console.Error.WriteLineAsync($"SliceApi cannot start: {e.Message}");
+            return 1;
+        }
+    }
+
+    private static ICliCommand? FindCommand(string name) =>
+        Assembly.GetExecutingAssembly().GetTypes()
+            .Where(t => t is { IsAbstract: false, IsInterface: false } && typeof(ICliCommand).IsAssignableFrom(t))
+            .Select(t => (ICliCommand)Activator.CreateInstance(t)!)
+            .FirstOrDefault(c => c.Name == name);
+
+    /// <summary>Reads <c>--name value</c> pairs.</summary>
+    /// <returns>The options by name without dashes; null when an option has no value.</returns>
+    public static Dictionary<string, string>? ParseOptions(IReadOnlyList<string> arguments)
+    {
+        var options = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i < arguments.Count; i += 2)
+        {
+            if (!arguments[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= arguments.Count)
+            {
+                return null;
+            }
+
+            options[arguments[i][2..]] = arguments[i + 1];
+        }
+
+        return options;
+    }
+}

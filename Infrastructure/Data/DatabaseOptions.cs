@@ -1,0 +1,20 @@
+namespace SliceApi.Infrastructure.Data;
+
+/// <summary>Database settings (configuration section <c>Database</c>; the connection string is <c>ConnectionStrings:Postgres</c>).</summary>
+internal sealed class DatabaseOptions
+{
+    /// <summary>The configuration section name.</summary>
+    public const string Section = "Database";
+
+    /// <summary>Apply pending migrations when the web host starts (default true). <c>dotnet run -- migrate</c> applies them on demand.</summary>
+    public bool MigrateOnStartup { get; set; } = true;
+
+    /// <summary>
+    /// Where the private cluster lives when no connection string is set, relative to the content root
+    /// (default <c>.data/postgres</c>, git-ignored).
+    /// </summary>
+    public string LocalDataDirectory { get; set; } = ".data/postgres";
+
+    /// <summary>The database created in the private cluster (default <c>sliceapi</c>).</summary>
+    public string LocalDatabaseName { get; set; } = "sliceapi";
+}

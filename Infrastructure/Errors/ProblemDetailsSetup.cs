@@ -1,0 +1,55 @@
+using System.Diagnostics;
+using Microsoft.AspNetCore.WebUtilities;
+
+namespace SliceApi.Infrastructure.Errors;
+
+/// <summary>
+/// Makes every 4xx and 5xx response an RFC 9457 problem (<c>application/problem+json</c>) with
+/// <c>type</c>, <c>title</c>, <c>status</c>, <c>detail</c>, <c>instance</c> and <c>traceId</c>.
+/// </summary>
+internal static class ProblemDetailsSetup
+{
+    /// <summary>
+    /// Registers problem details, the exception handler and strict request binding: a body or
+    /// parameter that cannot be bound throws <see cref="BadHttpRequestException"/>, which
+    /// <see cref="ApiExceptionHandler"/> turns into a 400/413/415 problem that says what to fix.
+    /// </summary>
+    public static IServiceCollection AddApiProblemDetails(this IServiceCollection services)
+    {
+        services.AddProblemDetails(options => options.CustomizeProblemDetails = context =>
+        {
+            var problem = context.ProblemDetails;
+            var http = context.HttpContext;
+            problem.Instance ??= http.Request.Path;
+            problem.Detail ??= DefaultDetail(problem.Status ?? http.Response.StatusCode, http);
+            problem.Extensions.TryAdd("traceId", Activity.Current?.Id ?? http.TraceIdentifier);
+        });
+        services.AddExceptionHandler<ApiExceptionHandler>();
+        services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
+        return services;
+    }
+
+    /// <summary>
+    /// Adds the exception handler and status-code pages, so errors raised anywhere in the pipeline,
+    /// and bare status codes (unknown route 404, 405, 401 challenges, 403), get a problem body.
+    /// </summary>
+    public static WebApplication UseApiProblemDetails(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        return app;
+    }
+
+    private static string DefaultDetail(int status, HttpContext http) => status switch
+    {
+        StatusCodes.Status401Unauthorized =>
+            "A valid access token is required: send 'Authorization: Bearer <accessToken>' with a token from POST /api/v1/auth/login.",
+        StatusCodes.Status403Forbidden => "Your role does not allow this operation.",
+        StatusCodes.Status404NotFound => $"No resource exists at {http.Request.Path}.",
+        StatusCodes.Status405MethodNotAllowed => $"The method {http.Request.Method} is not allowed on {http.Request.Path}.",
+        StatusCodes.Status415UnsupportedMediaType => "The request body must be sent with Content-Type: application/json.",
+        StatusCodes.Status500InternalServerError => "An unexpected error occurred. Quote the traceId when reporting it.",
+        StatusCodes.Status503ServiceUnavailable => "The service is temporarily unavailable. Retry later.",
+        _ => ReasonPhrases.GetReasonPhrase(status),
+    };
+}

@@ -1,0 +1,49 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Text.RegularExpressions;
+
+namespace SliceApi.Infrastructure.Json;
+
+/// <summary>The JSON contract shared by every endpoint.</summary>
+internal static class JsonSetup
+{
+    /// <summary>
+    /// camelCase members, enums as snake_case strings (integers refused), numbers only as JSON numbers
+    /// (strings are refused, so generated clients see plain numbers), and date-times as RFC 3339
+    /// with an explicit offset, written in UTC with <c>Z</c>.
+    /// </summary>
+    public static IServiceCollection AddApiJson(this IServiceCollection services) =>
+        services.ConfigureHttpJsonOptions(options =>
+        {
+            options.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
+            options.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false));
+            options.SerializerOptions.Converters.Add(new Rfc3339DateTimeOffsetConverter());
+        });
+}
+
+/// <summary>
+/// Reads only RFC 3339 <c>date-time</c> values (section 5.6: full date, time, and <c>Z</c> or a numeric
+/// offset), so a deadline without an offset is refused instead of guessed; writes UTC with <c>Z</c>.
+/// </summary>
+internal sealed partial class Rfc3339DateTimeOffsetConverter : JsonConverter<DateTimeOffset>
+{
+    public override DateTimeOffset Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        var text = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+        if (text is null || !Rfc3339().IsMatch(text)
+            || !DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.None, out var value))
+        {
+            throw new JsonException(null, new FormatException(
+                "Expected an RFC 3339 date-time with an offset, e.g. \"2026-12-01T17:00:00Z\" or \"2026-12-01T18:00:00+01:00\"."));
+        }
+
+        return value;
+    }
+
+    public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options) =>
+        writer.WriteStringValue(value.UtcDateTime);
+
+    [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,7})?([Zz]|[+-]\d{2}:\d{2})$", RegexOptions.CultureInvariant)]
+    private static partial Regex Rfc3339();
+}

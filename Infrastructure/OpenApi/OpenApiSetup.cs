@@ -1,0 +1,115 @@
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.OpenApi;
+
+namespace SliceApi.Infrastructure.OpenApi;
+
+/// <summary>
+/// The OpenAPI 3.1 document at <c>/openapi/v1.json</c>, with Swagger UI at <c>/swagger</c> and ReDoc at
+/// <c>/redoc</c>. Protected operations carry the bearer security scheme and their 401/403 problems.
+/// </summary>
+internal static class OpenApiSetup
+{
+    private const string BearerScheme = "Bearer";
+    private const string DocumentUrl = "/openapi/v1.json";
+
+    /// <summary>Registers the <c>v1</c> document and its transformers.</summary>
+    public static IServiceCollection AddApiDocumentation(this IServiceCollection services) =>
+        services.AddOpenApi("v1", options =>
+        {
+            options.AddDocumentTransformer((document, _, _) =>
+            {
+                document.Info = new OpenApiInfo
+                {
+                    Title = "SliceApi",
+                    Version = "v1",
+                    Description = "Task management REST API. Register, log in for an access token, then send it as 'Authorization: Bearer <accessToken>'. " +
+                                  "Errors are RFC 9457 problem details (application/problem+json).",
+                };
+                document.Components ??= new OpenApiComponents();
+                document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
+                document.Components.SecuritySchemes[BearerScheme] = new OpenApiSecurityScheme
+                {
+                    Type = SecuritySchemeType.Http,
+                    Scheme = "bearer",
+                    BearerFormat = "JWT",
+                    Description = "The accessToken from POST /api/v1/auth/login.",
+                };
+                return Task.CompletedTask;
+            });
+            options.AddOperationTransformer((operation, context, _) =>
+            {
+                var metadata = context.Description.ActionDescriptor.EndpointMetadata;
+                operation.Responses ??= [];
+                AddProblemResponse(operation, context, StatusCodes.Status500InternalServerError, "An unexpected error; the problem's traceId identifies it in the logs.");
+                if (metadata.OfType<IAllowAnonymous>().Any())
+                {
+                    return Task.CompletedTask;
+                }
+
+                operation.Security ??= [];
+                operation.Security.Add(new OpenApiSecurityRequirement
+                {
+                    [new OpenApiSecuritySchemeReference(BearerScheme, context.Document)] = [],
+                });
+                AddProblemResponse(operation, context, StatusCodes.Status401Unauthorized, "The access token is missing, expired or invalid.");
+                if (metadata.OfType<IAuthorizeData>().Any(a => a.Policy is not null || a.Roles is not null))
+                {
+                    AddProblemResponse(operation, context, StatusCodes.Status403Forbidden, "The caller's role does not allow this operation.");
+                }
+
+                return Task.CompletedTask;
+            });
+
+            // Rfc3339DateTimeOffsetConverter is a custom converter, so the generated schema lost its type.
+            options.AddSchemaTransformer((schema, context, _) =>
+            {
+                var type = context.JsonTypeInfo.Type;
+                if (type == typeof(DateTimeOffset) || type == typeof(DateTimeOffset?))
+                {
+                    schema.Type = type == typeof(DateTimeOffset) ? JsonSchemaType.String : JsonSchemaType.String | JsonSchemaType.Null;
+                    schema.Format = "date-time";
+                }
+
+                return Task.CompletedTask;
+            });
+        });
+
+    /// <summary>Serves the document, Swagger UI and ReDoc, all without authentication.</summary>
+    public static WebApplication UseApiDocumentation(this WebApplication app)
+    {
+        app.MapOpenApi().AllowAnonymous();
+        app.UseSwaggerUI(options =>
+        {
+            options.RoutePrefix = "swagger";
+            options.SwaggerEndpoint(DocumentUrl, "SliceApi v1");
+            options.DocumentTitle = "SliceApi - Swagger UI";
+            options.EnablePersistAuthorization();
+        });
+        app.UseReDoc(options =>
+        {
+            options.RoutePrefix = "redoc";
+            options.SpecUrl = DocumentUrl;
+            options.DocumentTitle = "SliceApi - ReDoc";
+        });
+        return app;
+    }
+
+    private static void AddProblemResponse(OpenApiOperation operation, OpenApiOperationTransformerContext context, int status, string description)
+    {
+        var key = status.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (operation.Responses!.ContainsKey(key))
+        {
+            return;
+        }
+
+        operation.Responses[key] = new OpenApiResponse
+        {
+            Description = description,
+            Content = new Dictionary<string, OpenApiMediaType>
+            {
+                ["application/problem+json"] = new() { Schema = new OpenApiSchemaReference("ProblemDetails", context.Document) },
+            },
+        };
+    }
+}

@@ -1,0 +1,52 @@
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Tokens;
+
+namespace SliceApi.Infrastructure.Security;
+
+/// <summary>
+/// JWT bearer authentication and secure-by-default authorization: every endpoint requires an
+/// authenticated caller unless it says <c>AllowAnonymous()</c>.
+/// </summary>
+internal static class SecuritySetup
+{
+    /// <summary>
+    /// Registers token issuing and validation. Start-up fails outside Development when
+    /// <c>Jwt:SigningKey</c> is missing, shorter than 32 bytes, or the committed development key.
+    /// </summary>
+    public static IServiceCollection AddApiSecurity(this IServiceCollection services, IHostEnvironment environment)
+    {
+        services.AddOptions<JwtOptions>()
+            .BindConfiguration(JwtOptions.Section)
+            .ValidateDataAnnotations()
+            .Validate(o => o.SigningKeyBytes.Length >= 32,
+                "Jwt:SigningKey must be set to a secret of at least 32 bytes. Set the environment variable Jwt__SigningKey (for example to the output of 'openssl rand -base64 48').")
+            .Validate(o => environment.IsDevelopment() || o.SigningKey != JwtOptions.DevelopmentKey,
+                "Jwt:SigningKey is the development key from appsettings.Development.json; set a secret of your own with Jwt__SigningKey outside Development.")
+            .ValidateOnStart();
+
+        services.AddSingleton<AccessTokenIssuer>();
+        services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
+        services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
+            .Configure<IOptions<JwtOptions>>((bearer, jwt) =>
+            {
+                var settings = jwt.Value;
+                bearer.MapInboundClaims = false;
+                bearer.TokenValidationParameters = new TokenValidationParameters
+                {
+                    ValidIssuer = settings.Issuer,
+                    ValidAudience = settings.Audience,
+                    IssuerSigningKey = new SymmetricSecurityKey(settings.SigningKeyBytes),
+                    ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
+                    NameClaimType = AccessTokenClaims.Subject,
+                    RoleClaimType = AccessTokenClaims.Role,
+                    ClockSkew = TimeSpan.FromSeconds(30),
+                };
+            });
+
+        services.AddAuthorizationBuilder()
+            .SetFallbackPolicy(new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build())
+            .AddPolicy(Policies.TaskWriter, policy => policy.RequireRole(Roles.Admin, Roles.User));
+        return services;
+    }
+}

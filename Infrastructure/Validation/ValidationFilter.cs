@@ -1,0 +1,73 @@
+using System.Text.Json;
+using FluentValidation;
+
+namespace SliceApi.Infrastructure.Validation;
+
+/// <summary>
+/// Runs the FluentValidation validator of <typeparamref name="TRequest"/> before the handler.
+/// On failure it returns a 400 validation problem (RFC 9457) whose <c>errors</c> keys are the
+/// camelCase JSON property names, and the handler never runs.
+/// </summary>
+/// <remarks>
+/// A request that failed to bind never reaches a filter: routing is configured with
+/// <c>ThrowOnBadRequest</c>, so malformed JSON becomes a 400 problem in the exception handler.
+/// </remarks>
+internal sealed class ValidationFilter<TRequest>(IValidator<TRequest> validator) : IEndpointFilter
+{
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var request = context.Arguments.OfType<TRequest>().FirstOrDefault();
+        if (request is null)
+        {
+            return TypedResults.Problem(
+                statusCode: StatusCodes.Status400BadRequest,
+                detail: "The request body is missing. Send a JSON object with Content-Type: application/json.");
+        }
+
+        var result = await validator.ValidateAsync(request, context.HttpContext.RequestAborted);
+        if (result.IsValid)
+        {
+            return await next(context);
+        }
+
+        var errors = result.Errors
+            .GroupBy(e => ToJsonPath(e.PropertyName), StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => g.Select(e => e.ErrorMessage).Distinct().ToArray(), StringComparer.Ordinal);
+
+        return TypedResults.ValidationProblem(
+            errors,
+            detail: "One or more fields are invalid; see 'errors' for what to fix in each.",
+            title: "The request is invalid.");
+    }
+
+    // "Items[0].DueAt" -> "items[0].dueAt", matching the names clients send.
+    private static string ToJsonPath(string propertyName) =>
+        string.Join('.', propertyName.Split('.').Select(JsonNamingPolicy.CamelCase.ConvertName));
+}
+
+/// <summary>Registration and opt-in of request validation.</summary>
+internal static class ValidationExtensions
+{
+    /// <summary>
+    /// Registers every <see cref="IValidator{T}"/> of the assembly as a singleton
+    /// (validators hold no state; rules that need the database belong in the handler).
+    /// </summary>
+    public static IServiceCollection AddRequestValidation(this IServiceCollection services)
+    {
+        ValidatorOptions.Global.LanguageManager.Enabled = false; // messages in English whatever the server's culture
+        foreach (var result in AssemblyScanner.FindValidatorsInAssembly(typeof(ValidationExtensions).Assembly, includeInternalTypes: true))
+        {
+            services.AddSingleton(result.InterfaceType, result.ValidatorType);
+        }
+
+        return services;
+    }
+
+    /// <summary>
+    /// Validates the endpoint's <typeparamref name="TRequest"/> argument before the handler runs,
+    /// and documents the 400 validation problem in the OpenAPI document.
+    /// </summary>
+    public static RouteHandlerBuilder WithRequestValidation<TRequest>(this RouteHandlerBuilder builder) =>
+        builder.AddEndpointFilter<ValidationFilter<TRequest>>()
+               .ProducesValidationProblem();
+}

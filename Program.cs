@@ -1,0 +1,33 @@
+using SliceApi.Infrastructure.Cli;
+using SliceApi.Infrastructure.Data;
+using SliceApi.Infrastructure.Endpoints;
+using SliceApi.Infrastructure.Errors;
+using SliceApi.Infrastructure.Health;
+using SliceApi.Infrastructure.Json;
+using SliceApi.Infrastructure.OpenApi;
+using SliceApi.Infrastructure.Security;
+using SliceApi.Infrastructure.Validation;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.Services.AddSingleton(TimeProvider.System);
+builder.Services.AddApiJson();
+builder.Services.AddApiProblemDetails();
+builder.Services.AddData();
+builder.Services.AddApiSecurity(builder.Environment);
+builder.Services.AddRequestValidation();
+builder.Services.AddApiDocumentation();
+
+var app = builder.Build();
+
+app.UseApiProblemDetails();
+app.UseApiDocumentation();
+app.UseAuthentication();
+app.UseAuthorization();
+app.MapHealthEndpoints();
+app.MapEndpoints();
+
+return await app.RunCommandOrServeAsync(args);
+
+/// <summary>The web host's entry point; public so WebApplicationFactory can find it.</summary>
+public partial class Program;
