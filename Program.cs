@@ -14,7 +14,7 @@ builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddApiJson();
 builder.Services.AddApiProblemDetails();
 builder.Services.AddData();
-builder.Services.AddApiSecurity(builder.Environment);
+builder.Services.AddApiSecurity();
 builder.Services.AddRequestValidation();
 builder.Services.AddApiDocumentation();
 

@@ -14,14 +14,14 @@ internal static class SecuritySetup
     /// Registers token issuing and validation. Start-up fails outside Development when
     /// <c>Jwt:SigningKey</c> is missing, shorter than 32 bytes, or the committed development key.
     /// </summary>
-    public static IServiceCollection AddApiSecurity(this IServiceCollection services, IHostEnvironment environment)
+    public static IServiceCollection AddApiSecurity(this IServiceCollection services)
     {
         services.AddOptions<JwtOptions>()
             .BindConfiguration(JwtOptions.Section)
             .ValidateDataAnnotations()
             .Validate(o => o.SigningKeyBytes.Length >= 32,
                 "Jwt:SigningKey must be set to a secret of at least 32 bytes. Set the environment variable Jwt__SigningKey (for example to the output of 'openssl rand -base64 48').")
-            .Validate(o => environment.IsDevelopment() || o.SigningKey != JwtOptions.DevelopmentKey,
+            .Validate<IHostEnvironment>((o, environment) => environment.IsDevelopment() || o.SigningKey != JwtOptions.DevelopmentKey,
                 "Jwt:SigningKey is the development key from appsettings.Development.json; set a secret of your own with Jwt__SigningKey outside Development.")
             .ValidateOnStart();
 
