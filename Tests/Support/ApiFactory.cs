@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
+using SliceApi.Features.Tasks;
 using SliceApi.Features.Users;
 using SliceApi.Infrastructure.Data;
 using SliceApi.Infrastructure.Security;
@@ -87,6 +88,19 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
         });
         var token = Services.GetRequiredService<AccessTokenIssuer>().Issue(user.Id, email, role);
         return new TestUser(user.Id, email, Password, role, token.AccessToken);
+    }
+
+    /// <summary>Stores a task directly (for owners the API cannot create tasks for, such as guests).</summary>
+    internal async Task<TaskItem> CreateTaskAsync(Guid ownerId, string title, TaskItemStatus status = TaskItemStatus.Todo)
+    {
+        var now = TimeProvider.System.GetStoredUtcNow();
+        var task = new TaskItem { Id = Guid.CreateVersion7(), OwnerId = ownerId, Title = title, Status = status, CreatedAt = now, UpdatedAt = now };
+        await WithDbAsync(async db =>
+        {
+            db.Add(task);
+            await db.SaveChangesAsync();
+        });
+        return task;
     }
 
     /// <summary>Runs <paramref name="action"/> with a fresh data session on this factory's database, for arranging and asserting.</summary>

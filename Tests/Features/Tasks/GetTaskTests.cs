@@ -1,0 +1,74 @@
+using System.Net;
+using System.Net.Http.Json;
+using SliceApi.Features.Tasks;
+using SliceApi.Infrastructure.Security;
+using SliceApi.Tests.Support;
+
+namespace SliceApi.Tests.Features.Tasks;
+
+public sealed class GetTaskTests(ApiFactory api) : IClassFixture<ApiFactory>
+{
+    [Fact]
+    public async Task Get_own_task_returns_it()
+    {
+        var owner = api.CreateClient(await api.CreateUserAsync());
+        var created = await owner.PostAsJsonAsync("/api/v1/tasks", new { title = "Mine", description = "d" }).ShouldReturnAsync<TaskResponse>(HttpStatusCode.Created);
+
+        var fetched = await owner.GetAsync($"/api/v1/tasks/{created.Id}").ShouldReturnAsync<TaskResponse>();
+
+        fetched.ShouldBe(created);
+    }
+
+    [Fact]
+    public async Task Get_another_users_task_returns_404_problem()
+    {
+        var created = await api.CreateClient(await api.CreateUserAsync()).PostAsJsonAsync("/api/v1/tasks", new { title = "Private" }).ShouldReturnAsync<TaskResponse>(HttpStatusCode.Created);
+        var other = api.CreateClient(await api.CreateUserAsync());
+
+        var problem = await other.GetAsync($"/api/v1/tasks/{created.Id}").ShouldBeProblemAsync(HttpStatusCode.NotFound);
+
+        problem.GetProperty("detail").GetString()!.ShouldNotContain("Private");
+    }
+
+    [Fact]
+    public async Task Get_another_users_task_as_admin_returns_it()
+    {
+        var created = await api.CreateClient(await api.CreateUserAsync()).PostAsJsonAsync("/api/v1/tasks", new { title = "Visible to admins" }).ShouldReturnAsync<TaskResponse>(HttpStatusCode.Created);
+        var admin = api.CreateClient(await api.CreateUserAsync(Roles.Admin));
+
+        (await admin.GetAsync($"/api/v1/tasks/{created.Id}").ShouldReturnAsync<TaskResponse>()).ShouldBe(created);
+    }
+
+    [Fact]
+    public async Task Get_own_task_as_guest_returns_it()
+    {
+        var guest = await api.CreateUserAsync(Roles.Guest);
+        var task = await api.CreateTaskAsync(guest.Id, "Guest's own");
+
+        var fetched = await api.CreateClient(guest).GetAsync($"/api/v1/tasks/{task.Id}").ShouldReturnAsync<TaskResponse>();
+
+        fetched.Title.ShouldBe("Guest's own");
+    }
+
+    [Fact]
+    public async Task Get_unknown_task_returns_404_problem()
+    {
+        var client = api.CreateClient(await api.CreateUserAsync());
+
+        await client.GetAsync($"/api/v1/tasks/{Guid.NewGuid()}").ShouldBeProblemAsync(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task Get_task_with_invalid_id_returns_400_problem_naming_the_id()
+    {
+        var client = api.CreateClient(await api.CreateUserAsync());
+
+        await client.GetAsync("/api/v1/tasks/not-a-guid").ShouldBeProblemAsync(HttpStatusCode.BadRequest, "id");
+    }
+
+    [Fact]
+    public async Task Get_task_anonymously_returns_401_problem()
+    {
+        await api.CreateAnonymousClient().GetAsync($"/api/v1/tasks/{Guid.NewGuid()}").ShouldBeProblemAsync(HttpStatusCode.Unauthorized);
+    }
+}
