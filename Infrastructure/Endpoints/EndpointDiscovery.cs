@@ -10,12 +10,18 @@ internal static class EndpointDiscovery
 
     /// <summary>
     /// Maps every endpoint class, ordered by full type name so the OpenAPI document is stable
-    /// from build to build.
+    /// from build to build. Every endpoint of the group requires an authenticated caller unless it
+    /// says <c>AllowAnonymous()</c> (secure by default).
     /// </summary>
+    /// <remarks>
+    /// The default sits on the group, not in a fallback policy: a fallback policy also covers
+    /// routing's own 405 and 415 endpoints and unmatched paths, so anonymous callers would get 401
+    /// where 405, 415 or 404 is the right answer.
+    /// </remarks>
     /// <returns>The <c>/api/v1</c> route group.</returns>
     public static RouteGroupBuilder MapEndpoints(this WebApplication app)
     {
-        var v1 = app.MapGroup(V1Prefix);
+        var v1 = app.MapGroup(V1Prefix).RequireAuthorization();
         var endpointTypes = Assembly.GetExecutingAssembly().GetTypes()
             .Where(t => t is { IsAbstract: false, IsInterface: false } && typeof(IEndpoint).IsAssignableFrom(t))
             .OrderBy(t => t.FullName, StringComparer.Ordinal);

@@ -42,7 +42,7 @@ internal static class OpenApiSetup
                 var metadata = context.Description.ActionDescriptor.EndpointMetadata;
                 operation.Responses ??= [];
                 AddProblemResponse(operation, context, StatusCodes.Status500InternalServerError, "An unexpected error; the problem's traceId identifies it in the logs.");
-                if (metadata.OfType<IAllowAnonymous>().Any())
+                if (!metadata.OfType<IAuthorizeData>().Any() || metadata.OfType<IAllowAnonymous>().Any())
                 {
                     return Task.CompletedTask;
                 }

@@ -5,8 +5,8 @@ using Microsoft.IdentityModel.Tokens;
 namespace SliceApi.Infrastructure.Security;
 
 /// <summary>
-/// JWT bearer authentication and secure-by-default authorization: every endpoint requires an
-/// authenticated caller unless it says <c>AllowAnonymous()</c>.
+/// JWT bearer authentication and the authorization policies. Secure by default: the <c>/api/v1</c>
+/// group requires an authenticated caller (see <c>EndpointDiscovery.MapEndpoints</c>).
 /// </summary>
 internal static class SecuritySetup
 {
@@ -45,7 +45,6 @@ internal static class SecuritySetup
             });
 
         services.AddAuthorizationBuilder()
-            .SetFallbackPolicy(new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder().RequireAuthenticatedUser().Build())
             .AddPolicy(Policies.TaskWriter, policy => policy.RequireRole(Roles.Admin, Roles.User));
         return services;
     }

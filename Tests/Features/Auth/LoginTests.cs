@@ -1,0 +1,75 @@
+using System.Net;
+using System.Net.Http.Json;
+using SliceApi.Features.Auth;
+using SliceApi.Infrastructure.Security;
+using SliceApi.Tests.Support;
+
+namespace SliceApi.Tests.Features.Auth;
+
+public sealed class LoginTests(ApiFactory api) : IClassFixture<ApiFactory>
+{
+    private const string Url = "/api/v1/auth/login";
+
+    [Fact]
+    public async Task Login_returns_a_bearer_access_token_with_the_users_claims()
+    {
+        var user = await api.CreateUserAsync(Roles.Guest);
+
+        var response = await api.CreateAnonymousClient().PostAsJsonAsync(Url, new { email = $" {user.Email.ToUpperInvariant()} ", password = user.Password });
+
+        var login = await Task.FromResult(response).ShouldReturnAsync<LoginResponse>();
+        login.TokenType.ShouldBe("Bearer");
+        login.ExpiresIn.ShouldBe(15 * 60);
+        response.Headers.CacheControl!.NoStore.ShouldBeTrue();
+        var token = TestTokens.Read(login.AccessToken);
+        token.Subject.ShouldBe(user.Id.ToString());
+        token.GetClaim("email").Value.ShouldBe(user.Email);
+        token.GetClaim("role").Value.ShouldBe("guest");
+        token.Issuer.ShouldBe("sliceapi");
+        token.Audiences.ShouldBe(["sliceapi"]);
+        (token.ValidTo - token.IssuedAt).ShouldBe(TimeSpan.FromMinutes(15));
+        token.Alg.ShouldBe("HS256");
+    }
+
+    [Fact]
+    public async Task The_issued_token_authenticates_later_requests()
+    {
+        var user = await api.CreateUserAsync();
+        var client = api.CreateAnonymousClient();
+        var login = await client.PostAsJsonAsync(Url, new { email = user.Email, password = user.Password }).ShouldReturnAsync<LoginResponse>();
+        client.DefaultRequestHeaders.Authorization = new("Bearer", login.AccessToken);
+
+        await client.GetAsync("/api/v1/users/me").ShouldHaveStatusAsync(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task Unknown_email_and_wrong_password_give_the_same_401_problem()
+    {
+        var user = await api.CreateUserAsync();
+        var client = api.CreateAnonymousClient();
+
+        var wrongPassword = await client.PostAsJsonAsync(Url, new { email = user.Email, password = "not the password" });
+        var unknownEmail = await client.PostAsJsonAsync(Url, new { email = $"nobody-{Guid.NewGuid():N}@example.com", password = "not the password" });
+
+        var a = await wrongPassword.ShouldBeProblemAsync(HttpStatusCode.Unauthorized);
+        var b = await unknownEmail.ShouldBeProblemAsync(HttpStatusCode.Unauthorized);
+        a.GetProperty("title").GetString().ShouldBe(b.GetProperty("title").GetString());
+        a.GetProperty("detail").GetString().ShouldBe(b.GetProperty("detail").GetString());
+        wrongPassword.Headers.WwwAuthenticate.ToString().ShouldBe(unknownEmail.Headers.WwwAuthenticate.ToString());
+        wrongPassword.Headers.WwwAuthenticate.ShouldNotBeEmpty();
+    }
+
+    [Theory]
+    [InlineData("", "x", "email")]
+    [InlineData("a@example.com", "", "password")]
+    public async Task Login_with_missing_field_returns_validation_problem(string email, string password, string errorKey)
+    {
+        await api.CreateAnonymousClient().PostAsJsonAsync(Url, new { email, password }).ShouldBeProblemAsync(HttpStatusCode.BadRequest, errorKey);
+    }
+
+    [Fact]
+    public async Task Login_with_malformed_json_returns_400_problem()
+    {
+        await api.CreateAnonymousClient().SendRawAsync(HttpMethod.Post, Url, "{'email':").ShouldBeProblemAsync(HttpStatusCode.BadRequest);
+    }
+}

@@ -1,0 +1,51 @@
+using System.Net;
+using System.Net.Http.Json;
+using SliceApi.Features.Auth;
+using SliceApi.Features.Users;
+using SliceApi.Tests.Support;
+
+namespace SliceApi.Tests.Features.Users;
+
+public sealed class CreateAdminTests(ApiFactory api) : IClassFixture<ApiFactory>
+{
+    [Fact]
+    public async Task Create_admin_command_creates_an_admin_who_can_log_in_and_read_any_task()
+    {
+        var email = $"root-{Guid.NewGuid():N}@example.com";
+        var task = await api.CreateTaskAsync((await api.CreateUserAsync()).Id, "Someone's");
+
+        var exitCode = await new CreateAdminCommand().RunAsync(["--email", email, "--password", "an admin passphrase"], api.Services, CancellationToken.None);
+
+        exitCode.ShouldBe(0);
+        (await api.FindAsync<User>(u => u.Email == email)).ShouldHaveSingleItem().Role.ShouldBe("admin");
+        var client = api.CreateAnonymousClient();
+        var login = await client.PostAsJsonAsync("/api/v1/auth/login", new { email, password = "an admin passphrase" }).ShouldReturnAsync<LoginResponse>();
+        client.DefaultRequestHeaders.Authorization = new("Bearer", login.AccessToken);
+        await client.GetAsync($"/api/v1/tasks/{task.Id}").ShouldHaveStatusAsync(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task Create_admin_command_promotes_an_existing_account_and_keeps_its_password()
+    {
+        var user = await api.CreateUserAsync();
+
+        (await new CreateAdminCommand().RunAsync(["--email", user.Email, "--password", "a different passphrase"], api.Services, CancellationToken.None)).ShouldBe(0);
+
+        var stored = (await api.FindAsync<User>(u => u.Id == user.Id)).ShouldHaveSingleItem();
+        stored.Role.ShouldBe("admin");
+        await api.CreateAnonymousClient().PostAsJsonAsync("/api/v1/auth/login", new { email = user.Email, password = user.Password }).ShouldHaveStatusAsync(HttpStatusCode.OK);
+    }
+
+    [Theory]
+    [InlineData("--email", "x@example.com")]
+    [InlineData("--email", "not-an-email", "--password", "an admin passphrase")]
+    [InlineData("--email", "short@example.com", "--password", "short")]
+    public async Task Create_admin_command_with_bad_arguments_exits_2_and_stores_nothing(params string[] arguments)
+    {
+        var before = await api.WithDbAsync(db => Task.FromResult(db.Set<User>().Count()));
+
+        (await new CreateAdminCommand().RunAsync(arguments, api.Services, CancellationToken.None)).ShouldBe(2);
+
+        (await api.WithDbAsync(db => Task.FromResult(db.Set<User>().Count()))).ShouldBe(before);
+    }
+}

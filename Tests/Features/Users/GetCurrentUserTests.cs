@@ -1,0 +1,39 @@
+using System.Net;
+using Microsoft.EntityFrameworkCore;
+using SliceApi.Features.Users;
+using SliceApi.Tests.Support;
+
+namespace SliceApi.Tests.Features.Users;
+
+public sealed class GetCurrentUserTests(ApiFactory api) : IClassFixture<ApiFactory>
+{
+    [Fact]
+    public async Task Get_me_returns_the_caller()
+    {
+        var user = await api.CreateUserAsync();
+
+        var me = await api.CreateClient(user).GetAsync("/api/v1/users/me").ShouldReturnAsync<UserResponse>();
+
+        me.Id.ShouldBe(user.Id);
+        me.Email.ShouldBe(user.Email);
+        me.Role.ShouldBe("user");
+    }
+
+    [Fact]
+    public async Task Get_me_anonymously_returns_401_problem_with_bearer_challenge()
+    {
+        var response = await api.CreateAnonymousClient().GetAsync("/api/v1/users/me");
+
+        await response.ShouldBeProblemAsync(HttpStatusCode.Unauthorized);
+        response.Headers.WwwAuthenticate.ShouldHaveSingleItem().Scheme.ShouldBe("Bearer");
+    }
+
+    [Fact]
+    public async Task Get_me_for_a_deleted_account_returns_404_problem()
+    {
+        var user = await api.CreateUserAsync();
+        await api.WithDbAsync(db => db.Set<User>().Where(u => u.Id == user.Id).ExecuteDeleteAsync());
+
+        await api.CreateClient(user).GetAsync("/api/v1/users/me").ShouldBeProblemAsync(HttpStatusCode.NotFound);
+    }
+}

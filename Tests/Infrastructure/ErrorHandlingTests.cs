@@ -1,0 +1,74 @@
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using SliceApi.Tests.Support;
+
+namespace SliceApi.Tests.Infrastructure;
+
+public sealed class ErrorHandlingTests(ApiFactory api) : IClassFixture<ApiFactory>
+{
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Unknown_route_returns_404_problem_for_anyone(bool authenticated)
+    {
+        var client = authenticated ? api.CreateClient(await api.CreateUserAsync()) : api.CreateAnonymousClient();
+
+        await client.GetAsync("/api/v1/no-such-thing").ShouldBeProblemAsync(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task Wrong_method_returns_405_problem_with_allow_header()
+    {
+        var response = await api.CreateAnonymousClient().DeleteAsync("/api/v1/users");
+
+        await response.ShouldBeProblemAsync(HttpStatusCode.MethodNotAllowed);
+        response.Content.Headers.Allow.ShouldContain("POST");
+    }
+
+    [Fact]
+    public async Task Problem_instance_is_the_request_path()
+    {
+        var problem = await api.CreateAnonymousClient().GetAsync("/api/v1/tasks/abc").ShouldBeProblemAsync(HttpStatusCode.Unauthorized);
+
+        problem.GetProperty("instance").GetString().ShouldBe("/api/v1/tasks/abc");
+    }
+}
+
+/// <summary>A host whose clock throws, so a handler fails with an unexpected exception.</summary>
+public sealed class FaultyApiFactory : ApiFactory
+{
+    public const string Secret = "secret internal failure text";
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        base.ConfigureWebHost(builder);
+        builder.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(new ThrowingClock()));
+    }
+
+    private sealed class ThrowingClock : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => throw new InvalidOperationException(Secret);
+    }
+}
+
+public sealed class UnexpectedErrorTests(FaultyApiFactory api) : IClassFixture<FaultyApiFactory>
+{
+    [Fact]
+    public async Task Unexpected_exception_returns_500_problem_without_exception_details_outside_development()
+    {
+        var token = TestTokens.Create(api.SigningKey, Guid.NewGuid(), "user", DateTime.UtcNow.AddMinutes(-1), DateTime.UtcNow.AddMinutes(5));
+        var client = api.CreateAnonymousClient();
+        client.DefaultRequestHeaders.Authorization = new("Bearer", token);
+
+        var response = await client.PostAsJsonAsync("/api/v1/tasks", new { title = "boom" });
+
+        var problem = await response.ShouldBeProblemAsync(HttpStatusCode.InternalServerError);
+        var body = problem.GetRawText();
+        body.ShouldNotContain(FaultyApiFactory.Secret);
+        body.ShouldNotContain("InvalidOperationException");
+        body.ShouldNotContain(" at ");
+    }
+}
