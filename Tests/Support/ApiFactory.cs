@@ -31,8 +31,8 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
     /// <summary>The HS256 key of this factory's tokens (random per factory).</summary>
     public string SigningKey { get; } = Convert.ToBase64String(RandomNumberGenerator.GetBytes(48));
 
-    /// <summary>The connection string of this factory's database.</summary>
-    public string ConnectionString { get; private set; } = string.Empty;
+    /// <summary>The connection string of this factory's database; it is dropped on dispose.</summary>
+    public string ConnectionString { get; protected set; } = string.Empty;
 
     public virtual async ValueTask InitializeAsync() =>
         ConnectionString = await TestDatabaseServer.Current.CreateMigratedDatabaseAsync();

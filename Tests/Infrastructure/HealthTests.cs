@@ -1,0 +1,43 @@
+using System.Net;
+using Microsoft.AspNetCore.Hosting;
+using SliceApi.Tests.Support;
+
+namespace SliceApi.Tests.Infrastructure;
+
+public sealed class HealthTests(ApiFactory api) : IClassFixture<ApiFactory>
+{
+    [Theory]
+    [InlineData("/health/live")]
+    [InlineData("/health/ready")]
+    public async Task Health_endpoints_answer_200_anonymously_when_the_database_is_migrated(string path)
+    {
+        var response = await api.CreateAnonymousClient().GetAsync(path).ShouldHaveStatusAsync(HttpStatusCode.OK);
+
+        (await response.Content.ReadAsStringAsync()).ShouldBe("Healthy");
+    }
+}
+
+/// <summary>A host on an empty database with start-up migration turned off.</summary>
+public sealed class UnmigratedApiFactory : ApiFactory
+{
+    public override async ValueTask InitializeAsync() => ConnectionString = await TestDatabaseServer.Current.CreateEmptyDatabaseAsync();
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        base.ConfigureWebHost(builder);
+        builder.UseSetting("Database:MigrateOnStartup", "false");
+    }
+}
+
+public sealed class UnmigratedHealthTests(UnmigratedApiFactory api) : IClassFixture<UnmigratedApiFactory>
+{
+    [Fact]
+    public async Task Ready_is_503_while_migrations_are_pending_and_live_stays_200()
+    {
+        var client = api.CreateAnonymousClient();
+
+        await client.GetAsync("/health/live").ShouldHaveStatusAsync(HttpStatusCode.OK);
+        var ready = await client.GetAsync("/health/ready").ShouldHaveStatusAsync(HttpStatusCode.ServiceUnavailable);
+        (await ready.Content.ReadAsStringAsync()).ShouldBe("Unhealthy");
+    }
+}
