@@ -1,0 +1,98 @@
+using System.Net;
+using System.Text.Json;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Metadata;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using SliceApi.Tests.Support;
+
+namespace SliceApi.Tests.Infrastructure;
+
+public sealed class OpenApiDocumentTests(ApiFactory api) : IClassFixture<ApiFactory>
+{
+    [Fact]
+    public async Task Document_is_openapi_3_1_with_the_bearer_security_scheme()
+    {
+        var document = await GetDocumentAsync();
+
+        document.GetProperty("openapi").GetString()!.ShouldStartWith("3.1");
+        var bearer = document.GetProperty("components").GetProperty("securitySchemes").GetProperty("Bearer");
+        bearer.GetProperty("type").GetString().ShouldBe("http");
+        bearer.GetProperty("scheme").GetString().ShouldBe("bearer");
+        bearer.GetProperty("bearerFormat").GetString().ShouldBe("JWT");
+    }
+
+    [Fact]
+    public async Task Every_api_endpoint_is_documented_with_its_name_summary_statuses_and_security()
+    {
+        var document = await GetDocumentAsync();
+        var endpoints = api.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .Where(e => e.RoutePattern.RawText!.StartsWith("/api/v1", StringComparison.Ordinal))
+            .ToList();
+        endpoints.Count.ShouldBeGreaterThanOrEqualTo(9);
+
+        foreach (var endpoint in endpoints)
+        {
+            var method = endpoint.Metadata.GetRequiredMetadata<IHttpMethodMetadata>().HttpMethods.Single().ToLowerInvariant();
+            var name = endpoint.Metadata.GetRequiredMetadata<IEndpointNameMetadata>().EndpointName;
+            var operation = document.GetProperty("paths").GetProperty(endpoint.RoutePattern.RawText!).GetProperty(method);
+
+            operation.GetProperty("operationId").GetString().ShouldBe(name);
+            operation.GetProperty("summary").GetString().ShouldNotBeNullOrWhiteSpace(name);
+            var responses = operation.GetProperty("responses").EnumerateObject().Select(r => r.Name).ToList();
+            foreach (var produced in endpoint.Metadata.OfType<IProducesResponseTypeMetadata>())
+            {
+                responses.ShouldContain(produced.StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture), name);
+            }
+
+            responses.ShouldContain("500", name);
+            var anonymous = endpoint.Metadata.GetMetadata<IAllowAnonymous>() is not null;
+            operation.TryGetProperty("security", out var security).ShouldBe(!anonymous, name);
+            if (!anonymous)
+            {
+                security[0].TryGetProperty("Bearer", out _).ShouldBeTrue(name);
+                responses.ShouldContain("401", name);
+                operation.GetProperty("responses").GetProperty("401").GetProperty("content").TryGetProperty("application/problem+json", out _).ShouldBeTrue(name);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Validated_endpoints_document_the_400_validation_problem_and_write_endpoints_the_403()
+    {
+        var document = await GetDocumentAsync();
+        var create = document.GetProperty("paths").GetProperty("/api/v1/tasks").GetProperty("post");
+
+        create.GetProperty("responses").TryGetProperty("400", out _).ShouldBeTrue();
+        create.GetProperty("responses").TryGetProperty("403", out _).ShouldBeTrue();
+        var status = document.GetProperty("components").GetProperty("schemas").GetProperty("TaskItemStatus").GetProperty("enum");
+        status.EnumerateArray().Select(e => e.GetString()).ShouldBe(["todo", "in_progress", "done"]);
+    }
+
+    [Theory]
+    [InlineData("/swagger/index.html")]
+    [InlineData("/redoc/index.html")]
+    public async Task Documentation_pages_are_served_anonymously(string path)
+    {
+        var response = await api.CreateAnonymousClient().GetAsync(path).ShouldHaveStatusAsync(HttpStatusCode.OK);
+
+        response.Content.Headers.ContentType!.MediaType.ShouldBe("text/html");
+    }
+
+    [Theory]
+    [InlineData("/swagger/index.js")]
+    [InlineData("/redoc/index.js")]
+    public async Task Documentation_pages_load_the_served_document(string script)
+    {
+        var response = await api.CreateAnonymousClient().GetAsync(script).ShouldHaveStatusAsync(HttpStatusCode.OK);
+
+        (await response.Content.ReadAsStringAsync()).ShouldContain("/openapi/v1.json");
+    }
+
+    private async Task<JsonElement> GetDocumentAsync()
+    {
+        var response = await api.CreateAnonymousClient().GetAsync("/openapi/v1.json").ShouldHaveStatusAsync(HttpStatusCode.OK);
+        return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+    }
+}
