@@ -30,15 +30,16 @@ internal static class CliHost
         try
         {
             var command = args.Length == 0 ? null : FindCommand(args[0]);
-            if (command is null)
-            {
-                await app.RunAsync();
-                return 0;
-            }
-
             await using (app)
             {
+                // Resolved before the host starts, so an unreachable database is one line on stderr, not a hosting stack trace.
                 await app.Services.GetRequiredService<PostgresConnectionSource>().ResolveAsync(CancellationToken.None);
+                if (command is null)
+                {
+                    await app.RunAsync();
+                    return 0;
+                }
+
                 return await command.RunAsync(args[1..], app.Services, CancellationToken.None);
             }
         }

@@ -29,6 +29,9 @@ public sealed class LocalPostgresCluster : IAsyncDisposable
         SocketDirectory = socketDirectory;
     }
 
+    /// <summary>The folder holding the cluster's files: the one asked for, or when run as root and the <c>postgres</c> user cannot reach it, <c>/var/tmp/sliceapi-pg-&lt;hash&gt;</c>.</summary>
+    public string RootDirectory => Path.GetDirectoryName(dataDirectory)!;
+
     /// <summary>The folder holding the server's Unix socket; the <c>Host</c> of connection strings.</summary>
     public string SocketDirectory { get; }
 
@@ -62,7 +65,8 @@ public sealed class LocalPostgresCluster : IAsyncDisposable
     /// <summary>
     /// Starts the cluster whose files live under <paramref name="rootDirectory"/> (data in <c>data/</c>,
     /// log in <c>postgres.log</c>), creating it with <c>initdb</c> on first use. A cluster already running
-    /// there is reused and left running on dispose.
+    /// there is reused and left running on dispose. As root, when the <c>postgres</c> user cannot reach
+    /// the folder (a checkout under <c>/root</c>), a folder under <c>/var/tmp</c> is used instead.
     /// </summary>
     /// <param name="rootDirectory">An absolute folder; created if missing.</param>
     /// <param name="durable">False turns off fsync, synchronous commit and full-page writes: for throwaway test clusters only.</param>
@@ -75,13 +79,25 @@ public sealed class LocalPostgresCluster : IAsyncDisposable
             "Install them (Debian/Ubuntu: sudo apt-get install postgresql) or set ConnectionStrings__Postgres to a server you run.");
 
         Directory.CreateDirectory(rootDirectory);
+        if (IsRoot && !await PostgresUserCanWriteAsync(rootDirectory, cancellationToken))
+        {
+            // A checkout under /root: the postgres user cannot reach it, so the cluster lives in a fixed folder per checkout instead.
+            Directory.Delete(rootDirectory);
+            rootDirectory = Path.Combine("/var/tmp", "sliceapi-pg-" + ShortHash(rootDirectory));
+            Directory.CreateDirectory(rootDirectory);
+            if (!await PostgresUserCanWriteAsync(rootDirectory, cancellationToken))
+            {
+                throw new InvalidOperationException(
+                    $"The 'postgres' OS user cannot write to {rootDirectory}. Set Database:LocalDataDirectory to a folder it can reach, or set ConnectionStrings__Postgres.");
+            }
+        }
+
         var data = Path.Combine(rootDirectory, "data");
         var socket = SocketDirectoryFor(rootDirectory);
         Directory.CreateDirectory(socket);
         if (IsRoot)
         {
-            await ProcessRunner.RunAsync("chown", ["postgres:postgres", rootDirectory, socket], cancellationToken);
-            await EnsurePostgresUserCanEnterAsync(rootDirectory, cancellationToken);
+            await ProcessRunner.RunAsync("chown", ["postgres:postgres", socket], cancellationToken);
         }
 
         if (!File.Exists(Path.Combine(data, "PG_VERSION")))
@@ -140,20 +156,17 @@ public sealed class LocalPostgresCluster : IAsyncDisposable
             return preferred;
         }
 
-        var hash = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(rootDirectory)))[..12];
-        return Path.Combine(Path.GetTempPath(), $"sliceapi-pg-{hash}");
+        return Path.Combine(Path.GetTempPath(), $"sliceapi-pg-{ShortHash(rootDirectory)}-run");
     }
 
-    private static async Task EnsurePostgresUserCanEnterAsync(string rootDirectory, CancellationToken cancellationToken)
+    // As root: hands the folder to the postgres user and checks that user can reach it through every parent folder.
+    private static async Task<bool> PostgresUserCanWriteAsync(string directory, CancellationToken cancellationToken)
     {
-        var code = await ProcessRunner.RunAsync("runuser", ["-u", "postgres", "--", "test", "-w", rootDirectory], cancellationToken, 1);
-        if (code != 0)
-        {
-            throw new InvalidOperationException(
-                $"The 'postgres' OS user cannot write to {rootDirectory} (a parent folder is closed to other users, as /root is). " +
-                "Set Database:LocalDataDirectory to a folder outside it, for example /var/tmp/sliceapi, or set ConnectionStrings__Postgres.");
-        }
+        await ProcessRunner.RunAsync("chown", ["postgres:postgres", directory], cancellationToken);
+        return await ProcessRunner.RunAsync("runuser", ["-u", "postgres", "--", "test", "-w", directory], cancellationToken, 1) == 0;
     }
+
+    private static string ShortHash(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)))[..12];
 
     private static Task<int> RunAsPostgresAsync(string bin, string tool, IEnumerable<string> arguments, CancellationToken cancellationToken, params int[] acceptedExitCodes)
     {

@@ -60,6 +60,11 @@ internal sealed partial class PostgresConnectionSource(
                         $"No PostgreSQL connection string is set (ConnectionStrings__Postgres) and a private cluster could not be started: {e.Message}", e);
                 }
 
+                if (cluster.RootDirectory != root)
+                {
+                    LogMovedLocalCluster(logger, root, cluster.RootDirectory);
+                }
+
                 candidate = cluster.ConnectionString(options.Value.LocalDatabaseName);
             }
 
@@ -124,6 +129,9 @@ internal sealed partial class PostgresConnectionSource(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "No ConnectionStrings:Postgres is set; using the private PostgreSQL cluster in {Directory}")]
     private static partial void LogStartingLocalCluster(ILogger logger, string directory);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "The postgres OS user cannot reach {Requested}, so the private cluster lives in {Actual}")]
+    private static partial void LogMovedLocalCluster(ILogger logger, string requested, string actual);
 }
 
 /// <summary>The API cannot reach a PostgreSQL server; the message says what to install or set.</summary>

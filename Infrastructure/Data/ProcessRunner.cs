@@ -6,7 +6,7 @@ namespace SliceApi.Infrastructure.Data;
 internal static class ProcessRunner
 {
     /// <summary>Runs <paramref name="file"/> with <paramref name="arguments"/>; returns the exit code when it is in <paramref name="acceptedExitCodes"/>.</summary>
-    /// <exception cref="InvalidOperationException">The process exited with any other code; the message holds its stderr and stdout.</exception>
+    /// <exception cref="InvalidOperationException">The program could not be started, or exited with any other code; the message holds its stderr and stdout.</exception>
     public static async Task<int> RunAsync(string file, IEnumerable<string> arguments, CancellationToken cancellationToken, params int[] acceptedExitCodes)
     {
         var start = new ProcessStartInfo(file)
@@ -20,7 +20,17 @@ internal static class ProcessRunner
             start.ArgumentList.Add(argument);
         }
 
-        using var process = Process.Start(start) ?? throw new InvalidOperationException($"Could not start {file}.");
+        Process? started;
+        try
+        {
+            started = Process.Start(start);
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new InvalidOperationException($"Could not run '{file}': {e.Message}", e);
+        }
+
+        using var process = started ?? throw new InvalidOperationException($"Could not run '{file}'.");
         var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
         var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
         await process.WaitForExitAsync(cancellationToken);
