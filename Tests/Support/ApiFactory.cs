@@ -40,12 +40,17 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
     public override async ValueTask DisposeAsync()
     {
         await base.DisposeAsync();
+        await DropDatabaseAsync();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Drops this factory's database after the host has stopped.</summary>
+    protected virtual async Task DropDatabaseAsync()
+    {
         if (ConnectionString.Length > 0)
         {
             await TestDatabaseServer.Current.DropDatabaseAsync(ConnectionString);
         }
-
-        GC.SuppressFinalize(this);
     }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)

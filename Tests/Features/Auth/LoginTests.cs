@@ -62,8 +62,12 @@ public sealed class LoginTests(ApiFactory api) : IClassFixture<ApiFactory>
     [Theory]
     [InlineData("", "x", "email")]
     [InlineData("a@example.com", "", "password")]
-    public async Task Login_with_missing_field_returns_validation_problem(string email, string password, string errorKey)
+    [InlineData("LONG_EMAIL", "x", "email")]
+    [InlineData("a@example.com", "LONG_PASSWORD", "password")]
+    public async Task Login_with_missing_or_oversized_field_returns_validation_problem(string email, string password, string errorKey)
     {
+        email = email.Replace("LONG_EMAIL", new string('e', 250) + "@x.io", StringComparison.Ordinal);
+        password = password.Replace("LONG_PASSWORD", new string('p', 129), StringComparison.Ordinal);
         await api.CreateAnonymousClient().PostAsJsonAsync(Url, new { email, password }).ShouldBeProblemAsync(HttpStatusCode.BadRequest, errorKey);
     }
 

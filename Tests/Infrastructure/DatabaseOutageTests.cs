@@ -1,0 +1,49 @@
+using System.Net;
+using System.Net.Http.Json;
+using SliceApi.Infrastructure.Data;
+using SliceApi.Tests.Support;
+
+namespace SliceApi.Tests.Infrastructure;
+
+/// <summary>
+/// A host on a PostgreSQL cluster of its own, so a test can stop the server under it. The database
+/// does not exist beforehand: the app creates and migrates it at start-up.
+/// </summary>
+public sealed class OutageApiFactory : ApiFactory
+{
+    private readonly string root = Path.Combine(Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath(), $"sliceapi-outage-{Guid.NewGuid():N}"[..24]);
+
+    public LocalPostgresCluster? Cluster { get; private set; }
+
+    public override async ValueTask InitializeAsync()
+    {
+        Cluster = await LocalPostgresCluster.StartAsync(root, durable: false, CancellationToken.None);
+        ConnectionString = Cluster.ConnectionString("sliceapi_outage");
+    }
+
+    protected override async Task DropDatabaseAsync()
+    {
+        await Cluster!.DisposeAsync();
+        Directory.Delete(root, recursive: true);
+    }
+}
+
+public sealed class DatabaseOutageTests(OutageApiFactory api) : IClassFixture<OutageApiFactory>
+{
+    [Fact]
+    public async Task The_app_creates_and_migrates_a_missing_database_then_answers_503_when_the_server_goes_away()
+    {
+        var client = api.CreateAnonymousClient();
+        await client.GetAsync("/health/ready").ShouldHaveStatusAsync(HttpStatusCode.OK);
+        await client.PostAsJsonAsync("/api/v1/users", new { email = "before@example.com", password = "a long enough passphrase", displayName = "B" })
+            .ShouldHaveStatusAsync(HttpStatusCode.Created);
+
+        await api.Cluster!.DisposeAsync(); // stops the server
+
+        var problem = await client.PostAsJsonAsync("/api/v1/users", new { email = "during@example.com", password = "a long enough passphrase", displayName = "D" })
+            .ShouldBeProblemAsync(HttpStatusCode.ServiceUnavailable);
+        problem.GetRawText().ShouldNotContain("Npgsql");
+        await client.GetAsync("/health/ready").ShouldHaveStatusAsync(HttpStatusCode.ServiceUnavailable);
+        await client.GetAsync("/health/live").ShouldHaveStatusAsync(HttpStatusCode.OK);
+    }
+}
