@@ -1,4 +1,5 @@
 using System.Reflection;
+using Microsoft.Extensions.Options;
 using SliceApi.Infrastructure.Data;
 
 namespace SliceApi.Infrastructure.Cli;
@@ -21,8 +22,9 @@ internal interface ICliCommand
 internal static class CliHost
 {
     /// <summary>
-    /// Runs the command named by <c>args[0]</c>, or the web host when there is none. A database
-    /// that cannot be reached ends the process with one clear message on stderr and exit code 1.
+    /// Runs the command named by <c>args[0]</c>, or the web host when there is none. Invalid settings
+    /// (options validated on start) or a database that cannot be reached end the process with one
+    /// clear message on stderr and exit code 1.
     /// </summary>
     /// <returns>The process exit code.</returns>
     public static async Task<int> RunCommandOrServeAsync(this WebApplication app, string[] args)
@@ -32,7 +34,8 @@ internal static class CliHost
             var command = args.Length == 0 ? null : FindCommand(args[0]);
             await using (app)
             {
-                // Resolved before the host starts, so an unreachable database is one line on stderr, not a hosting stack trace.
+                // Checked before the host starts, so bad settings or an unreachable database are one line on stderr, not a hosting stack trace.
+                app.Services.GetRequiredService<IStartupValidator>().Validate();
                 await app.Services.GetRequiredService<PostgresConnectionSource>().ResolveAsync(CancellationToken.None);
                 if (command is null)
                 {
@@ -46,6 +49,11 @@ internal static class CliHost
         catch (DatabaseUnavailableException e)
         {
             await Console.Error.WriteLineAsync($"SliceApi cannot start: {e.Message}");
+            return 1;
+        }
+        catch (OptionsValidationException e)
+        {
+            await Console.Error.WriteLineAsync($"SliceApi cannot start: {string.Join(" ", e.Failures)}");
             return 1;
         }
     }

@@ -20,17 +20,78 @@ public sealed class KeyedApiFactory(string? signingKey) : ApiFactory
 public sealed class StartupTests
 {
     [Theory]
-    [InlineData(null)]
+    [InlineData("")]
     [InlineData("too-short-key-of-31-bytes------")]
     [InlineData(JwtOptions.DevelopmentKey)]
-    public async Task Start_up_outside_development_fails_with_a_clear_message_when_the_signing_key_is_unfit(string? key)
+    public async Task Start_up_outside_development_stops_with_one_clear_line_when_the_signing_key_is_unfit(string key)
     {
-        await using var factory = new KeyedApiFactory(key);
-        await factory.InitializeAsync();
+        var connectionString = await TestDatabaseServer.Current.CreateMigratedDatabaseAsync();
+        try
+        {
+            var (exitCode, stdout, stderr) = await RunAppAsync(new()
+            {
+                ["ASPNETCORE_ENVIRONMENT"] = "Production",
+                ["Jwt__SigningKey"] = key,
+                ["ConnectionStrings__Postgres"] = connectionString,
+            });
 
-        var error = Should.Throw<Exception>(() => factory.CreateClient());
+            exitCode.ShouldBe(1, stdout + stderr);
+            stderr.Trim().ShouldStartWith("SliceApi cannot start: Jwt:SigningKey");
+            stderr.Trim().Split('\n').Length.ShouldBe(1, stderr);
+        }
+        finally
+        {
+            await TestDatabaseServer.Current.DropDatabaseAsync(connectionString);
+        }
+    }
 
-        error.ToString().ShouldContain("Jwt:SigningKey");
+    [Fact]
+    public async Task Start_up_with_an_unreachable_server_stops_with_one_clear_line()
+    {
+        var (exitCode, stdout, stderr) = await RunAppAsync(new()
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            ["Jwt__SigningKey"] = new string('k', 48),
+            ["ConnectionStrings__Postgres"] = "Host=127.0.0.1;Port=1;Username=nobody;Password=hunter2-secret;Database=x;Timeout=2",
+        });
+
+        exitCode.ShouldBe(1, stdout + stderr);
+        stderr.Trim().ShouldStartWith("SliceApi cannot start: Could not connect to PostgreSQL at Host=127.0.0.1;Port=1");
+        stderr.ShouldNotContain("hunter2-secret");
+        stderr.Trim().Split('\n').Length.ShouldBe(1, stderr);
+    }
+
+    // Runs the built API (dotnet SliceApi.dll) as a real process, as an operator would start it.
+    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunAppAsync(Dictionary<string, string> environment)
+    {
+        var dll = typeof(Program).Assembly.Location;
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet")
+        {
+            ArgumentList = { dll, "--urls", "http://127.0.0.1:0" },
+            WorkingDirectory = Path.GetDirectoryName(dll)!,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw;
+        }
+
+        return (process.ExitCode, await stdout, await stderr);
     }
 
     [Fact]
@@ -40,25 +101,5 @@ public sealed class StartupTests
         await factory.InitializeAsync();
 
         (await factory.CreateClient().GetAsync("/health/live")).IsSuccessStatusCode.ShouldBeTrue();
-    }
-
-    [Fact]
-    public async Task An_unreachable_configured_server_gives_one_message_saying_what_to_check()
-    {
-        var connectionString = new NpgsqlConnectionStringBuilder { Host = "127.0.0.1", Port = 1, Username = "nobody", Password = "hunter2-secret", Database = "x", Timeout = 2 }.ConnectionString;
-        var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?> { ["ConnectionStrings:Postgres"] = connectionString })
-            .Build();
-        await using var source = new PostgresConnectionSource(
-            configuration,
-            Microsoft.Extensions.Options.Options.Create(new DatabaseOptions()),
-            new Microsoft.Extensions.Hosting.Internal.HostingEnvironment { ContentRootPath = Path.GetTempPath() },
-            Microsoft.Extensions.Logging.Abstractions.NullLogger<PostgresConnectionSource>.Instance);
-
-        var error = await Should.ThrowAsync<DatabaseUnavailableException>(() => source.ResolveAsync(CancellationToken.None));
-
-        error.Message.ShouldContain("Could not connect to PostgreSQL at Host=127.0.0.1;Port=1");
-        error.Message.ShouldContain("ConnectionStrings__Postgres");
-        error.Message.ShouldNotContain("hunter2-secret");
     }
 }
