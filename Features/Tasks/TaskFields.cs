@@ -21,7 +21,7 @@ internal sealed class TaskFieldsValidator : AbstractValidator<ITaskFields>
     {
         RuleFor(x => x.Title).Cascade(CascadeMode.Stop)
             .NotEmpty()
-            .Must(t => t.Trim().Length is >= 1 and <= 200).WithMessage("'Title' must be 1 to 200 characters after trimming.");
+            .Must(t => t.Trim().Length is >= 1 and <= 200).WithMessage("'title' must be 1 to 200 characters after trimming.");
         RuleFor(x => x.Description).MaximumLength(4000);
         RuleFor(x => x.Status).IsInEnum();
     }

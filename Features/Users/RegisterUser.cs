@@ -22,16 +22,16 @@ internal sealed class RegisterUserValidator : AbstractValidator<RegisterUserRequ
     {
         RuleFor(x => x.Email).Cascade(CascadeMode.Stop)
             .NotEmpty()
-            .Must(e => e.Trim().Length <= 254).WithMessage("'Email' must be at most 254 characters.")
-            .Must(BeAnEmailAddress).WithMessage("'Email' must be an email address such as ada@example.com.");
+            .Must(e => e.Trim().Length <= 254).WithMessage("'email' must be at most 254 characters.")
+            .Must(BeAnEmailAddress).WithMessage("'email' must be an email address such as ada@example.com.");
         RuleFor(x => x.Password).Cascade(CascadeMode.Stop)
             .NotEmpty()
             .Length(12, 128)
             .Must((request, password) => request.Email is null || !string.Equals(password.Trim(), request.Email.Trim(), StringComparison.OrdinalIgnoreCase))
-            .WithMessage("'Password' must not be the email address.");
+            .WithMessage("'password' must not be the email address.");
         RuleFor(x => x.DisplayName).Cascade(CascadeMode.Stop)
             .NotEmpty()
-            .Must(n => n.Trim().Length is >= 1 and <= 100).WithMessage("'Display Name' must be 1 to 100 characters after trimming.");
+            .Must(n => n.Trim().Length is >= 1 and <= 100).WithMessage("'displayName' must be 1 to 100 characters after trimming.");
     }
 
     private static bool BeAnEmailAddress(string email)

@@ -55,6 +55,8 @@ internal static class ValidationExtensions
     public static IServiceCollection AddRequestValidation(this IServiceCollection services)
     {
         ValidatorOptions.Global.LanguageManager.Enabled = false; // messages in English whatever the server's culture
+        // Messages name fields as clients send them: "'dueAt' must ..." rather than "'Due At' must ...".
+        ValidatorOptions.Global.DisplayNameResolver = (_, member, _) => member is null ? null : JsonNamingPolicy.CamelCase.ConvertName(member.Name);
         foreach (var result in AssemblyScanner.FindValidatorsInAssembly(typeof(ValidationExtensions).Assembly, includeInternalTypes: true))
         {
             services.AddSingleton(result.InterfaceType, result.ValidatorType);

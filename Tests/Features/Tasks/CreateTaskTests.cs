@@ -90,6 +90,7 @@ public sealed class CreateTaskTests(ApiFactory api) : IClassFixture<ApiFactory>
     [InlineData("""{"title":""")]
     [InlineData("""not json""")]
     [InlineData("""[1,2]""")]
+    [InlineData("null")]
     [InlineData("")]
     public async Task Create_task_with_malformed_or_missing_body_returns_400_problem_and_stores_nothing(string body)
     {
