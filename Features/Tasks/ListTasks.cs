@@ -89,7 +89,10 @@ internal sealed class ListTasksEndpoint : IEndpoint
     }
 }
 
-/// <summary>The list cursor: base64url of the last item's createdAt (UTC ticks, big-endian) and id. Opaque to clients.</summary>
+/// <summary>
+/// The list cursor: base64url (RFC 4648 section 5) of the last item's createdAt as UTC ticks (int64, big-endian)
+/// followed by its id in RFC 9562 byte order. Opaque to clients.
+/// </summary>
 internal static class TaskListCursor
 {
     private const int Length = 8 + 16;
@@ -98,7 +101,7 @@ internal static class TaskListCursor
     {
         Span<byte> bytes = stackalloc byte[Length];
         BinaryPrimitives.WriteInt64BigEndian(bytes, createdAt.UtcTicks);
-        id.TryWriteBytes(bytes[8..]);
+        id.TryWriteBytes(bytes[8..], bigEndian: true, out _);
         return Base64Url.EncodeToString(bytes);
     }
 
@@ -118,7 +121,7 @@ internal static class TaskListCursor
             return false;
         }
 
-        position = (new DateTimeOffset(ticks, TimeSpan.Zero), new Guid(bytes[8..]));
+        position = (new DateTimeOffset(ticks, TimeSpan.Zero), new Guid(bytes[8..], bigEndian: true));
         return true;
     }
 }

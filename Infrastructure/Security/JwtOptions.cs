@@ -33,6 +33,13 @@ internal sealed class JwtOptions
     [Range(1, 24 * 60)]
     public int AccessTokenLifetimeMinutes { get; set; } = 15;
 
+    /// <summary>
+    /// Tolerance in seconds for clock differences when checking <c>exp</c> and <c>nbf</c> (default 30;
+    /// RFC 7519 section 4.1.4 allows "some small leeway").
+    /// </summary>
+    [Range(0, 300)]
+    public int ClockSkewSeconds { get; set; } = 30;
+
     /// <summary>The signing key as bytes.</summary>
     public byte[] SigningKeyBytes => Encoding.UTF8.GetBytes(SigningKey);
 }

@@ -26,12 +26,15 @@ internal static class SecuritySetup
             .ValidateOnStart();
 
         services.AddSingleton<AccessTokenIssuer>();
+        services.AddSingleton<CachingAccessTokenHandler>();
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
-            .Configure<IOptions<JwtOptions>>((bearer, jwt) =>
+            .Configure<IOptions<JwtOptions>, CachingAccessTokenHandler>((bearer, jwt, handler) =>
             {
                 var settings = jwt.Value;
                 bearer.MapInboundClaims = false;
+                bearer.TokenHandlers.Clear();
+                bearer.TokenHandlers.Add(handler);
                 bearer.TokenValidationParameters = new TokenValidationParameters
                 {
                     ValidIssuer = settings.Issuer,
@@ -40,7 +43,7 @@ internal static class SecuritySetup
                     ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
                     NameClaimType = AccessTokenClaims.Subject,
                     RoleClaimType = AccessTokenClaims.Role,
-                    ClockSkew = TimeSpan.FromSeconds(30),
+                    ClockSkew = TimeSpan.FromSeconds(settings.ClockSkewSeconds),
                 };
             });
 

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using Microsoft.AspNetCore.Hosting;
 using SliceApi.Tests.Support;
 
 namespace SliceApi.Tests.Infrastructure;
@@ -61,4 +62,46 @@ public sealed class AccessTokenValidationTests(ApiFactory api) : IClassFixture<A
     private static string B64(string text) => Convert.ToBase64String(Encoding.UTF8.GetBytes(text)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
     private static string Pad(string s) => s.PadRight(s.Length + ((4 - (s.Length % 4)) % 4), '=');
+}
+
+/// <summary>A host that allows no clock skew, so token expiry is exact.</summary>
+public sealed class NoSkewApiFactory : ApiFactory
+{
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        base.ConfigureWebHost(builder);
+        builder.UseSetting("Jwt:ClockSkewSeconds", "0");
+    }
+}
+
+public sealed class AccessTokenCacheTests(NoSkewApiFactory api) : IClassFixture<NoSkewApiFactory>
+{
+    [Fact]
+    public async Task A_remembered_token_is_refused_once_it_expires()
+    {
+        var user = await api.CreateUserAsync();
+        var now = DateTime.UtcNow;
+        var client = api.CreateAnonymousClient();
+        client.DefaultRequestHeaders.Authorization = new("Bearer", TestTokens.Create(api.SigningKey, user.Id, "user", now.AddMinutes(-1), now.AddSeconds(2)));
+        await client.GetAsync("/api/v1/users/me").ShouldHaveStatusAsync(HttpStatusCode.OK);
+        await client.GetAsync("/api/v1/users/me").ShouldHaveStatusAsync(HttpStatusCode.OK);
+
+        await Task.Delay(TimeSpan.FromSeconds(2.5));
+
+        await client.GetAsync("/api/v1/users/me").ShouldBeProblemAsync(HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
+    public async Task An_altered_copy_of_a_remembered_token_is_refused()
+    {
+        var user = await api.CreateUserAsync();
+        var client = api.CreateClient(user);
+        await client.GetAsync("/api/v1/users/me").ShouldHaveStatusAsync(HttpStatusCode.OK);
+        var parts = user.AccessToken.Split('.');
+        var altered = $"{parts[0]}.{parts[1]}.{(parts[2][0] == 'A' ? 'B' : 'A')}{parts[2][1..]}";
+
+        client.DefaultRequestHeaders.Authorization = new("Bearer", altered);
+
+        await client.GetAsync("/api/v1/users/me").ShouldBeProblemAsync(HttpStatusCode.Unauthorized);
+    }
 }

@@ -1,0 +1,110 @@
+// The floor of the benchmark: the same task routes as SliceApi, on the same database, with raw Npgsql
+// and no validation, authentication, EF Core or problem details. The owner filter comes from the
+// X-Owner-Id header (absent: every task, as for an admin) so both sides run the same SQL.
+using System.Buffers.Binary;
+using System.Buffers.Text;
+using Npgsql;
+
+var builder = WebApplication.CreateSlimBuilder(args);
+builder.Logging.ClearProviders();
+var dataSource = NpgsqlDataSource.Create(builder.Configuration.GetConnectionString("Postgres")!);
+var app = builder.Build();
+
+const string Columns = "id, owner_id, title, description, status, due_at, created_at, updated_at";
+
+app.MapGet("/api/v1/tasks/{id:guid}", async (Guid id, HttpContext http) =>
+{
+    var owner = OwnerOf(http);
+    await using var command = dataSource.CreateCommand(
+        $"SELECT {Columns} FROM tasks WHERE id = $1" + (owner is null ? string.Empty : " AND owner_id = $2") + " LIMIT 1");
+    command.Parameters.Add(new NpgsqlParameter { Value = id });
+    if (owner is not null)
+    {
+        command.Parameters.Add(new NpgsqlParameter { Value = owner.Value });
+    }
+
+    await using var reader = await command.ExecuteReaderAsync(http.RequestAborted);
+    return await reader.ReadAsync(http.RequestAborted) ? Results.Ok(Read(reader)) : Results.NotFound();
+});
+
+app.MapGet("/api/v1/tasks", async (int? limit, string? cursor, HttpContext http) =>
+{
+    var take = limit ?? 20;
+    var owner = OwnerOf(http);
+    var where = new List<string>();
+    await using var command = dataSource.CreateCommand();
+    if (owner is not null)
+    {
+        command.Parameters.Add(new NpgsqlParameter { Value = owner.Value });
+        where.Add($"owner_id = ${command.Parameters.Count}");
+    }
+
+    if (cursor is not null)
+    {
+        Span<byte> bytes = stackalloc byte[24];
+        Base64Url.DecodeFromChars(cursor, bytes);
+        command.Parameters.Add(new NpgsqlParameter { Value = new DateTime(BinaryPrimitives.ReadInt64BigEndian(bytes), DateTimeKind.Utc) });
+        command.Parameters.Add(new NpgsqlParameter { Value = new Guid(bytes[8..], bigEndian: true) });
+        where.Add($"(created_at, id) < (${command.Parameters.Count - 1}, ${command.Parameters.Count})");
+    }
+
+    command.Parameters.Add(new NpgsqlParameter { Value = take + 1 });
+    command.CommandText = $"SELECT {Columns} FROM tasks" + (where.Count == 0 ? string.Empty : " WHERE " + string.Join(" AND ", where)) +
+                          $" ORDER BY created_at DESC, id DESC LIMIT ${command.Parameters.Count}";
+    var items = new List<TaskDto>(take + 1);
+    await using (var reader = await command.ExecuteReaderAsync(http.RequestAborted))
+    {
+        while (await reader.ReadAsync(http.RequestAborted))
+        {
+            items.Add(Read(reader));
+        }
+    }
+
+    string? next = null;
+    if (items.Count > take)
+    {
+        items.RemoveAt(take);
+        var last = items[^1];
+        var bytes = new byte[24];
+        BinaryPrimitives.WriteInt64BigEndian(bytes, last.CreatedAt.Ticks);
+        last.Id.TryWriteBytes(bytes.AsSpan(8), bigEndian: true, out _);
+        next = Base64Url.EncodeToString(bytes);
+    }
+
+    return Results.Ok(new ListDto(items, next));
+});
+
+app.MapPost("/api/v1/tasks", async (CreateDto request, HttpContext http) =>
+{
+    var now = DateTime.UtcNow;
+    now = now.AddTicks(-(now.Ticks % 10));
+    var task = new TaskDto(Guid.CreateVersion7(), OwnerOf(http) ?? Guid.Empty, request.Title.Trim(), request.Description,
+        request.Status ?? "todo", request.DueAt?.UtcDateTime, now, now);
+    await using var command = dataSource.CreateCommand($"INSERT INTO tasks ({Columns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)");
+    command.Parameters.Add(new NpgsqlParameter { Value = task.Id });
+    command.Parameters.Add(new NpgsqlParameter { Value = task.OwnerId });
+    command.Parameters.Add(new NpgsqlParameter { Value = task.Title });
+    command.Parameters.Add(new NpgsqlParameter { Value = (object?)task.Description ?? DBNull.Value });
+    command.Parameters.Add(new NpgsqlParameter { Value = task.Status });
+    command.Parameters.Add(new NpgsqlParameter { Value = (object?)task.DueAt ?? DBNull.Value });
+    command.Parameters.Add(new NpgsqlParameter { Value = task.CreatedAt });
+    command.Parameters.Add(new NpgsqlParameter { Value = task.UpdatedAt });
+    await command.ExecuteNonQueryAsync(http.RequestAborted);
+    return Results.Created($"/api/v1/tasks/{task.Id}", task);
+});
+
+app.MapGet("/health/ready", () => Results.Ok());
+app.Run();
+
+static Guid? OwnerOf(HttpContext http) =>
+    Guid.TryParse(http.Request.Headers["X-Owner-Id"], out var owner) ? owner : null;
+
+static TaskDto Read(NpgsqlDataReader r) => new(
+    r.GetGuid(0), r.GetGuid(1), r.GetString(2), r.IsDBNull(3) ? null : r.GetString(3), r.GetString(4),
+    r.IsDBNull(5) ? null : r.GetDateTime(5), r.GetDateTime(6), r.GetDateTime(7));
+
+internal sealed record TaskDto(Guid Id, Guid OwnerId, string Title, string? Description, string Status, DateTime? DueAt, DateTime CreatedAt, DateTime UpdatedAt);
+
+internal sealed record ListDto(List<TaskDto> Items, string? NextCursor);
+
+internal sealed record CreateDto(string Title, string? Description, DateTimeOffset? DueAt, string? Status);

@@ -1,0 +1,185 @@
+#!/usr/bin/env bash
+# SliceApi benchmark: SliceApi (Release) against a raw-Npgsql floor on the same PostgreSQL, driven by wrk,
+# in alternation, after a warm-up. Prints one table and writes the same as JSON under bench/results/.
+#
+#   bench/run.sh                  100,000 tasks over 1,000 users, 10 s per measured run, 2 rounds
+#   bench/run.sh --million        1,000,000 tasks (the deep-page target is defined at this size)
+#   bench/run.sh --tasks N --users N --duration S --rounds N --connections N --threads N --no-pipeline
+#
+# Every figure is also reported as a ratio to the floor measured in the same run, because absolute
+# numbers on a shared 2-core machine drift from run to run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+TASKS=100000 USERS=1000 DURATION=10 WARMUP=3 ROUNDS=2 CONNECTIONS=32 THREADS=2 PIPELINE=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --million) TASKS=1000000 ;;
+    --tasks) TASKS=$2; shift ;;
+    --users) USERS=$2; shift ;;
+    --duration) DURATION=$2; shift ;;
+    --warmup) WARMUP=$2; shift ;;
+    --rounds) ROUNDS=$2; shift ;;
+    --connections) CONNECTIONS=$2; shift ;;
+    --threads) THREADS=$2; shift ;;
+    --no-pipeline) PIPELINE=0 ;;
+    *) echo "unknown option $1 (see the header of $0)"; exit 2 ;;
+  esac
+  shift
+done
+
+log() { printf '[bench %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+# --- tools -----------------------------------------------------------------------------------------
+missing=()
+command -v wrk >/dev/null || missing+=(wrk)
+command -v curl >/dev/null || missing+=(curl)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+if [ ${#missing[@]} -gt 0 ]; then
+  log "installing ${missing[*]}"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+command -v python3 >/dev/null || { echo "python3 is needed to aggregate results"; exit 1; }
+PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+
+# --- PostgreSQL: a private cluster, durable settings (as in production), Unix socket only -------------
+WORK=$(mktemp -d /tmp/sliceapi-bench-XXXXXX)
+OUT=$ROOT/bench/.out
+mkdir -p "$OUT" "$ROOT/bench/results"
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+[ "$(id -u)" = 0 ] && chown postgres:postgres "$WORK"
+pids=()
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  as_pg "$PGBIN/pg_ctl" -D "$WORK/data" -m fast -w stop >/dev/null 2>&1 || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+log "PostgreSQL cluster in $WORK"
+as_pg "$PGBIN/initdb" -D "$WORK/data" -A trust -U postgres -E UTF8 --no-locale >/dev/null
+cat >>"$WORK/data/postgresql.conf" <<CONF
+listen_addresses = ''
+unix_socket_directories = '$WORK'
+max_connections = 200
+shared_buffers = 512MB
+CONF
+as_pg "$PGBIN/pg_ctl" -D "$WORK/data" -l "$WORK/postgres.log" -w start >/dev/null
+PSQL() { as_pg "$PGBIN/psql" -h "$WORK" -U postgres -d sliceapi_bench -v ON_ERROR_STOP=1 -qAt "$@"; }
+CS="Host=$WORK;Username=postgres;Database=sliceapi_bench"
+
+# --- builds ----------------------------------------------------------------------------------------
+log "publishing SliceApi and the floor (Release)"
+dotnet publish "$ROOT/SliceApi.csproj" -c Release -o "$OUT/sliceapi" -v quiet -nologo >/dev/null
+dotnet publish "$ROOT/bench/Floor/Floor.csproj" -c Release -o "$OUT/floor" -v quiet -nologo >/dev/null
+
+SLICE_URL=http://127.0.0.1:5081
+FLOOR_URL=http://127.0.0.1:5082
+KEY=$(head -c 48 /dev/urandom | base64 -w0)
+slice_env=(ASPNETCORE_ENVIRONMENT=Production "Jwt__SigningKey=$KEY" "ConnectionStrings__Postgres=$CS" Logging__LogLevel__Default=Warning)
+
+wait_ready() { # URL PID -> prints milliseconds waited
+  local start=$1 url=$2 pid=$3
+  until [ "$(curl -s -o /dev/null -w '%{http_code}' "$url/health/ready")" = 200 ]; do
+    kill -0 "$pid" 2>/dev/null || { echo "server $url died" >&2; exit 1; }
+    sleep 0.005
+  done
+  echo $(( ($(date +%s%N) - start) / 1000000 ))
+}
+
+start_slice() {
+  local start; start=$(date +%s%N)
+  env "${slice_env[@]}" dotnet "$OUT/sliceapi/SliceApi.dll" --urls "$SLICE_URL" >"$OUT/sliceapi.log" 2>&1 &
+  SLICE_PID=$!; pids+=("$SLICE_PID")
+  READY_MS=$(wait_ready "$start" "$SLICE_URL" "$SLICE_PID")
+}
+
+# --- schema, users, tasks --------------------------------------------------------------------------
+log "first start: creates and migrates the database"
+start_slice
+PASSWORD="bench user passphrase"
+curl -sf -o /dev/null -X POST "$SLICE_URL/api/v1/users" -H 'Content-Type: application/json' \
+  -d "{\"email\":\"bench-user@example.com\",\"password\":\"$PASSWORD\",\"displayName\":\"Bench\"}"
+kill "$SLICE_PID"; wait "$SLICE_PID" 2>/dev/null || true
+env "${slice_env[@]}" dotnet "$OUT/sliceapi/SliceApi.dll" create-admin --email bench-admin@example.com --password "$PASSWORD" >/dev/null
+
+log "seeding $USERS users and $TASKS tasks"
+PSQL <<SQL
+INSERT INTO users (id, email, display_name, password_hash, role, created_at)
+SELECT gen_random_uuid(), 'user' || n || '@bench.test', 'User ' || n,
+       (SELECT password_hash FROM users WHERE email = 'bench-user@example.com'), 'user', now()
+FROM generate_series(1, $USERS - 1) AS n;
+INSERT INTO tasks (id, owner_id, title, description, status, due_at, created_at, updated_at)
+SELECT gen_random_uuid(), u.ids[1 + n % array_length(u.ids, 1)], 'Task ' || n,
+       CASE WHEN n % 3 = 0 THEN NULL ELSE 'Description of task ' || n END,
+       (ARRAY['todo', 'in_progress', 'done'])[1 + n % 3],
+       CASE WHEN n % 2 = 0 THEN now() + (n % 90) * interval '1 day' END,
+       now() - n * interval '1 second', now() - n * interval '1 second'
+FROM generate_series(1, $TASKS) AS n, (SELECT array_agg(id) AS ids FROM users WHERE role = 'user') AS u;
+VACUUM ANALYZE;
+SQL
+PSQL -c "SELECT id FROM tasks ORDER BY random() LIMIT 10000" >"$OUT/ids.txt"
+DEEP_CURSOR=$(PSQL -c "SELECT translate(rtrim(encode(int8send((extract(epoch FROM created_at) * 1000000)::bigint * 10 + 621355968000000000) || uuid_send(id), 'base64'), '='), '+/', '-_')
+                       FROM tasks ORDER BY created_at DESC, id DESC OFFSET $((TASKS / 2)) LIMIT 1")
+USER_ID=$(PSQL -c "SELECT id FROM users WHERE email = 'bench-user@example.com'")
+
+# --- servers ---------------------------------------------------------------------------------------
+log "starting SliceApi (timed to /health/ready) and the floor"
+start_slice
+ConnectionStrings__Postgres="$CS" dotnet "$OUT/floor/Floor.dll" --urls "$FLOOR_URL" >"$OUT/floor.log" 2>&1 &
+FLOOR_PID=$!; pids+=("$FLOOR_PID")
+wait_ready "$(date +%s%N)" "$FLOOR_URL" "$FLOOR_PID" >/dev/null
+login() { curl -sf -X POST "$SLICE_URL/api/v1/auth/login" -H 'Content-Type: application/json' -d "{\"email\":\"$1\",\"password\":\"$PASSWORD\"}" | sed -E 's/.*"accessToken":"([^"]+)".*/\1/'; }
+ADMIN_TOKEN=$(login bench-admin@example.com)
+USER_TOKEN=$(login bench-user@example.com)
+log "SliceApi ready ${READY_MS} ms after start; deep cursor at offset $((TASKS / 2))"
+
+# --- scenarios -------------------------------------------------------------------------------------
+# name|method|path|ids file|body|token|owner|floor too
+BODY='{"title":"Benchmark task","description":"Created by wrk","dueAt":"2026-12-01T17:00:00Z","status":"in_progress"}'
+scenarios=(
+  "get_by_id|GET|/api/v1/tasks/{id}|$OUT/ids.txt||$ADMIN_TOKEN||1"
+  "list_first_page|GET|/api/v1/tasks?limit=20|||$ADMIN_TOKEN||1"
+  "list_deep_page|GET|/api/v1/tasks?limit=20&cursor=$DEEP_CURSOR|||$ADMIN_TOKEN||1"
+  "create|POST|/api/v1/tasks||$BODY|$USER_TOKEN|$USER_ID|1"
+  "login|POST|/api/v1/auth/login||{\"email\":\"bench-user@example.com\",\"password\":\"$PASSWORD\"}|||0"
+)
+
+run_wrk() { # SIDE URL SECONDS OUTFILE
+  local url=$2 seconds=$3 out=$4
+  BENCH_METHOD=$method BENCH_PATH=$path BENCH_IDS=$ids BENCH_BODY=$body BENCH_TOKEN=$token BENCH_OWNER=$owner BENCH_OUT=$out \
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${seconds}s" --timeout 10s -s "$ROOT/bench/scripts/scenario.lua" "$url" >/dev/null
+}
+
+RESULTS=$OUT/runs; rm -rf "$RESULTS"; mkdir -p "$RESULTS"
+for scenario in "${scenarios[@]}"; do
+  IFS='|' read -r name method path ids body token owner floor_too <<<"$scenario"
+  log "scenario $name: warm-up ${WARMUP}s per side, then $ROUNDS round(s) of ${DURATION}s per side"
+  sides=(sliceapi); [ "$floor_too" = 1 ] && sides=(floor sliceapi)
+  for side in "${sides[@]}"; do
+    url=$SLICE_URL; [ "$side" = floor ] && url=$FLOOR_URL
+    run_wrk "$side" "$url" "$WARMUP" "$RESULTS/warmup.json"
+  done
+  for round in $(seq 1 "$ROUNDS"); do
+    order=("${sides[@]}"); [ $((round % 2)) = 0 ] && [ ${#sides[@]} = 2 ] && order=(sliceapi floor)
+    for side in "${order[@]}"; do
+      url=$SLICE_URL; [ "$side" = floor ] && url=$FLOOR_URL
+      run_wrk "$side" "$url" "$DURATION" "$RESULTS/$name.$side.$round.json"
+    done
+  done
+done
+PEAK_RSS_KB=$(awk '/VmHWM/ {print $2}' "/proc/$SLICE_PID/status")
+
+# --- in-process pipeline benchmark (BenchmarkDotNet) ---------------------------------------------
+if [ "$PIPELINE" = 1 ]; then
+  log "in-process pipeline benchmark (BenchmarkDotNet)"
+  (cd "$ROOT/bench/Pipeline" && dotnet run -c Release -- --filter '*' --artifacts "$OUT/pipeline" >"$OUT/pipeline.log" 2>&1) || { tail -30 "$OUT/pipeline.log"; exit 1; }
+fi
+
+# --- report ----------------------------------------------------------------------------------------
+STAMP=$(date -u +%Y%m%dT%H%M%SZ)
+python3 "$ROOT/bench/scripts/report.py" --runs "$RESULTS" --pipeline "$OUT/pipeline" --tasks "$TASKS" --users "$USERS" \
+  --duration "$DURATION" --rounds "$ROUNDS" --connections "$CONNECTIONS" --threads "$THREADS" \
+  --ready-ms "$READY_MS" --peak-rss-kb "$PEAK_RSS_KB" --json "$ROOT/bench/results/$STAMP.json"
+log "JSON written to bench/results/$STAMP.json"
