@@ -5,6 +5,10 @@
 #   bench/run.sh                  100,000 tasks over 1,000 users, 10 s per measured run, 2 rounds
 #   bench/run.sh --million        1,000,000 tasks (the deep-page target is defined at this size)
 #   bench/run.sh --tasks N --users N --duration S --rounds N --connections N --threads N --no-pipeline
+#   bench/run.sh --only get_by_id    runs one scenario (get_by_id, list_first_page, list_deep_page, create, login)
+#   bench/run.sh --trace get_by_id   also samples SliceApi's thread stacks with dotnet-trace during that
+#                                    scenario's first measured run (`dotnet tool install -g dotnet-trace`)
+#                                    and writes the hottest managed frames to bench/.out/<scenario>.hotspots.txt
 #
 # Every figure is also reported as a ratio to the floor measured in the same run, because absolute
 # numbers on a shared 2-core machine drift from run to run.
@@ -12,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
-TASKS=100000 USERS=1000 DURATION=10 WARMUP=3 ROUNDS=2 CONNECTIONS=32 THREADS=2 PIPELINE=1
+TASKS=100000 USERS=1000 DURATION=10 WARMUP=3 ROUNDS=2 CONNECTIONS=32 THREADS=2 PIPELINE=1 TRACE=
 while [ $# -gt 0 ]; do
   case "$1" in
     --million) TASKS=1000000 ;;
@@ -24,6 +28,8 @@ while [ $# -gt 0 ]; do
     --connections) CONNECTIONS=$2; shift ;;
     --threads) THREADS=$2; shift ;;
     --no-pipeline) PIPELINE=0 ;;
+    --trace) TRACE=$2; shift ;;
+    --only) ONLY=$2; shift ;;
     *) echo "unknown option $1 (see the header of $0)"; exit 2 ;;
   esac
   shift
@@ -77,7 +83,7 @@ dotnet publish "$ROOT/bench/Floor/Floor.csproj" -c Release -o "$OUT/floor" -v qu
 SLICE_URL=http://127.0.0.1:5081
 FLOOR_URL=http://127.0.0.1:5082
 KEY=$(head -c 48 /dev/urandom | base64 -w0)
-slice_env=(ASPNETCORE_ENVIRONMENT=Production "Jwt__SigningKey=$KEY" "ConnectionStrings__Postgres=$CS" Logging__LogLevel__Default=Warning)
+slice_env=(ASPNETCORE_ENVIRONMENT=Production "Jwt__SigningKey=$KEY" "ConnectionStrings__Postgres=$CS" Logging__LogLevel__Default=Warning ${BENCH_SLICE_ENV:-})
 
 wait_ready() { # URL PID -> prints milliseconds waited
   local start=$1 url=$2 pid=$3
@@ -153,8 +159,11 @@ run_wrk() { # SIDE URL SECONDS OUTFILE
 }
 
 RESULTS=$OUT/runs; rm -rf "$RESULTS"; mkdir -p "$RESULTS"
+CLK_TCK=$(getconf CLK_TCK)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # user + system time of the server process, in clock ticks
 for scenario in "${scenarios[@]}"; do
   IFS='|' read -r name method path ids body token owner floor_too <<<"$scenario"
+  [ -n "$ONLY" ] && [ "$name" != "$ONLY" ] && continue
   log "scenario $name: warm-up ${WARMUP}s per side, then $ROUNDS round(s) of ${DURATION}s per side"
   sides=(sliceapi); [ "$floor_too" = 1 ] && sides=(floor sliceapi)
   for side in "${sides[@]}"; do
@@ -165,7 +174,22 @@ for scenario in "${scenarios[@]}"; do
     order=("${sides[@]}"); [ $((round % 2)) = 0 ] && [ ${#sides[@]} = 2 ] && order=(sliceapi floor)
     for side in "${order[@]}"; do
       url=$SLICE_URL; [ "$side" = floor ] && url=$FLOOR_URL
+      tracer=
+      if [ "$name" = "$TRACE" ] && [ "$side" = sliceapi ] && [ "$round" = 1 ]; then
+        PATH="$PATH:$HOME/.dotnet/tools" dotnet-trace collect -p "$SLICE_PID" --profile dotnet-sampled-thread-time \
+          --duration "00:00:00:$(printf %02d "$DURATION")" -o "$OUT/$name.nettrace" >"$OUT/trace.log" 2>&1 &
+        tracer=$!
+      fi
+      pid=$SLICE_PID; [ "$side" = floor ] && pid=$FLOOR_PID
+      cpu_before=$(cpu_ticks "$pid")
       run_wrk "$side" "$url" "$DURATION" "$RESULTS/$name.$side.$round.json"
+      echo "$(( $(cpu_ticks "$pid") - cpu_before ))" >"$RESULTS/$name.$side.$round.cpu"
+      if [ -n "$tracer" ]; then
+        wait "$tracer" || true
+        PATH="$PATH:$HOME/.dotnet/tools" dotnet-trace convert --format Speedscope -o "$OUT/$name" "$OUT/$name.nettrace" >/dev/null
+        python3 "$ROOT/bench/scripts/hotspots.py" "$OUT/$name.speedscope.json" >"$OUT/$name.hotspots.txt"
+        log "profile summary: $OUT/$name.hotspots.txt"
+      fi
     done
   done
 done
@@ -174,12 +198,12 @@ PEAK_RSS_KB=$(awk '/VmHWM/ {print $2}' "/proc/$SLICE_PID/status")
 # --- in-process pipeline benchmark (BenchmarkDotNet) ---------------------------------------------
 if [ "$PIPELINE" = 1 ]; then
   log "in-process pipeline benchmark (BenchmarkDotNet)"
-  (cd "$ROOT/bench/Pipeline" && dotnet run -c Release -- --filter '*' --artifacts "$OUT/pipeline" >"$OUT/pipeline.log" 2>&1) || { tail -30 "$OUT/pipeline.log"; exit 1; }
+  (cd "$ROOT/bench/Pipeline" && dotnet run -c Release -- --filter '*' --exporters json --artifacts "$OUT/pipeline" >"$OUT/pipeline.log" 2>&1) || { tail -30 "$OUT/pipeline.log"; exit 1; }
 fi
 
 # --- report ----------------------------------------------------------------------------------------
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
-python3 "$ROOT/bench/scripts/report.py" --runs "$RESULTS" --pipeline "$OUT/pipeline" --tasks "$TASKS" --users "$USERS" \
+python3 "$ROOT/bench/scripts/report.py" --runs "$RESULTS" --clk-tck "$CLK_TCK" --pipeline "$OUT/pipeline" --tasks "$TASKS" --users "$USERS" \
   --duration "$DURATION" --rounds "$ROUNDS" --connections "$CONNECTIONS" --threads "$THREADS" \
   --ready-ms "$READY_MS" --peak-rss-kb "$PEAK_RSS_KB" --json "$ROOT/bench/results/$STAMP.json"
 log "JSON written to bench/results/$STAMP.json"
