@@ -198,7 +198,8 @@ PEAK_RSS_KB=$(awk '/VmHWM/ {print $2}' "/proc/$SLICE_PID/status")
 # --- in-process pipeline benchmark (BenchmarkDotNet) ---------------------------------------------
 if [ "$PIPELINE" = 1 ]; then
   log "in-process pipeline benchmark (BenchmarkDotNet)"
-  (cd "$ROOT/bench/Pipeline" && dotnet run -c Release -- --filter '*' --exporters json --artifacts "$OUT/pipeline" >"$OUT/pipeline.log" 2>&1) || { tail -30 "$OUT/pipeline.log"; exit 1; }
+  (cd "$ROOT/bench/Pipeline" && SLICEAPI_BENCH_POSTGRES="$CS" dotnet run -c Release -- --filter '*' --exporters json \
+     --warmupCount 5 --iterationCount 20 --artifacts "$OUT/pipeline" >"$OUT/pipeline.log" 2>&1) || { tail -30 "$OUT/pipeline.log"; exit 1; }
 fi
 
 # --- report ----------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using SliceApi.Infrastructure.Data;
 using SliceApi.Infrastructure.Endpoints;
+using SliceApi.Infrastructure.Security;
 using SliceApi.Infrastructure.Validation;
 
 namespace SliceApi.Features.Tasks;
@@ -56,27 +57,33 @@ internal sealed class ListTasksEndpoint : IEndpoint
            .WithSummary("List tasks, newest first, paged by cursor")
            .WithRequestValidation<ListTasksQuery>();
 
+    // Compiled once (bench/run.sh list_*: LINQ translation was a third of EF's cost per read). The flags fold
+    // away in PostgreSQL's plan for each call, so an owner's list uses ix_tasks_owner_id_created_at_id and
+    // an admin's ix_tasks_created_at_id; the cursor is a row-value comparison, as keyset paging needs.
+    private static readonly Func<AppDbContext, bool, Guid, bool, TaskItemStatus, bool, DateTimeOffset, Guid, int, IAsyncEnumerable<TaskItem>> Page =
+        EF.CompileAsyncQuery((AppDbContext db, bool isAdmin, Guid callerId, bool byStatus, TaskItemStatus status,
+                              bool afterCursor, DateTimeOffset afterCreatedAt, Guid afterId, int take) =>
+            db.Set<TaskItem>()
+              .Where(t => isAdmin || t.OwnerId == callerId)
+              .Where(t => !byStatus || t.Status == status)
+              .Where(t => !afterCursor || EF.Functions.LessThan(ValueTuple.Create(t.CreatedAt, t.Id), ValueTuple.Create(afterCreatedAt, afterId)))
+              .OrderByDescending(t => t.CreatedAt).ThenByDescending(t => t.Id)
+              .Take(take));
+
     private static async Task<Ok<ListTasksResponse>> HandleAsync(
         [AsParameters] ListTasksQuery query, ClaimsPrincipal caller, AppDbContext db, CancellationToken ct)
     {
         var limit = query.Limit ?? DefaultLimit;
-        var tasks = db.Set<TaskItem>().VisibleTo(caller);
-        if (TaskItem.ParseName(query.Status) is { } status)
-        {
-            tasks = tasks.Where(t => t.Status == status);
-        }
+        var status = TaskItem.ParseName(query.Status);
+        (DateTimeOffset CreatedAt, Guid Id) after = default;
+        var afterCursor = query.Cursor is not null && TaskListCursor.TryDecode(query.Cursor, out after);
 
-        if (query.Cursor is not null && TaskListCursor.TryDecode(query.Cursor, out var after))
+        var page = new List<TaskResponse>(limit + 1);
+        await foreach (var task in Page(db, caller.IsAdmin(), caller.GetUserId(), status is not null, status ?? default,
+                           afterCursor, after.CreatedAt, after.Id, limit + 1).WithCancellation(ct))
         {
-            tasks = tasks.Where(t => EF.Functions.LessThan(
-                ValueTuple.Create(t.CreatedAt, t.Id), ValueTuple.Create(after.CreatedAt, after.Id)));
+            page.Add(TaskResponse.From(task));
         }
-
-        var page = await tasks
-            .OrderByDescending(t => t.CreatedAt).ThenByDescending(t => t.Id)
-            .Take(limit + 1)
-            .Select(t => TaskResponse.From(t))
-            .ToListAsync(ct);
 
         string? next = null;
         if (page.Count > limit)

@@ -42,19 +42,21 @@ def side_summary(samples):
 
 
 def load_pipeline(folder):
-    files = glob.glob(os.path.join(folder or "", "results", "*-report-full*.json"))
-    if not files:
-        return None
-    with open(files[0]) as f:
-        report = json.load(f)
-    rows = {b["Method"]: {"mean_us": round(b["Statistics"]["Mean"] / 1000, 2),
-                          "median_us": round(b["Statistics"]["Median"] / 1000, 2),
-                          "allocated_bytes": b.get("Memory", {}).get("BytesAllocatedPerOperation")}
-            for b in report["Benchmarks"]}
-    base = rows.get("BareMinimalApi", {}).get("mean_us")
-    for row in rows.values():
-        row["ratio"] = round(row["mean_us"] / base, 2) if base else None
-    return rows
+    """BenchmarkDotNet's JSON export: one file per benchmark class; ratios are to each class's baseline."""
+    rows = {}
+    for path in sorted(glob.glob(os.path.join(folder or "", "results", "*-report-full*.json"))):
+        with open(path) as f:
+            report = json.load(f)
+        benchmarks = [b for b in report["Benchmarks"] if b.get("Statistics")]
+        baseline = next((b for b in benchmarks if b["Method"] in ("BareMinimalApi", "RawNpgsql")), None)
+        for b in benchmarks:
+            mean = b["Statistics"]["Mean"] / 1000
+            rows[b["Method"]] = {
+                "class": b["Type"], "mean_us": round(mean, 2), "median_us": round(b["Statistics"]["Median"] / 1000, 2),
+                "allocated_bytes": b.get("Memory", {}).get("BytesAllocatedPerOperation"),
+                "ratio": round(mean / (baseline["Statistics"]["Mean"] / 1000), 2) if baseline else None,
+            }
+    return rows or None
 
 
 def verdict(ok):
@@ -115,12 +117,13 @@ def main():
         print(f"WARNING: {n} on {side}: {v['non_2xx']} non-2xx responses, {v['socket_errors']} socket errors")
     if pipeline:
         print()
-        print("In-process, one valid POST /api/v1/tasks through TestServer (BenchmarkDotNet):")
+        print("In process (BenchmarkDotNet): PipelineBenchmarks sends one valid POST /api/v1/tasks through TestServer, no I/O;")
+        print("DataSessionBenchmarks reads one task by id on the benchmark database. Ratios are to each class's baseline.")
         print()
-        print("| benchmark | mean us | median us | ratio to bare | allocated |")
-        print("|---|---:|---:|---:|---:|")
+        print("| class | benchmark | mean us | median us | ratio | allocated |")
+        print("|---|---|---:|---:|---:|---:|")
         for name, row in pipeline.items():
-            print(f"| {name} | {row['mean_us']:.2f} | {row['median_us']:.2f} | {row['ratio']:.2f} | {row['allocated_bytes'] or 0:,} B |")
+            print(f"| {row['class']} | {name} | {row['mean_us']:.2f} | {row['median_us']:.2f} | {row['ratio']:.2f} | {row['allocated_bytes'] or 0:,} B |")
     print()
     print("| target | measured | |")
     print("|---|---:|---|")
