@@ -79,19 +79,20 @@ internal static class OpenApiSetup
     public static WebApplication UseApiDocumentation(this WebApplication app)
     {
         app.MapOpenApi().AllowAnonymous();
-        app.UseSwaggerUI(options =>
+        // Branched by path: the UI middlewares match every request against regexes, which API calls should not pay for.
+        app.UseWhen(http => http.Request.Path.StartsWithSegments("/swagger"), branch => branch.UseSwaggerUI(options =>
         {
             options.RoutePrefix = "swagger";
             options.SwaggerEndpoint(DocumentUrl, "SliceApi v1");
             options.DocumentTitle = "SliceApi - Swagger UI";
             options.EnablePersistAuthorization();
-        });
-        app.UseReDoc(options =>
+        }));
+        app.UseWhen(http => http.Request.Path.StartsWithSegments("/redoc"), branch => branch.UseReDoc(options =>
         {
             options.RoutePrefix = "redoc";
             options.SpecUrl = DocumentUrl;
             options.DocumentTitle = "SliceApi - ReDoc";
-        });
+        }));
         return app;
     }
 
