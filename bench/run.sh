@@ -158,7 +158,7 @@ run_wrk() { # SIDE URL SECONDS OUTFILE
     wrk -t"$THREADS" -c"$CONNECTIONS" -d"${seconds}s" --timeout 10s -s "$ROOT/bench/scripts/scenario.lua" "$url" >/dev/null
 }
 
-RESULTS=$OUT/runs; rm -rf "$RESULTS"; mkdir -p "$RESULTS"
+RESULTS=$OUT/runs; rm -rf "$RESULTS" "$OUT/pipeline"; mkdir -p "$RESULTS"
 CLK_TCK=$(getconf CLK_TCK)
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # user + system time of the server process, in clock ticks
 for scenario in "${scenarios[@]}"; do
