@@ -3,6 +3,7 @@ using SliceApi.Infrastructure.Data;
 using SliceApi.Infrastructure.Endpoints;
 using SliceApi.Infrastructure.Errors;
 using SliceApi.Infrastructure.Health;
+using SliceApi.Infrastructure.Http;
 using SliceApi.Infrastructure.Json;
 using SliceApi.Infrastructure.OpenApi;
 using SliceApi.Infrastructure.Security;
@@ -12,17 +13,22 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddApiJson();
+builder.Services.AddHttpHardening();
 builder.Services.AddApiProblemDetails();
 builder.Services.AddData();
 builder.Services.AddApiSecurity();
+builder.Services.AddApiRateLimiting();
 builder.Services.AddRequestValidation();
 builder.Services.AddApiDocumentation();
 
 var app = builder.Build();
 
+app.UseHttpHardening();
 app.UseApiProblemDetails();
+app.UseRequestBodyLimit();
 app.UseApiDocumentation();
 app.UseAuthentication();
+app.UseRateLimiter();
 app.UseAuthorization();
 app.MapHealthEndpoints();
 app.MapEndpoints();

@@ -83,7 +83,11 @@ dotnet publish "$ROOT/bench/Floor/Floor.csproj" -c Release -o "$OUT/floor" -v qu
 SLICE_URL=http://127.0.0.1:5081
 FLOOR_URL=http://127.0.0.1:5082
 KEY=$(head -c 48 /dev/urandom | base64 -w0)
-slice_env=(ASPNETCORE_ENVIRONMENT=Production "Jwt__SigningKey=$KEY" "ConnectionStrings__Postgres=$CS" Logging__LogLevel__Default=Warning ${BENCH_SLICE_ENV:-})
+# Production settings, except: plain HTTP on loopback (as behind a TLS-terminating proxy), and rate limits raised
+# far above the load so every request is served (the limiter still runs and costs what it costs).
+slice_env=(ASPNETCORE_ENVIRONMENT=Production "Jwt__SigningKey=$KEY" "ConnectionStrings__Postgres=$CS" Logging__LogLevel__Default=Warning
+           Http__RequireHttps=false RateLimiting__AuthenticatedPerMinute=1000000000 RateLimiting__AnonymousPerMinute=1000000000
+           RateLimiting__CredentialsPerMinute=1000000000 ${BENCH_SLICE_ENV:-})
 
 wait_ready() { # URL PID -> prints milliseconds waited
   local start=$1 url=$2 pid=$3

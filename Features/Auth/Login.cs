@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore;
 using SliceApi.Features.Users;
 using SliceApi.Infrastructure.Data;
 using SliceApi.Infrastructure.Endpoints;
+using SliceApi.Infrastructure.Http;
 using SliceApi.Infrastructure.Security;
 using SliceApi.Infrastructure.Validation;
 
@@ -47,6 +48,7 @@ internal sealed class LoginEndpoint : IEndpoint
            .WithTags("Auth")
            .WithSummary("Log in and get an access token")
            .AllowAnonymous()
+           .RequireRateLimiting(RateLimitSetup.CredentialsPolicy)
            .WithRequestValidation<LoginRequest>()
            .ProducesProblem(StatusCodes.Status401Unauthorized);
 

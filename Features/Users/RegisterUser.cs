@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using SliceApi.Infrastructure.Data;
 using SliceApi.Infrastructure.Endpoints;
+using SliceApi.Infrastructure.Http;
 using SliceApi.Infrastructure.Security;
 using SliceApi.Infrastructure.Validation;
 
@@ -55,6 +56,7 @@ internal sealed class RegisterUserEndpoint : IEndpoint
            .WithSummary("Register a new account")
            .WithDescription("Creates an account with the role 'user'. Log in with POST /api/v1/auth/login to get an access token.")
            .AllowAnonymous()
+           .RequireRateLimiting(RateLimitSetup.CredentialsPolicy)
            .WithRequestValidation<RegisterUserRequest>()
            .ProducesProblem(StatusCodes.Status409Conflict);
 

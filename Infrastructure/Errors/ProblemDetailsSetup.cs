@@ -21,6 +21,10 @@ internal static class ProblemDetailsSetup
             var problem = context.ProblemDetails;
             var http = context.HttpContext;
             problem.Instance ??= http.Request.Path;
+            // ASP.NET Core fills type for RFC 9110 statuses; 429 is defined in RFC 6585, and RFC 9457 section 4.2.1 names about:blank otherwise.
+            problem.Type ??= (problem.Status ?? http.Response.StatusCode) == StatusCodes.Status429TooManyRequests
+                ? "https://www.rfc-editor.org/rfc/rfc6585#section-4"
+                : "about:blank";
             problem.Detail ??= DefaultDetail(problem.Status ?? http.Response.StatusCode, http);
             problem.Extensions.TryAdd("traceId", Activity.Current?.Id ?? http.TraceIdentifier);
         });
@@ -47,6 +51,7 @@ internal static class ProblemDetailsSetup
         StatusCodes.Status403Forbidden => "Your role does not allow this operation.",
         StatusCodes.Status404NotFound => $"No resource exists at {http.Request.Path}.",
         StatusCodes.Status405MethodNotAllowed => $"The method {http.Request.Method} is not allowed on {http.Request.Path}.",
+        StatusCodes.Status413PayloadTooLarge => "The request body is larger than this API accepts (Http:MaxRequestBodyBytes).",
         StatusCodes.Status415UnsupportedMediaType => "The request body must be sent with Content-Type: application/json.",
         StatusCodes.Status500InternalServerError => "An unexpected error occurred. Quote the traceId when reporting it.",
         StatusCodes.Status503ServiceUnavailable => "The service is temporarily unavailable. Retry later.",

@@ -41,6 +41,7 @@ internal static class OpenApiSetup
             {
                 var metadata = context.Description.ActionDescriptor.EndpointMetadata;
                 operation.Responses ??= [];
+                AddProblemResponse(operation, context, StatusCodes.Status429TooManyRequests, "The caller's rate limit was reached; retry after the Retry-After seconds.");
                 AddProblemResponse(operation, context, StatusCodes.Status500InternalServerError, "An unexpected error; the problem's traceId identifies it in the logs.");
                 if (!metadata.OfType<IAuthorizeData>().Any() || metadata.OfType<IAllowAnonymous>().Any())
                 {

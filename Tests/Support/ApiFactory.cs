@@ -60,6 +60,11 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
         builder.UseSetting("ConnectionStrings:Postgres", ConnectionString);
         builder.UseSetting("Jwt:SigningKey", SigningKey);
         builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        // TestServer speaks plain HTTP, and every anonymous test request shares one client address:
+        // the transport and rate-limit tests turn these back on in factories of their own.
+        builder.UseSetting("Http:RequireHttps", "false");
+        builder.UseSetting("RateLimiting:AnonymousPerMinute", "100000");
+        builder.UseSetting("RateLimiting:CredentialsPerMinute", "100000");
     }
 
     /// <summary>An HttpClient without credentials.</summary>

@@ -1,0 +1,50 @@
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.AspNetCore.Hosting;
+using SliceApi.Tests.Support;
+
+namespace SliceApi.Tests.Infrastructure;
+
+/// <summary>A host with small limits: 3 credential requests and 5 authenticated requests per minute.</summary>
+public sealed class RateLimitedApiFactory : ApiFactory
+{
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        base.ConfigureWebHost(builder);
+        builder.UseSetting("RateLimiting:CredentialsPerMinute", "3");
+        builder.UseSetting("RateLimiting:AuthenticatedPerMinute", "5");
+    }
+}
+
+public sealed class RateLimitTests(RateLimitedApiFactory api) : IClassFixture<RateLimitedApiFactory>
+{
+    [Fact]
+    public async Task Login_attempts_past_the_credentials_limit_get_429_with_retry_after()
+    {
+        var client = api.CreateAnonymousClient();
+        for (var i = 0; i < 3; i++)
+        {
+            await client.PostAsJsonAsync("/api/v1/auth/login", new { email = "nobody@example.com", password = "wrong password" })
+                .ShouldHaveStatusAsync(HttpStatusCode.Unauthorized);
+        }
+
+        var limited = await client.PostAsJsonAsync("/api/v1/auth/login", new { email = "nobody@example.com", password = "wrong password" });
+
+        await limited.ShouldBeProblemAsync(HttpStatusCode.TooManyRequests);
+        int.Parse(limited.Headers.GetValues("Retry-After").Single(), System.Globalization.CultureInfo.InvariantCulture).ShouldBeInRange(1, 60);
+    }
+
+    [Fact]
+    public async Task Each_user_has_a_limit_of_their_own()
+    {
+        var busy = api.CreateClient(await api.CreateUserAsync());
+        var other = api.CreateClient(await api.CreateUserAsync());
+        for (var i = 0; i < 5; i++)
+        {
+            await busy.GetAsync("/api/v1/users/me").ShouldHaveStatusAsync(HttpStatusCode.OK);
+        }
+
+        await busy.GetAsync("/api/v1/users/me").ShouldBeProblemAsync(HttpStatusCode.TooManyRequests);
+        await other.GetAsync("/api/v1/users/me").ShouldHaveStatusAsync(HttpStatusCode.OK);
+    }
+}

@@ -1,0 +1,142 @@
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using SliceApi.Features.Tasks;
+using SliceApi.Tests.Support;
+
+namespace SliceApi.Tests.Infrastructure;
+
+public sealed class ResponseHeaderAndBodyLimitTests(ApiFactory api) : IClassFixture<ApiFactory>
+{
+    [Theory]
+    [InlineData("/health/live")]
+    [InlineData("/api/v1/no-such-thing")]
+    [InlineData("/api/v1/users/me")]
+    public async Task Every_response_carries_nosniff(string path)
+    {
+        var response = await api.CreateAnonymousClient().GetAsync(path);
+
+        response.Headers.GetValues("X-Content-Type-Options").ShouldBe(["nosniff"]);
+    }
+
+    [Fact]
+    public async Task A_body_over_one_mebibyte_is_refused_with_413_problem_and_nothing_is_stored()
+    {
+        var user = await api.CreateUserAsync();
+
+        var response = await api.CreateClient(user).PostAsJsonAsync("/api/v1/tasks", new { title = "big", description = new string('x', 1024 * 1024) });
+
+        await response.ShouldBeProblemAsync(HttpStatusCode.RequestEntityTooLarge);
+        (await api.FindAsync<TaskItem>(t => t.OwnerId == user.Id)).ShouldBeEmpty();
+    }
+
+    [Fact]
+    public async Task Without_configured_origins_a_preflight_gets_no_cors_grant()
+    {
+        var response = await api.CreateAnonymousClient().SendAsync(Preflight("https://evil.example"));
+
+        response.Headers.Contains("Access-Control-Allow-Origin").ShouldBeFalse();
+    }
+
+    internal static HttpRequestMessage Preflight(string origin)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Options, "/api/v1/tasks");
+        request.Headers.Add("Origin", origin);
+        request.Headers.Add("Access-Control-Request-Method", "POST");
+        request.Headers.Add("Access-Control-Request-Headers", "authorization,content-type");
+        return request;
+    }
+}
+
+/// <summary>A host with HTTPS required, one trusted proxy (10.0.0.5), one CORS origin, and connections that appear to come from <see cref="RemoteIp"/>.</summary>
+public sealed class HardenedApiFactory : ApiFactory
+{
+    public const string Origin = "https://app.example.com";
+
+    public static string RemoteIp { get; set; } = "10.0.0.5";
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        base.ConfigureWebHost(builder);
+        builder.UseSetting("Http:RequireHttps", "true");
+        builder.UseSetting("Http:KnownProxies:0", "10.0.0.5");
+        builder.UseSetting("Http:CorsOrigins:0", Origin);
+        builder.ConfigureTestServices(services => services.AddSingleton<IStartupFilter, RemoteAddressFilter>());
+    }
+
+    // TestServer has no client address; this stands in for the socket's peer.
+    private sealed class RemoteAddressFilter : IStartupFilter
+    {
+        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+        {
+            app.Use((context, nextMiddleware) =>
+            {
+                context.Connection.RemoteIpAddress = IPAddress.Parse(context.Request.Headers["X-Test-Peer"].FirstOrDefault() ?? RemoteIp);
+                return nextMiddleware(context);
+            });
+            next(app);
+        };
+    }
+}
+
+public sealed class HttpsAndCorsTests(HardenedApiFactory api) : IClassFixture<HardenedApiFactory>
+{
+    [Fact]
+    public async Task Plain_http_is_redirected_to_https_with_308()
+    {
+        var client = api.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+
+        var response = await client.GetAsync("/health/live");
+
+        response.StatusCode.ShouldBe(HttpStatusCode.PermanentRedirect);
+        response.Headers.Location!.ToString().ShouldBe("https://localhost/health/live");
+    }
+
+    [Fact]
+    public async Task Https_responses_carry_hsts()
+    {
+        var client = api.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { BaseAddress = new Uri("https://localhost") });
+
+        var response = await client.GetAsync("/health/live").ShouldHaveStatusAsync(HttpStatusCode.OK);
+
+        response.Headers.GetValues("Strict-Transport-Security").Single().ShouldBe("max-age=31536000; includeSubDomains");
+    }
+
+    [Fact]
+    public async Task X_Forwarded_Proto_is_believed_only_from_a_configured_proxy()
+    {
+        var client = api.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        var fromProxy = new HttpRequestMessage(HttpMethod.Get, "/health/live") { Headers = { { "X-Forwarded-Proto", "https" }, { "X-Test-Peer", "10.0.0.5" } } };
+        var fromStranger = new HttpRequestMessage(HttpMethod.Get, "/health/live") { Headers = { { "X-Forwarded-Proto", "https" }, { "X-Test-Peer", "192.0.2.7" } } };
+
+        (await client.SendAsync(fromProxy)).StatusCode.ShouldBe(HttpStatusCode.OK);
+        (await client.SendAsync(fromStranger)).StatusCode.ShouldBe(HttpStatusCode.PermanentRedirect);
+    }
+
+    [Fact]
+    public async Task A_preflight_from_a_configured_origin_is_granted()
+    {
+        var client = api.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { BaseAddress = new Uri("https://localhost") });
+
+        var response = await client.SendAsync(ResponseHeaderAndBodyLimitTests.Preflight(HardenedApiFactory.Origin));
+
+        response.StatusCode.ShouldBe(HttpStatusCode.NoContent);
+        response.Headers.GetValues("Access-Control-Allow-Origin").Single().ShouldBe(HardenedApiFactory.Origin);
+        response.Headers.GetValues("Access-Control-Allow-Methods").Single().ShouldContain("POST");
+        response.Headers.GetValues("Access-Control-Allow-Headers").Single().ToLowerInvariant().ShouldContain("authorization");
+    }
+
+    [Fact]
+    public async Task A_preflight_from_another_origin_is_not_granted()
+    {
+        var client = api.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { BaseAddress = new Uri("https://localhost") });
+
+        var response = await client.SendAsync(ResponseHeaderAndBodyLimitTests.Preflight("https://evil.example"));
+
+        response.Headers.Contains("Access-Control-Allow-Origin").ShouldBeFalse();
+    }
+}
