@@ -2,6 +2,7 @@ using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using SliceApi.Features.Users;
 using SliceApi.Infrastructure.Data;
 using SliceApi.Infrastructure.Endpoints;
@@ -16,12 +17,6 @@ namespace SliceApi.Features.Auth;
 /// <param name="Password">The account's password.</param>
 public sealed record LoginRequest(string Email, string Password);
 
-/// <summary>An access token (RFC 6749 section 5.1 shape, camelCase).</summary>
-/// <param name="AccessToken">A JWT to send as <c>Authorization: Bearer &lt;accessToken&gt;</c>.</param>
-/// <param name="TokenType">Always <c>Bearer</c>.</param>
-/// <param name="ExpiresIn">Seconds until the token expires.</param>
-public sealed record LoginResponse(string AccessToken, string TokenType, int ExpiresIn);
-
 /// <summary>Shape rules of <see cref="LoginRequest"/>.</summary>
 internal sealed class LoginValidator : AbstractValidator<LoginRequest>
 {
@@ -33,7 +28,7 @@ internal sealed class LoginValidator : AbstractValidator<LoginRequest>
 }
 
 /// <summary>
-/// <c>POST /api/v1/auth/login</c>: checks the password and returns an access token. An unknown email and a
+/// <c>POST /api/v1/auth/login</c>: checks the password and returns a token pair (access and refresh token). An unknown email and a
 /// wrong password give the same 401 in about the same time, so accounts cannot be enumerated
 /// (OWASP Authentication Cheat Sheet, "Authentication and Error Messages").
 /// </summary>
@@ -46,14 +41,15 @@ internal sealed class LoginEndpoint : IEndpoint
         api.MapPost("/auth/login", HandleAsync)
            .WithName("Login")
            .WithTags("Auth")
-           .WithSummary("Log in and get an access token")
+           .WithSummary("Log in and get an access token and a refresh token")
            .AllowAnonymous()
            .RequireRateLimiting(RateLimitSetup.CredentialsPolicy)
            .WithRequestValidation<LoginRequest>()
            .ProducesProblem(StatusCodes.Status401Unauthorized);
 
-    private static async Task<Results<Ok<LoginResponse>, ProblemHttpResult>> HandleAsync(
-        LoginRequest request, AppDbContext db, AccessTokenIssuer tokens, HttpContext http, CancellationToken ct)
+    private static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> HandleAsync(
+        LoginRequest request, AppDbContext db, AccessTokenIssuer tokens, IOptions<JwtOptions> options, TimeProvider clock,
+        HttpContext http, CancellationToken ct)
     {
         var email = User.NormalizeEmail(request.Email);
         var user = await db.Set<User>().AsTracking().FirstOrDefaultAsync(u => u.Email == email, ct);
@@ -73,9 +69,9 @@ internal sealed class LoginEndpoint : IEndpoint
             await db.SaveChangesAsync(ct);
         }
 
-        var token = tokens.Issue(user.Id, user.Email, user.Role);
-        http.Response.Headers.CacheControl = "no-store"; // RFC 6749 section 5.1
-        return TypedResults.Ok(new LoginResponse(token.AccessToken, "Bearer", token.ExpiresIn));
+        var pair = await TokenPairs.IssueAsync(db, tokens, options, clock, user, familyId: null, ct);
+        TokenPairs.MarkNoStore(http.Response);
+        return TypedResults.Ok(pair);
     }
 
     private static User CreateDecoy()

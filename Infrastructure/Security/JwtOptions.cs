@@ -33,6 +33,10 @@ internal sealed class JwtOptions
     [Range(1, 24 * 60)]
     public int AccessTokenLifetimeMinutes { get; set; } = 15;
 
+    /// <summary>Lifetime of a refresh token in days (default 14).</summary>
+    [Range(1, 365)]
+    public int RefreshTokenLifetimeDays { get; set; } = 14;
+
     /// <summary>
     /// Tolerance in seconds for clock differences when checking <c>exp</c> and <c>nbf</c> (default 30;
     /// RFC 7519 section 4.1.4 allows "some small leeway").

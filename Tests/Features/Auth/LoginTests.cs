@@ -17,7 +17,7 @@ public sealed class LoginTests(ApiFactory api) : IClassFixture<ApiFactory>
 
         var response = await api.CreateAnonymousClient().PostAsJsonAsync(Url, new { email = $" {user.Email.ToUpperInvariant()} ", password = user.Password });
 
-        var login = await Task.FromResult(response).ShouldReturnAsync<LoginResponse>();
+        var login = await Task.FromResult(response).ShouldReturnAsync<TokenResponse>();
         login.TokenType.ShouldBe("Bearer");
         login.ExpiresIn.ShouldBe(15 * 60);
         response.Headers.CacheControl!.NoStore.ShouldBeTrue();
@@ -36,7 +36,7 @@ public sealed class LoginTests(ApiFactory api) : IClassFixture<ApiFactory>
     {
         var user = await api.CreateUserAsync();
         var client = api.CreateAnonymousClient();
-        var login = await client.PostAsJsonAsync(Url, new { email = user.Email, password = user.Password }).ShouldReturnAsync<LoginResponse>();
+        var login = await client.PostAsJsonAsync(Url, new { email = user.Email, password = user.Password }).ShouldReturnAsync<TokenResponse>();
         client.DefaultRequestHeaders.Authorization = new("Bearer", login.AccessToken);
 
         await client.GetAsync("/api/v1/users/me").ShouldHaveStatusAsync(HttpStatusCode.OK);

@@ -19,7 +19,7 @@ public sealed class CreateAdminTests(ApiFactory api) : IClassFixture<ApiFactory>
         exitCode.ShouldBe(0);
         (await api.FindAsync<User>(u => u.Email == email)).ShouldHaveSingleItem().Role.ShouldBe("admin");
         var client = api.CreateAnonymousClient();
-        var login = await client.PostAsJsonAsync("/api/v1/auth/login", new { email, password = "an admin passphrase" }).ShouldReturnAsync<LoginResponse>();
+        var login = await client.PostAsJsonAsync("/api/v1/auth/login", new { email, password = "an admin passphrase" }).ShouldReturnAsync<TokenResponse>();
         client.DefaultRequestHeaders.Authorization = new("Bearer", login.AccessToken);
         await client.GetAsync($"/api/v1/tasks/{task.Id}").ShouldHaveStatusAsync(HttpStatusCode.OK);
     }

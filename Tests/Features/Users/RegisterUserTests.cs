@@ -37,7 +37,7 @@ public sealed class RegisterUserTests(ApiFactory api) : IClassFixture<ApiFactory
         var client = api.CreateAnonymousClient();
         var response = await client.PostAsJsonAsync(Url, new { email, password = "a long enough passphrase", displayName = "Grace" });
         await response.ShouldHaveStatusAsync(HttpStatusCode.Created);
-        var login = await client.PostAsJsonAsync("/api/v1/auth/login", new { email, password = "a long enough passphrase" }).ShouldReturnAsync<SliceApi.Features.Auth.LoginResponse>();
+        var login = await client.PostAsJsonAsync("/api/v1/auth/login", new { email, password = "a long enough passphrase" }).ShouldReturnAsync<SliceApi.Features.Auth.TokenResponse>();
         client.DefaultRequestHeaders.Authorization = new("Bearer", login.AccessToken);
 
         var self = await client.GetAsync(response.Headers.Location).ShouldReturnAsync<UserResponse>();

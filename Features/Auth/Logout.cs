@@ -1,0 +1,46 @@
+using FluentValidation;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using SliceApi.Infrastructure.Data;
+using SliceApi.Infrastructure.Endpoints;
+using SliceApi.Infrastructure.Validation;
+
+namespace SliceApi.Features.Auth;
+
+/// <summary>The refresh token of the session to end.</summary>
+/// <param name="RefreshToken">The refreshToken of the last token pair.</param>
+public sealed record LogoutRequest(string RefreshToken);
+
+/// <summary>Shape rules of <see cref="LogoutRequest"/>.</summary>
+internal sealed class LogoutValidator : AbstractValidator<LogoutRequest>
+{
+    public LogoutValidator() => RuleFor(x => x.RefreshToken).NotEmpty().MaximumLength(100);
+}
+
+/// <summary>
+/// <c>POST /api/v1/auth/logout</c>: revokes the refresh token's family, so no token from that login can be
+/// refreshed again. Always 204, whether or not the token was known. Access tokens already issued stay valid
+/// until they expire (at most <c>Jwt:AccessTokenLifetimeMinutes</c>).
+/// </summary>
+internal sealed class LogoutEndpoint : IEndpoint
+{
+    public void Map(IEndpointRouteBuilder api) =>
+        api.MapPost("/auth/logout", HandleAsync)
+           .WithName("Logout")
+           .WithTags("Auth")
+           .WithSummary("End a session: revoke its refresh tokens")
+           .AllowAnonymous()
+           .WithRequestValidation<LogoutRequest>();
+
+    private static async Task<NoContent> HandleAsync(LogoutRequest request, AppDbContext db, TimeProvider clock, CancellationToken ct)
+    {
+        var hash = RefreshToken.Hash(request.RefreshToken);
+        var familyId = await db.Set<RefreshToken>().Where(t => t.TokenHash == hash).Select(t => (Guid?)t.FamilyId).FirstOrDefaultAsync(ct);
+        if (familyId is { } family)
+        {
+            await TokenPairs.RevokeFamilyAsync(db, family, clock.GetStoredUtcNow(), ct);
+        }
+
+        return TypedResults.NoContent();
+    }
+}

@@ -1,0 +1,80 @@
+using FluentValidation;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using SliceApi.Features.Users;
+using SliceApi.Infrastructure.Data;
+using SliceApi.Infrastructure.Endpoints;
+using SliceApi.Infrastructure.Http;
+using SliceApi.Infrastructure.Security;
+using SliceApi.Infrastructure.Validation;
+
+namespace SliceApi.Features.Auth;
+
+/// <summary>A refresh token to exchange.</summary>
+/// <param name="RefreshToken">The refreshToken of the last token pair.</param>
+public sealed record RefreshTokensRequest(string RefreshToken);
+
+/// <summary>Shape rules of <see cref="RefreshTokensRequest"/>.</summary>
+internal sealed class RefreshTokensValidator : AbstractValidator<RefreshTokensRequest>
+{
+    public RefreshTokensValidator() => RuleFor(x => x.RefreshToken).NotEmpty().MaximumLength(100);
+}
+
+/// <summary>
+/// <c>POST /api/v1/auth/refresh</c>: exchanges a refresh token for a new pair and retires the old one (rotation).
+/// Presenting a token that was already exchanged revokes its whole family, so a stolen token stops working
+/// for the thief and the owner alike (RFC 9700 section 4.14.2); the owner logs in again.
+/// </summary>
+internal sealed class RefreshTokensEndpoint : IEndpoint
+{
+    public void Map(IEndpointRouteBuilder api) =>
+        api.MapPost("/auth/refresh", HandleAsync)
+           .WithName("RefreshTokens")
+           .WithTags("Auth")
+           .WithSummary("Exchange a refresh token for a new token pair")
+           .AllowAnonymous()
+           .RequireRateLimiting(RateLimitSetup.CredentialsPolicy)
+           .WithRequestValidation<RefreshTokensRequest>()
+           .ProducesProblem(StatusCodes.Status401Unauthorized);
+
+    private static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> HandleAsync(
+        RefreshTokensRequest request, AppDbContext db, AccessTokenIssuer tokens, IOptions<JwtOptions> options,
+        TimeProvider clock, HttpContext http, CancellationToken ct)
+    {
+        var hash = RefreshToken.Hash(request.RefreshToken);
+        var presented = await db.Set<RefreshToken>().FirstOrDefaultAsync(t => t.TokenHash == hash, ct);
+        var now = clock.GetStoredUtcNow();
+        if (presented is null || presented.RevokedAt is not null || presented.ExpiresAt <= now)
+        {
+            return Refused(http, "The refresh token is unknown, expired or revoked. Log in again.");
+        }
+
+        // One conditional UPDATE: of two requests racing with the same token, exactly one wins.
+        var rotated = await db.Set<RefreshToken>()
+            .Where(t => t.Id == presented.Id && t.UsedAt == null && t.RevokedAt == null)
+            .ExecuteUpdateAsync(s => s.SetProperty(t => t.UsedAt, now), ct);
+        if (rotated == 0)
+        {
+            await TokenPairs.RevokeFamilyAsync(db, presented.FamilyId, now, ct);
+            return Refused(http, "The refresh token was already used, so every token from that login is now revoked. Log in again.");
+        }
+
+        var user = await db.Set<User>().FirstOrDefaultAsync(u => u.Id == presented.UserId, ct);
+        if (user is null)
+        {
+            return Refused(http, "The account no longer exists.");
+        }
+
+        var pair = await TokenPairs.IssueAsync(db, tokens, options, clock, user, presented.FamilyId, ct);
+        TokenPairs.MarkNoStore(http.Response);
+        return TypedResults.Ok(pair);
+    }
+
+    private static ProblemHttpResult Refused(HttpContext http, string detail)
+    {
+        http.Response.Headers.WWWAuthenticate = "Bearer";
+        TokenPairs.MarkNoStore(http.Response);
+        return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "The refresh token was refused.", detail: detail);
+    }
+}
