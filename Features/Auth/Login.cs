@@ -30,7 +30,8 @@ internal sealed class LoginValidator : AbstractValidator<LoginRequest>
 /// <summary>
 /// <c>POST /api/v1/auth/login</c>: checks the password and returns a token pair (access and refresh token). An unknown email and a
 /// wrong password give the same 401 in about the same time, so accounts cannot be enumerated
-/// (OWASP Authentication Cheat Sheet, "Authentication and Error Messages").
+/// (OWASP Authentication Cheat Sheet, "Authentication and Error Messages"). After 5 failures for an email
+/// within 15 minutes, logins for it get a 429 for 15 minutes (<see cref="Lockout"/>).
 /// </summary>
 internal sealed class LoginEndpoint : IEndpoint
 {
@@ -45,23 +46,38 @@ internal sealed class LoginEndpoint : IEndpoint
            .AllowAnonymous()
            .RequireRateLimiting(RateLimitSetup.CredentialsPolicy)
            .WithRequestValidation<LoginRequest>()
-           .ProducesProblem(StatusCodes.Status401Unauthorized);
+           .ProducesProblem(StatusCodes.Status401Unauthorized)
+           .ProducesProblem(StatusCodes.Status429TooManyRequests);
 
     private static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> HandleAsync(
         LoginRequest request, AppDbContext db, AccessTokenIssuer tokens, IOptions<JwtOptions> options, TimeProvider clock,
         HttpContext http, CancellationToken ct)
     {
         var email = User.NormalizeEmail(request.Email);
+        var now = clock.GetStoredUtcNow();
+        if (await Lockout.LockedUntilAsync(db, email, now, ct) is { } lockedUntil)
+        {
+            var seconds = (int)Math.Ceiling((lockedUntil - now).TotalSeconds);
+            http.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return TypedResults.Problem(
+                statusCode: StatusCodes.Status429TooManyRequests,
+                title: "Too many failed logins.",
+                detail: $"Logins for this email are paused after {Lockout.MaxFailures} failures. Try again in {(seconds + 59) / 60} minute(s).");
+        }
+
         var user = await db.Set<User>().AsTracking().FirstOrDefaultAsync(u => u.Email == email, ct);
         var verification = User.PasswordHasher.VerifyHashedPassword(user ?? Decoy, (user ?? Decoy).PasswordHash, request.Password);
         if (user is null || verification == PasswordVerificationResult.Failed)
         {
+            await Lockout.RecordFailureAsync(db, email, now, ct);
             http.Response.Headers.WWWAuthenticate = "Bearer";
             return TypedResults.Problem(
                 statusCode: StatusCodes.Status401Unauthorized,
                 title: "Invalid email or password.",
                 detail: "The email and password do not match an account.");
         }
+
+        await Lockout.ResetAsync(db, email, ct);
 
         if (verification == PasswordVerificationResult.SuccessRehashNeeded)
         {

@@ -1,0 +1,82 @@
+using System.Net;
+using System.Net.Http.Json;
+using Microsoft.EntityFrameworkCore;
+using SliceApi.Features.Auth;
+using SliceApi.Tests.Support;
+
+namespace SliceApi.Tests.Features.Auth;
+
+public sealed class LockoutTests(ApiFactory api) : IClassFixture<ApiFactory>
+{
+    private const string Url = "/api/v1/auth/login";
+
+    [Fact]
+    public async Task Five_failures_lock_the_account_even_against_the_right_password()
+    {
+        var user = await api.CreateUserAsync();
+        var client = api.CreateAnonymousClient();
+        for (var i = 0; i < 5; i++)
+        {
+            await client.PostAsJsonAsync(Url, new { email = user.Email, password = "wrong password" }).ShouldHaveStatusAsync(HttpStatusCode.Unauthorized);
+        }
+
+        var locked = await client.PostAsJsonAsync(Url, new { email = user.Email, password = user.Password });
+
+        await locked.ShouldBeProblemAsync(HttpStatusCode.TooManyRequests);
+        int.Parse(locked.Headers.GetValues("Retry-After").Single(), System.Globalization.CultureInfo.InvariantCulture).ShouldBeInRange(890, 900);
+    }
+
+    [Fact]
+    public async Task A_locked_account_and_an_unknown_email_answer_alike()
+    {
+        var user = await api.CreateUserAsync();
+        var unknown = $"nobody-{Guid.NewGuid():N}@example.com";
+        var client = api.CreateAnonymousClient();
+        for (var i = 0; i < 5; i++)
+        {
+            await client.PostAsJsonAsync(Url, new { email = user.Email, password = "wrong password" });
+            await client.PostAsJsonAsync(Url, new { email = unknown, password = "wrong password" });
+        }
+
+        var known = await client.PostAsJsonAsync(Url, new { email = user.Email, password = "wrong password" }).ShouldBeProblemAsync(HttpStatusCode.TooManyRequests);
+        var other = await client.PostAsJsonAsync(Url, new { email = unknown, password = "wrong password" }).ShouldBeProblemAsync(HttpStatusCode.TooManyRequests);
+
+        known.GetProperty("title").GetString().ShouldBe(other.GetProperty("title").GetString());
+        known.GetProperty("detail").GetString().ShouldBe(other.GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    public async Task A_successful_login_clears_earlier_failures()
+    {
+        var user = await api.CreateUserAsync();
+        var client = api.CreateAnonymousClient();
+        for (var i = 0; i < 4; i++)
+        {
+            await client.PostAsJsonAsync(Url, new { email = user.Email, password = "wrong password" });
+        }
+
+        await client.PostAsJsonAsync(Url, new { email = user.Email, password = user.Password }).ShouldHaveStatusAsync(HttpStatusCode.OK);
+        for (var i = 0; i < 4; i++)
+        {
+            await client.PostAsJsonAsync(Url, new { email = user.Email, password = "wrong password" }).ShouldHaveStatusAsync(HttpStatusCode.Unauthorized);
+        }
+
+        await client.PostAsJsonAsync(Url, new { email = user.Email, password = user.Password }).ShouldHaveStatusAsync(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task The_lock_ends_fifteen_minutes_after_the_last_failure()
+    {
+        var user = await api.CreateUserAsync();
+        var client = api.CreateAnonymousClient();
+        for (var i = 0; i < 5; i++)
+        {
+            await client.PostAsJsonAsync(Url, new { email = user.Email, password = "wrong password" });
+        }
+
+        await api.WithDbAsync(db => db.Set<LoginFailure>().Where(f => f.Email == user.Email)
+            .ExecuteUpdateAsync(s => s.SetProperty(f => f.FailedAt, f => f.FailedAt.AddMinutes(-15).AddSeconds(-1))));
+
+        await client.PostAsJsonAsync(Url, new { email = user.Email, password = user.Password }).ShouldHaveStatusAsync(HttpStatusCode.OK);
+    }
+}
