@@ -67,7 +67,7 @@ internal sealed class LoginEndpoint : IEndpoint
 
         var user = await db.Set<User>().AsTracking().FirstOrDefaultAsync(u => u.Email == email, ct);
         var verification = User.PasswordHasher.VerifyHashedPassword(user ?? Decoy, (user ?? Decoy).PasswordHash, request.Password);
-        if (user is null || verification == PasswordVerificationResult.Failed)
+        if (user is null || !user.IsActive || verification == PasswordVerificationResult.Failed)
         {
             await Lockout.RecordFailureAsync(db, email, now, ct);
             http.Response.Headers.WWWAuthenticate = "Bearer";

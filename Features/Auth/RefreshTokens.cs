@@ -61,9 +61,10 @@ internal sealed class RefreshTokensEndpoint : IEndpoint
         }
 
         var user = await db.Set<User>().FirstOrDefaultAsync(u => u.Id == presented.UserId, ct);
-        if (user is null)
+        if (user is null || !user.IsActive || presented.CreatedAt < user.TokensValidAfter)
         {
-            return Refused(http, "The account no longer exists.");
+            await TokenPairs.RevokeFamilyAsync(db, presented.FamilyId, now, ct);
+            return Refused(http, "The account was deactivated or its password changed since this login. Log in again.");
         }
 
         var pair = await TokenPairs.IssueAsync(db, tokens, options, clock, user, presented.FamilyId, ct);

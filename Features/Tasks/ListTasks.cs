@@ -1,5 +1,3 @@
-using System.Buffers.Binary;
-using System.Buffers.Text;
 using System.Security.Claims;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -7,6 +5,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using SliceApi.Infrastructure.Data;
 using SliceApi.Infrastructure.Endpoints;
+using SliceApi.Infrastructure.Paging;
 using SliceApi.Infrastructure.Security;
 using SliceApi.Infrastructure.Validation;
 
@@ -33,7 +32,7 @@ internal sealed class ListTasksValidator : AbstractValidator<ListTasksQuery>
     {
         RuleFor(x => x.Limit).InclusiveBetween(1, ListTasksEndpoint.MaxLimit);
         RuleFor(x => x.Cursor)
-            .Must(c => c is null || TaskListCursor.TryDecode(c, out _))
+            .Must(c => c is null || KeysetCursor.TryDecode(c, out _))
             .WithMessage("'cursor' must be a nextCursor value returned by this endpoint.");
         RuleFor(x => x.Status)
             .Must(s => s is null || TaskItem.ParseName(s) is not null)
@@ -76,7 +75,7 @@ internal sealed class ListTasksEndpoint : IEndpoint
         var limit = query.Limit ?? DefaultLimit;
         var status = TaskItem.ParseName(query.Status);
         (DateTimeOffset CreatedAt, Guid Id) after = default;
-        var afterCursor = query.Cursor is not null && TaskListCursor.TryDecode(query.Cursor, out after);
+        var afterCursor = query.Cursor is not null && KeysetCursor.TryDecode(query.Cursor, out after);
 
         var page = new List<TaskResponse>(limit + 1);
         await foreach (var task in Page(db, caller.IsAdmin(), caller.GetUserId(), status is not null, status ?? default,
@@ -89,46 +88,9 @@ internal sealed class ListTasksEndpoint : IEndpoint
         if (page.Count > limit)
         {
             page.RemoveAt(limit);
-            next = TaskListCursor.Encode(page[^1].CreatedAt, page[^1].Id);
+            next = KeysetCursor.Encode(page[^1].CreatedAt, page[^1].Id);
         }
 
         return TypedResults.Ok(new ListTasksResponse(page, next));
-    }
-}
-
-/// <summary>
-/// The list cursor: base64url (RFC 4648 section 5) of the last item's createdAt as UTC ticks (int64, big-endian)
-/// followed by its id in RFC 9562 byte order. Opaque to clients.
-/// </summary>
-internal static class TaskListCursor
-{
-    private const int Length = 8 + 16;
-
-    public static string Encode(DateTimeOffset createdAt, Guid id)
-    {
-        Span<byte> bytes = stackalloc byte[Length];
-        BinaryPrimitives.WriteInt64BigEndian(bytes, createdAt.UtcTicks);
-        id.TryWriteBytes(bytes[8..], bigEndian: true, out _);
-        return Base64Url.EncodeToString(bytes);
-    }
-
-    public static bool TryDecode(string text, out (DateTimeOffset CreatedAt, Guid Id) position)
-    {
-        position = default;
-        Span<byte> bytes = stackalloc byte[Length];
-        if (text.Length != Base64Url.GetEncodedLength(Length)
-            || !Base64Url.TryDecodeFromChars(text, bytes, out var written) || written != Length)
-        {
-            return false;
-        }
-
-        var ticks = BinaryPrimitives.ReadInt64BigEndian(bytes);
-        if (ticks < DateTimeOffset.MinValue.UtcTicks || ticks > DateTimeOffset.MaxValue.UtcTicks)
-        {
-            return false;
-        }
-
-        position = (new DateTimeOffset(ticks, TimeSpan.Zero), new Guid(bytes[8..], bigEndian: true));
-        return true;
     }
 }

@@ -26,6 +26,12 @@ internal sealed class User
     /// <summary>UTC.</summary>
     public DateTimeOffset CreatedAt { get; init; }
 
+    /// <summary>A deactivated account cannot log in, refresh, or use access tokens it already holds.</summary>
+    public bool IsActive { get; set; } = true;
+
+    /// <summary>Refresh tokens created before this instant (UTC) are refused; set when the password changes.</summary>
+    public DateTimeOffset? TokensValidAfter { get; set; }
+
     /// <summary>The canonical form emails are stored and looked up in: trimmed, lower-case (invariant culture).</summary>
     public static string NormalizeEmail(string email) => email.Trim().ToLowerInvariant();
 }
@@ -44,7 +50,19 @@ internal sealed class UserConfiguration : IEntityTypeConfiguration<User>
         builder.Property(u => u.PasswordHash).HasColumnName("password_hash");
         builder.Property(u => u.Role).HasColumnName("role").HasMaxLength(16);
         builder.Property(u => u.CreatedAt).HasColumnName("created_at");
+        builder.Property(u => u.IsActive).HasColumnName("is_active");
+        builder.Property(u => u.TokensValidAfter).HasColumnName("tokens_valid_after");
+        builder.HasIndex(u => new { u.CreatedAt, u.Id }).IsDescending(true, true).HasDatabaseName("ix_users_created_at_id");
     }
+}
+
+/// <summary>Reports an account's current state to the access-token check in Infrastructure/Security.</summary>
+internal sealed class UserAccountStatusSource(SliceApi.Infrastructure.Data.AppDbContext db) : SliceApi.Infrastructure.Security.IAccountStatusSource
+{
+    public Task<SliceApi.Infrastructure.Security.AccountStatus?> FindAsync(Guid userId, CancellationToken ct) =>
+        db.Set<User>().Where(u => u.Id == userId)
+          .Select(u => new SliceApi.Infrastructure.Security.AccountStatus(u.IsActive, u.Role))
+          .FirstOrDefaultAsync(ct);
 }
 
 /// <summary>A user as the API shows it; never carries the password hash.</summary>
@@ -53,7 +71,8 @@ internal sealed class UserConfiguration : IEntityTypeConfiguration<User>
 /// <param name="DisplayName">Name shown to other people, 1 to 100 characters.</param>
 /// <param name="Role"><c>admin</c>, <c>user</c> or <c>guest</c>.</param>
 /// <param name="CreatedAt">When the account was created (UTC).</param>
-public sealed record UserResponse(Guid Id, string Email, string DisplayName, string Role, DateTimeOffset CreatedAt)
+/// <param name="IsActive">False once an admin deactivated the account.</param>
+public sealed record UserResponse(Guid Id, string Email, string DisplayName, string Role, DateTimeOffset CreatedAt, bool IsActive)
 {
-    internal static UserResponse From(User user) => new(user.Id, user.Email, user.DisplayName, user.Role, user.CreatedAt);
+    internal static UserResponse From(User user) => new(user.Id, user.Email, user.DisplayName, user.Role, user.CreatedAt, user.IsActive);
 }

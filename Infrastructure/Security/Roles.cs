@@ -21,4 +21,7 @@ internal static class Policies
 {
     /// <summary>Creating, changing or deleting tasks: roles <c>admin</c> and <c>user</c>, not <c>guest</c>.</summary>
     public const string TaskWriter = "tasks:write";
+
+    /// <summary>Managing accounts: role <c>admin</c> only.</summary>
+    public const string Admin = "admin";
 }

@@ -27,6 +27,7 @@ internal static class SecuritySetup
 
         services.AddSingleton<AccessTokenIssuer>();
         services.AddSingleton<CachingAccessTokenHandler>();
+        AccountStatusCheck.Register(services);
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
             .Configure<IOptions<JwtOptions>, CachingAccessTokenHandler>((bearer, jwt, handler) =>
@@ -35,6 +36,17 @@ internal static class SecuritySetup
                 bearer.MapInboundClaims = false;
                 bearer.TokenHandlers.Clear();
                 bearer.TokenHandlers.Add(handler);
+                bearer.Events = new JwtBearerEvents
+                {
+                    OnTokenValidated = async context =>
+                    {
+                        var check = context.HttpContext.RequestServices.GetRequiredService<AccountStatusCheck>();
+                        if (await check.ApplyAsync(context.Principal!, context.HttpContext.RequestAborted) is { } refusal)
+                        {
+                            context.Fail(refusal);
+                        }
+                    },
+                };
                 bearer.TokenValidationParameters = new TokenValidationParameters
                 {
                     ValidIssuer = settings.Issuer,
@@ -48,7 +60,8 @@ internal static class SecuritySetup
             });
 
         services.AddAuthorizationBuilder()
-            .AddPolicy(Policies.TaskWriter, policy => policy.RequireRole(Roles.Admin, Roles.User));
+            .AddPolicy(Policies.TaskWriter, policy => policy.RequireRole(Roles.Admin, Roles.User))
+            .AddPolicy(Policies.Admin, policy => policy.RequireRole(Roles.Admin));
         return services;
     }
 }

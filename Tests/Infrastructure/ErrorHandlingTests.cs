@@ -59,7 +59,14 @@ public sealed class UnexpectedErrorTests(FaultyApiFactory api) : IClassFixture<F
     [Fact]
     public async Task Unexpected_exception_returns_500_problem_without_exception_details_outside_development()
     {
-        var token = TestTokens.Create(api.SigningKey, Guid.NewGuid(), "user", DateTime.UtcNow.AddMinutes(-1), DateTime.UtcNow.AddMinutes(5));
+        // The app's clock throws, so the user is stored and the token minted outside the app.
+        var user = new SliceApi.Features.Users.User { Id = Guid.NewGuid(), Email = $"u{Guid.NewGuid():N}@example.com", DisplayName = "U", Role = "user", CreatedAt = DateTimeOffset.UtcNow.AddTicks(-(DateTimeOffset.UtcNow.Ticks % 10)) };
+        await api.WithDbAsync(async db =>
+        {
+            db.Add(user);
+            await db.SaveChangesAsync();
+        });
+        var token = TestTokens.Create(api.SigningKey, user.Id, "user", DateTime.UtcNow.AddMinutes(-1), DateTime.UtcNow.AddMinutes(5));
         var client = api.CreateAnonymousClient();
         client.DefaultRequestHeaders.Authorization = new("Bearer", token);
 

@@ -117,6 +117,7 @@ namespace SliceApi.Benchmarks
             builder.Services.AddApiProblemDetails();
             builder.Services.AddApiSecurity();
             builder.Services.AddRequestValidation();
+            builder.Services.AddScoped<IAccountStatusSource, EveryAccountActive>(); // no database here
             builder.Services.AddSingleton<Action<WebApplication>>(app =>
             {
                 app.UseApiProblemDetails();
@@ -144,6 +145,11 @@ namespace SliceApi.Benchmarks
                 app.MapPost("/api/v1/open", handler).AllowAnonymous().WithRequestValidation<CreateTaskRequest>();
                 app.MapPost("/api/v1/raw", handler).AllowAnonymous();
             });
+        }
+
+        private sealed class EveryAccountActive : IAccountStatusSource
+        {
+            public Task<AccountStatus?> FindAsync(Guid userId, CancellationToken ct) => Task.FromResult<AccountStatus?>(new AccountStatus(true, Roles.User));
         }
 
         // The same JSON contract and validator, and nothing else.

@@ -29,11 +29,11 @@ public sealed class GetCurrentUserTests(ApiFactory api) : IClassFixture<ApiFacto
     }
 
     [Fact]
-    public async Task Get_me_for_a_deleted_account_returns_404_problem()
+    public async Task The_access_token_of_a_deleted_account_is_refused()
     {
         var user = await api.CreateUserAsync();
         await api.WithDbAsync(db => db.Set<User>().Where(u => u.Id == user.Id).ExecuteDeleteAsync());
 
-        await api.CreateClient(user).GetAsync("/api/v1/users/me").ShouldBeProblemAsync(HttpStatusCode.NotFound);
+        await api.CreateClient(user).GetAsync("/api/v1/users/me").ShouldBeProblemAsync(HttpStatusCode.Unauthorized);
     }
 }
