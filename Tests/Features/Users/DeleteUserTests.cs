@@ -1,0 +1,44 @@
+using System.Net;
+using SliceApi.Features.Tasks;
+using SliceApi.Features.Users;
+using SliceApi.Infrastructure.Security;
+using SliceApi.Tests.Support;
+
+namespace SliceApi.Tests.Features.Users;
+
+public sealed class DeleteUserTests(ApiFactory api) : IClassFixture<ApiFactory>
+{
+    [Fact]
+    public async Task Deleting_ones_own_account_deletes_its_tasks_and_stops_its_token()
+    {
+        var user = await api.CreateUserAsync();
+        await api.CreateTaskAsync(user.Id, "Goes with the account");
+        var client = api.CreateClient(user);
+
+        await client.DeleteAsync($"/api/v1/users/{user.Id}").ShouldHaveStatusAsync(HttpStatusCode.NoContent);
+
+        (await api.FindAsync<User>(u => u.Id == user.Id)).ShouldBeEmpty();
+        (await api.FindAsync<TaskItem>(t => t.OwnerId == user.Id)).ShouldBeEmpty();
+        await client.GetAsync("/api/v1/users/me").ShouldBeProblemAsync(HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
+    public async Task A_user_cannot_delete_someone_else()
+    {
+        var other = await api.CreateUserAsync();
+
+        await api.CreateClient(await api.CreateUserAsync()).DeleteAsync($"/api/v1/users/{other.Id}").ShouldBeProblemAsync(HttpStatusCode.NotFound);
+
+        (await api.FindAsync<User>(u => u.Id == other.Id)).ShouldHaveSingleItem();
+    }
+
+    [Fact]
+    public async Task An_admin_deletes_any_account()
+    {
+        var other = await api.CreateUserAsync(Roles.Guest);
+
+        await api.CreateClient(await api.CreateUserAsync(Roles.Admin)).DeleteAsync($"/api/v1/users/{other.Id}").ShouldHaveStatusAsync(HttpStatusCode.NoContent);
+
+        (await api.FindAsync<User>(u => u.Id == other.Id)).ShouldBeEmpty();
+    }
+}
