@@ -13,8 +13,9 @@ namespace SliceApi.Features.Tasks;
 /// <param name="Description">At most 4,000 characters.</param>
 /// <param name="DueAt">Deadline as an RFC 3339 date-time with offset, e.g. <c>2026-12-01T17:00:00Z</c>; stored in UTC.</param>
 /// <param name="Status"><c>todo</c> (default), <c>in_progress</c> or <c>done</c>.</param>
+/// <param name="AssigneeId">The id of the user to assign it to (owner or admin only); null for none.</param>
 public sealed record CreateTaskRequest(
-    string Title, string? Description = null, DateTimeOffset? DueAt = null, TaskItemStatus? Status = null) : ITaskFields;
+    string Title, string? Description = null, DateTimeOffset? DueAt = null, TaskItemStatus? Status = null, Guid? AssigneeId = null) : ITaskFields;
 
 /// <summary>Shape rules of <see cref="CreateTaskRequest"/>.</summary>
 internal sealed class CreateTaskValidator : AbstractValidator<CreateTaskRequest>
@@ -33,9 +34,14 @@ internal sealed class CreateTaskEndpoint : IEndpoint
            .RequireAuthorization(Policies.TaskWriter)
            .WithRequestValidation<CreateTaskRequest>();
 
-    private static async Task<Created<TaskResponse>> HandleAsync(
+    private static async Task<Results<Created<TaskResponse>, ValidationProblem>> HandleAsync(
         CreateTaskRequest request, ClaimsPrincipal caller, AppDbContext db, TimeProvider clock, CancellationToken ct)
     {
+        if (await TaskItemAccess.CheckAssigneeAsync(db, request.AssigneeId, ct) is { } unknownAssignee)
+        {
+            return unknownAssignee;
+        }
+
         var now = clock.GetStoredUtcNow();
         var task = new TaskItem
         {
@@ -44,6 +50,7 @@ internal sealed class CreateTaskEndpoint : IEndpoint
             Title = request.Title.Trim(),
             Description = request.Description,
             Status = request.Status ?? TaskItemStatus.Todo,
+            AssigneeId = request.AssigneeId,
             DueAt = request.DueAt is { } due ? due.ToStoredPrecision() : null,
             CreatedAt = now,
             UpdatedAt = now,

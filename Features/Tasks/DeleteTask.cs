@@ -7,7 +7,7 @@ using SliceApi.Infrastructure.Security;
 
 namespace SliceApi.Features.Tasks;
 
-/// <summary><c>DELETE /api/v1/tasks/{id}</c>: deletes a task the caller may see (roles admin and user).</summary>
+/// <summary><c>DELETE /api/v1/tasks/{id}</c>: deletes a task (its owner or an admin; an assignee gets 403).</summary>
 internal sealed class DeleteTaskEndpoint : IEndpoint
 {
     public void Map(IEndpointRouteBuilder api) =>
@@ -17,12 +17,24 @@ internal sealed class DeleteTaskEndpoint : IEndpoint
            .WithSummary("Delete a task")
            .RequireAuthorization(Policies.TaskWriter)
            .ProducesProblem(StatusCodes.Status400BadRequest)
+           .ProducesProblem(StatusCodes.Status403Forbidden)
            .ProducesProblem(StatusCodes.Status404NotFound);
 
     private static async Task<Results<NoContent, ProblemHttpResult>> HandleAsync(
         Guid id, ClaimsPrincipal caller, AppDbContext db, CancellationToken ct)
     {
-        var deleted = await db.Set<TaskItem>().VisibleTo(caller).Where(t => t.Id == id).ExecuteDeleteAsync(ct);
-        return deleted == 0 ? TaskItemAccess.NotFound(id) : TypedResults.NoContent();
+        var task = await db.Set<TaskItem>().VisibleTo(caller).FirstOrDefaultAsync(t => t.Id == id, ct);
+        if (task is null)
+        {
+            return TaskItemAccess.NotFound(id);
+        }
+
+        if (!caller.MayEdit(task))
+        {
+            return TaskItemAccess.OwnerOnly();
+        }
+
+        await db.Set<TaskItem>().Where(t => t.Id == id).ExecuteDeleteAsync(ct);
+        return TypedResults.NoContent();
     }
 }

@@ -41,7 +41,7 @@ internal sealed class ListTasksValidator : AbstractValidator<ListTasksQuery>
 }
 
 /// <summary>
-/// <c>GET /api/v1/tasks</c>: the caller's tasks (an admin's: everyone's), newest first, paged by an
+/// <c>GET /api/v1/tasks</c>: the tasks the caller may see (TaskItemAccess), newest first, paged by an
 /// opaque keyset cursor on (createdAt, id), so a deep page costs what the first one does.
 /// </summary>
 internal sealed class ListTasksEndpoint : IEndpoint
@@ -59,11 +59,11 @@ internal sealed class ListTasksEndpoint : IEndpoint
     // Compiled once (bench/run.sh list_*: LINQ translation was a third of EF's cost per read). The flags fold
     // away in PostgreSQL's plan for each call, so an owner's list uses ix_tasks_owner_id_created_at_id and
     // an admin's ix_tasks_created_at_id; the cursor is a row-value comparison, as keyset paging needs.
-    private static readonly Func<AppDbContext, bool, Guid, bool, TaskItemStatus, bool, DateTimeOffset, Guid, int, IAsyncEnumerable<TaskItem>> Page =
-        EF.CompileAsyncQuery((AppDbContext db, bool isAdmin, Guid callerId, bool byStatus, TaskItemStatus status,
+    private static readonly Func<AppDbContext, bool, bool, Guid, bool, TaskItemStatus, bool, DateTimeOffset, Guid, int, IAsyncEnumerable<TaskItem>> Page =
+        EF.CompileAsyncQuery((AppDbContext db, bool isAdmin, bool isGuest, Guid callerId, bool byStatus, TaskItemStatus status,
                               bool afterCursor, DateTimeOffset afterCreatedAt, Guid afterId, int take) =>
             db.Set<TaskItem>()
-              .Where(t => isAdmin || t.OwnerId == callerId)
+              .Where(t => isAdmin || t.AssigneeId == callerId || (!isGuest && t.OwnerId == callerId))
               .Where(t => !byStatus || t.Status == status)
               .Where(t => !afterCursor || EF.Functions.LessThan(ValueTuple.Create(t.CreatedAt, t.Id), ValueTuple.Create(afterCreatedAt, afterId)))
               .OrderByDescending(t => t.CreatedAt).ThenByDescending(t => t.Id)
@@ -78,7 +78,7 @@ internal sealed class ListTasksEndpoint : IEndpoint
         var afterCursor = query.Cursor is not null && KeysetCursor.TryDecode(query.Cursor, out after);
 
         var page = new List<TaskResponse>(limit + 1);
-        await foreach (var task in Page(db, caller.IsAdmin(), caller.GetUserId(), status is not null, status ?? default,
+        await foreach (var task in Page(db, caller.IsAdmin(), caller.IsInRole(Roles.Guest), caller.GetUserId(), status is not null, status ?? default,
                            afterCursor, after.CreatedAt, after.Id, limit + 1).WithCancellation(ct))
         {
             page.Add(TaskResponse.From(task));

@@ -12,6 +12,8 @@ internal interface ITaskFields
     DateTimeOffset? DueAt { get; }
 
     TaskItemStatus? Status { get; }
+
+    Guid? AssigneeId { get; }
 }
 
 /// <summary>Shape rules of a task's writable fields.</summary>

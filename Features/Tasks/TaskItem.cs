@@ -26,6 +26,9 @@ internal sealed class TaskItem
     /// <summary>The user who created it; refers to <c>users.id</c> by value.</summary>
     public Guid OwnerId { get; init; }
 
+    /// <summary>The user the task is assigned to, if any; refers to <c>users.id</c> by value.</summary>
+    public Guid? AssigneeId { get; set; }
+
     public required string Title { get; set; }
 
     public string? Description { get; set; }
@@ -69,6 +72,8 @@ internal sealed class TaskItemConfiguration : IEntityTypeConfiguration<TaskItem>
         builder.HasKey(t => t.Id);
         builder.Property(t => t.Id).HasColumnName("id").ValueGeneratedNever();
         builder.Property(t => t.OwnerId).HasColumnName("owner_id");
+        builder.Property(t => t.AssigneeId).HasColumnName("assignee_id");
+        builder.HasIndex(t => new { t.AssigneeId, t.CreatedAt, t.Id }).IsDescending(false, true, true).HasDatabaseName("ix_tasks_assignee_id_created_at_id");
         builder.Property(t => t.Title).HasColumnName("title").HasMaxLength(200);
         builder.Property(t => t.Description).HasColumnName("description").HasMaxLength(4000);
         builder.Property(t => t.Status).HasColumnName("status").HasMaxLength(16)
@@ -88,20 +93,26 @@ internal sealed class TaskItemConfiguration : IEntityTypeConfiguration<TaskItem>
 /// <param name="Status"><c>todo</c>, <c>in_progress</c> or <c>done</c>.</param>
 /// <param name="DueAt">Deadline (UTC), or null.</param>
 /// <param name="OwnerId">The id of the user who created it.</param>
+/// <param name="AssigneeId">The id of the user it is assigned to, or null.</param>
 /// <param name="CreatedAt">Creation time (UTC).</param>
 /// <param name="UpdatedAt">Last change (UTC).</param>
 public sealed record TaskResponse(
     Guid Id, string Title, string? Description, TaskItemStatus Status, DateTimeOffset? DueAt,
-    Guid OwnerId, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+    Guid OwnerId, Guid? AssigneeId, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
 {
     internal static TaskResponse From(TaskItem t) =>
-        new(t.Id, t.Title, t.Description, t.Status, t.DueAt, t.OwnerId, t.CreatedAt, t.UpdatedAt);
+        new(t.Id, t.Title, t.Description, t.Status, t.DueAt, t.OwnerId, t.AssigneeId, t.CreatedAt, t.UpdatedAt);
 }
 
-/// <summary>Who may see which task; every task slice reads through this so the rule lives once.</summary>
+/// <summary>Who may see and change which task; every task slice goes through this so the rules live once.</summary>
+/// <remarks>
+/// An admin sees and changes every task. A user sees the tasks they own or are assigned, changes those they
+/// own, and only the status of those assigned to them. A guest sees only the tasks assigned to them and changes
+/// nothing. A task someone may not see is a 404 to them, so ids reveal nothing.
+/// </remarks>
 internal static class TaskItemAccess
 {
-    /// <summary>An admin sees every task; anyone else only the tasks they own (others' are 404, not 403).</summary>
+    /// <summary>The tasks <paramref name="caller"/> may see.</summary>
     public static IQueryable<TaskItem> VisibleTo(this IQueryable<TaskItem> tasks, ClaimsPrincipal caller)
     {
         if (caller.IsAdmin())
@@ -110,10 +121,35 @@ internal static class TaskItemAccess
         }
 
         var userId = caller.GetUserId();
-        return tasks.Where(t => t.OwnerId == userId);
+        return caller.IsInRole(Roles.Guest)
+            ? tasks.Where(t => t.AssigneeId == userId)
+            : tasks.Where(t => t.OwnerId == userId || t.AssigneeId == userId);
     }
+
+    /// <summary>Whether <paramref name="caller"/> may change every field of <paramref name="task"/> (owner or admin).</summary>
+    public static bool MayEdit(this ClaimsPrincipal caller, TaskItem task) =>
+        caller.IsAdmin() || (task.OwnerId == caller.GetUserId() && !caller.IsInRole(Roles.Guest));
 
     /// <summary>The 404 problem for a task that does not exist or is not visible to the caller.</summary>
     public static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult NotFound(Guid id) => TypedResults.Problem(
         statusCode: StatusCodes.Status404NotFound, title: "Task not found.", detail: $"No task {id} is visible to you.");
+
+    /// <summary>The 403 problem for an assignee who tried to change more than the status.</summary>
+    public static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult OwnerOnly() => TypedResults.Problem(
+        statusCode: StatusCodes.Status403Forbidden, title: "Only the owner or an admin can do this.",
+        detail: "As the assignee you may read the task and change its status with PUT /api/v1/tasks/{id}/status.");
+
+    /// <summary>A 400 problem when <paramref name="assigneeId"/> names no account, else null.</summary>
+    public static async Task<Microsoft.AspNetCore.Http.HttpResults.ValidationProblem?> CheckAssigneeAsync(
+        SliceApi.Infrastructure.Data.AppDbContext db, Guid? assigneeId, CancellationToken ct)
+    {
+        if (assigneeId is not { } id || await db.Set<SliceApi.Features.Users.User>().AnyAsync(u => u.Id == id, ct))
+        {
+            return null;
+        }
+
+        return TypedResults.ValidationProblem(
+            new Dictionary<string, string[]> { ["assigneeId"] = ["'assigneeId' must be the id of an existing user."] },
+            title: "The request is invalid.");
+    }
 }

@@ -14,8 +14,9 @@ namespace SliceApi.Features.Tasks;
 /// <param name="Description">At most 4,000 characters.</param>
 /// <param name="DueAt">Deadline as an RFC 3339 date-time with offset; stored in UTC.</param>
 /// <param name="Status"><c>todo</c> (default), <c>in_progress</c> or <c>done</c>.</param>
+/// <param name="AssigneeId">The id of the user to assign it to (owner or admin only); null for none.</param>
 public sealed record UpdateTaskRequest(
-    string Title, string? Description = null, DateTimeOffset? DueAt = null, TaskItemStatus? Status = null) : ITaskFields;
+    string Title, string? Description = null, DateTimeOffset? DueAt = null, TaskItemStatus? Status = null, Guid? AssigneeId = null) : ITaskFields;
 
 /// <summary>Shape rules of <see cref="UpdateTaskRequest"/>: the same as for creation.</summary>
 internal sealed class UpdateTaskValidator : AbstractValidator<UpdateTaskRequest>
@@ -23,7 +24,7 @@ internal sealed class UpdateTaskValidator : AbstractValidator<UpdateTaskRequest>
     public UpdateTaskValidator() => Include(new TaskFieldsValidator());
 }
 
-/// <summary><c>PUT /api/v1/tasks/{id}</c>: replaces the writable fields of a task the caller may see (roles admin and user).</summary>
+/// <summary><c>PUT /api/v1/tasks/{id}</c>: replaces the writable fields of a task (its owner or an admin; an assignee gets 403).</summary>
 internal sealed class UpdateTaskEndpoint : IEndpoint
 {
     public void Map(IEndpointRouteBuilder api) =>
@@ -33,9 +34,10 @@ internal sealed class UpdateTaskEndpoint : IEndpoint
            .WithSummary("Replace a task's title, description, deadline and status")
            .RequireAuthorization(Policies.TaskWriter)
            .WithRequestValidation<UpdateTaskRequest>()
+           .ProducesProblem(StatusCodes.Status403Forbidden)
            .ProducesProblem(StatusCodes.Status404NotFound);
 
-    private static async Task<Results<Ok<TaskResponse>, ProblemHttpResult>> HandleAsync(
+    private static async Task<Results<Ok<TaskResponse>, ValidationProblem, ProblemHttpResult>> HandleAsync(
         Guid id, UpdateTaskRequest request, ClaimsPrincipal caller, AppDbContext db, TimeProvider clock, CancellationToken ct)
     {
         var task = await db.Set<TaskItem>().AsTracking().VisibleTo(caller).FirstOrDefaultAsync(t => t.Id == id, ct);
@@ -44,10 +46,21 @@ internal sealed class UpdateTaskEndpoint : IEndpoint
             return TaskItemAccess.NotFound(id);
         }
 
+        if (!caller.MayEdit(task))
+        {
+            return TaskItemAccess.OwnerOnly();
+        }
+
+        if (await TaskItemAccess.CheckAssigneeAsync(db, request.AssigneeId, ct) is { } unknownAssignee)
+        {
+            return unknownAssignee;
+        }
+
         task.Title = request.Title.Trim();
         task.Description = request.Description;
         task.DueAt = request.DueAt is { } due ? due.ToStoredPrecision() : null;
         task.Status = request.Status ?? TaskItemStatus.Todo;
+        task.AssigneeId = request.AssigneeId;
         task.UpdatedAt = clock.GetStoredUtcNow();
         await db.SaveChangesAsync(ct);
         return TypedResults.Ok(TaskResponse.From(task));

@@ -100,11 +100,11 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
         return new TestUser(user.Id, email, Password, role, token.AccessToken);
     }
 
-    /// <summary>Stores a task directly (for owners the API cannot create tasks for, such as guests).</summary>
-    internal async Task<TaskItem> CreateTaskAsync(Guid ownerId, string title, TaskItemStatus status = TaskItemStatus.Todo)
+    /// <summary>Stores a task directly (for owners the API cannot create tasks for, such as guests, or assigned at creation).</summary>
+    internal async Task<TaskItem> CreateTaskAsync(Guid ownerId, string title, TaskItemStatus status = TaskItemStatus.Todo, Guid? assigneeId = null)
     {
         var now = TimeProvider.System.GetStoredUtcNow();
-        var task = new TaskItem { Id = Guid.CreateVersion7(), OwnerId = ownerId, Title = title, Status = status, CreatedAt = now, UpdatedAt = now };
+        var task = new TaskItem { Id = Guid.CreateVersion7(), OwnerId = ownerId, AssigneeId = assigneeId, Title = title, Status = status, CreatedAt = now, UpdatedAt = now };
         await WithDbAsync(async db =>
         {
             db.Add(task);

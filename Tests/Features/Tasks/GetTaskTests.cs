@@ -40,14 +40,23 @@ public sealed class GetTaskTests(ApiFactory api) : IClassFixture<ApiFactory>
     }
 
     [Fact]
-    public async Task Get_own_task_as_guest_returns_it()
+    public async Task Get_task_assigned_to_a_guest_returns_it_to_the_guest()
     {
         var guest = await api.CreateUserAsync(Roles.Guest);
-        var task = await api.CreateTaskAsync(guest.Id, "Guest's own");
+        var task = await api.CreateTaskAsync((await api.CreateUserAsync()).Id, "For the guest", assigneeId: guest.Id);
 
         var fetched = await api.CreateClient(guest).GetAsync($"/api/v1/tasks/{task.Id}").ShouldReturnAsync<TaskResponse>();
 
-        fetched.Title.ShouldBe("Guest's own");
+        fetched.AssigneeId.ShouldBe(guest.Id);
+    }
+
+    [Fact]
+    public async Task A_guest_does_not_see_a_task_they_own_but_are_not_assigned()
+    {
+        var guest = await api.CreateUserAsync(Roles.Guest);
+        var task = await api.CreateTaskAsync(guest.Id, "Owned, from before a demotion");
+
+        await api.CreateClient(guest).GetAsync($"/api/v1/tasks/{task.Id}").ShouldBeProblemAsync(HttpStatusCode.NotFound);
     }
 
     [Fact]

@@ -105,14 +105,27 @@ public sealed class ListTasksTests(ApiFactory api) : IClassFixture<ApiFactory>
     }
 
     [Fact]
-    public async Task List_as_guest_returns_the_guests_own_tasks()
+    public async Task List_as_guest_returns_only_the_tasks_assigned_to_the_guest()
     {
         var guest = await api.CreateUserAsync(Roles.Guest);
-        var own = await api.CreateTaskAsync(guest.Id, "Guest's");
+        var assigned = await api.CreateTaskAsync((await api.CreateUserAsync()).Id, "For the guest", assigneeId: guest.Id);
+        await api.CreateTaskAsync(guest.Id, "Owned, not assigned");
 
         var page = await api.CreateClient(guest).GetAsync("/api/v1/tasks").ShouldReturnAsync<ListTasksResponse>();
 
-        page.Items.ShouldHaveSingleItem().Id.ShouldBe(own.Id);
+        page.Items.ShouldHaveSingleItem().Id.ShouldBe(assigned.Id);
+    }
+
+    [Fact]
+    public async Task List_as_user_includes_tasks_assigned_to_them()
+    {
+        var user = await api.CreateUserAsync();
+        var own = await api.CreateTaskAsync(user.Id, "Own");
+        var assigned = await api.CreateTaskAsync((await api.CreateUserAsync()).Id, "Assigned", assigneeId: user.Id);
+
+        var page = await api.CreateClient(user).GetAsync("/api/v1/tasks").ShouldReturnAsync<ListTasksResponse>();
+
+        page.Items.Select(t => t.Id).Order().ShouldBe(new[] { own.Id, assigned.Id }.Order());
     }
 
     [Theory]

@@ -1,0 +1,51 @@
+using System.Security.Claims;
+using FluentValidation;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using SliceApi.Infrastructure.Data;
+using SliceApi.Infrastructure.Endpoints;
+using SliceApi.Infrastructure.Security;
+using SliceApi.Infrastructure.Validation;
+
+namespace SliceApi.Features.Tasks;
+
+/// <summary>A task's new status.</summary>
+/// <param name="Status"><c>todo</c>, <c>in_progress</c> or <c>done</c>.</param>
+public sealed record ChangeTaskStatusRequest(TaskItemStatus? Status);
+
+/// <summary>Shape rules of <see cref="ChangeTaskStatusRequest"/>.</summary>
+internal sealed class ChangeTaskStatusValidator : AbstractValidator<ChangeTaskStatusRequest>
+{
+    public ChangeTaskStatusValidator() => RuleFor(x => x.Status).NotNull().IsInEnum();
+}
+
+/// <summary>
+/// <c>PUT /api/v1/tasks/{id}/status</c>: sets a task's status; the owner, an admin, or the assignee (the one change
+/// an assignee may make). Guests change nothing.
+/// </summary>
+internal sealed class ChangeTaskStatusEndpoint : IEndpoint
+{
+    public void Map(IEndpointRouteBuilder api) =>
+        api.MapPut("/tasks/{id}/status", HandleAsync)
+           .WithName("ChangeTaskStatus")
+           .WithTags("Tasks")
+           .WithSummary("Change a task's status (owner, admin or assignee)")
+           .RequireAuthorization(Policies.TaskWriter)
+           .WithRequestValidation<ChangeTaskStatusRequest>()
+           .ProducesProblem(StatusCodes.Status404NotFound);
+
+    private static async Task<Results<Ok<TaskResponse>, ProblemHttpResult>> HandleAsync(
+        Guid id, ChangeTaskStatusRequest request, ClaimsPrincipal caller, AppDbContext db, TimeProvider clock, CancellationToken ct)
+    {
+        var task = await db.Set<TaskItem>().AsTracking().VisibleTo(caller).FirstOrDefaultAsync(t => t.Id == id, ct);
+        if (task is null)
+        {
+            return TaskItemAccess.NotFound(id);
+        }
+
+        task.Status = request.Status!.Value;
+        task.UpdatedAt = clock.GetStoredUtcNow();
+        await db.SaveChangesAsync(ct);
+        return TypedResults.Ok(TaskResponse.From(task));
+    }
+}
