@@ -30,6 +30,7 @@ app.UseApiDocumentation();
 app.UseAuthentication();
 app.UseRateLimiter();
 app.UseAuthorization();
+app.UseApiKeyScopes();
 app.MapHealthEndpoints();
 app.MapEndpoints();
 

@@ -28,6 +28,7 @@ internal sealed class ChangeTaskStatusEndpoint : IEndpoint
     public void Map(IEndpointRouteBuilder api) =>
         api.MapPut("/tasks/{id}/status", HandleAsync)
            .WithName("ChangeTaskStatus")
+           .RequireScope(Scopes.TasksWrite)
            .WithTags("Tasks")
            .WithSummary("Change a task's status (owner, admin or assignee)")
            .RequireAuthorization(Policies.TaskWriter)

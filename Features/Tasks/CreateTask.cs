@@ -29,6 +29,7 @@ internal sealed class CreateTaskEndpoint : IEndpoint
     public void Map(IEndpointRouteBuilder api) =>
         api.MapPost("/tasks", HandleAsync)
            .WithName("CreateTask")
+           .RequireScope(Scopes.TasksWrite)
            .WithTags("Tasks")
            .WithSummary("Create a task")
            .RequireAuthorization(Policies.TaskWriter)

@@ -13,6 +13,7 @@ internal sealed class DeleteTaskEndpoint : IEndpoint
     public void Map(IEndpointRouteBuilder api) =>
         api.MapDelete("/tasks/{id}", HandleAsync)
            .WithName("DeleteTask")
+           .RequireScope(Scopes.TasksWrite)
            .WithTags("Tasks")
            .WithSummary("Delete a task")
            .RequireAuthorization(Policies.TaskWriter)

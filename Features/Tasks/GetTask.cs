@@ -20,6 +20,7 @@ internal sealed class GetTaskEndpoint : IEndpoint
     public void Map(IEndpointRouteBuilder api) =>
         api.MapGet("/tasks/{id}", HandleAsync)
            .WithName("GetTask")
+           .RequireScope(Scopes.TasksRead)
            .WithTags("Tasks")
            .WithSummary("Get a task")
            .ProducesProblem(StatusCodes.Status400BadRequest)

@@ -52,6 +52,7 @@ internal sealed class ListTasksEndpoint : IEndpoint
     public void Map(IEndpointRouteBuilder api) =>
         api.MapGet("/tasks", HandleAsync)
            .WithName("ListTasks")
+           .RequireScope(Scopes.TasksRead)
            .WithTags("Tasks")
            .WithSummary("List tasks, newest first, paged by cursor")
            .WithRequestValidation<ListTasksQuery>();

@@ -30,6 +30,7 @@ internal sealed class UpdateTaskEndpoint : IEndpoint
     public void Map(IEndpointRouteBuilder api) =>
         api.MapPut("/tasks/{id}", HandleAsync)
            .WithName("UpdateTask")
+           .RequireScope(Scopes.TasksWrite)
            .WithTags("Tasks")
            .WithSummary("Replace a task's title, description, deadline and status")
            .RequireAuthorization(Policies.TaskWriter)

@@ -1,16 +1,19 @@
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
+using SliceApi.Infrastructure.Security;
 
 namespace SliceApi.Infrastructure.OpenApi;
 
 /// <summary>
 /// The OpenAPI 3.1 document at <c>/openapi/v1.json</c>, with Swagger UI at <c>/swagger</c> and ReDoc at
-/// <c>/redoc</c>. Protected operations carry the bearer security scheme and their 401/403 problems.
+/// <c>/redoc</c>. Protected operations carry the bearer security scheme (and the API key scheme with its
+/// scope where API keys are accepted) and their 401/403 problems.
 /// </summary>
 internal static class OpenApiSetup
 {
     private const string BearerScheme = "Bearer";
+    private const string ApiKeyScheme = "ApiKey";
     private const string DocumentUrl = "/openapi/v1.json";
 
     /// <summary>Registers the <c>v1</c> document and its transformers.</summary>
@@ -35,6 +38,13 @@ internal static class OpenApiSetup
                     BearerFormat = "JWT",
                     Description = "The accessToken from POST /api/v1/auth/login.",
                 };
+                document.Components.SecuritySchemes[ApiKeyScheme] = new OpenApiSecurityScheme
+                {
+                    Type = SecuritySchemeType.ApiKey,
+                    In = ParameterLocation.Header,
+                    Name = ApiKeyAuthenticationHandler.Header,
+                    Description = "A key from POST /api/v1/api-keys. Accepted only by operations that list it, and only with the scope they name.",
+                };
                 return Task.CompletedTask;
             });
             options.AddOperationTransformer((operation, context, _) =>
@@ -53,6 +63,13 @@ internal static class OpenApiSetup
                 {
                     [new OpenApiSecuritySchemeReference(BearerScheme, context.Document)] = [],
                 });
+                if (metadata.OfType<RequiredScope>().FirstOrDefault() is { } scope)
+                {
+                    operation.Security.Add(new OpenApiSecurityRequirement
+                    {
+                        [new OpenApiSecuritySchemeReference(ApiKeyScheme, context.Document)] = [scope.Scope],
+                    });
+                }
                 AddProblemResponse(operation, context, StatusCodes.Status401Unauthorized, "The access token is missing, expired or invalid.");
                 if (metadata.OfType<IAuthorizeData>().Any(a => a.Policy is not null || a.Roles is not null))
                 {

@@ -1,4 +1,3 @@
-using System.Reflection;
 using System.Security.Claims;
 using Microsoft.Extensions.Caching.Memory;
 
@@ -74,9 +73,7 @@ internal sealed class AccountStatusCheck(IServiceScopeFactory scopes) : IDisposa
     /// <summary>Registers the check and the one <see cref="IAccountStatusSource"/> of the assembly.</summary>
     public static void Register(IServiceCollection services)
     {
-        var source = Assembly.GetExecutingAssembly().GetTypes()
-            .Single(t => t is { IsAbstract: false, IsInterface: false } && typeof(IAccountStatusSource).IsAssignableFrom(t));
-        services.AddScoped(typeof(IAccountStatusSource), source);
+        services.AddScoped(typeof(IAccountStatusSource), SecuritySetup.SingleImplementationOf<IAccountStatusSource>());
         services.AddSingleton<AccountStatusCheck>();
     }
 }

@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
@@ -10,6 +11,14 @@ namespace SliceApi.Infrastructure.Security;
 /// </summary>
 internal static class SecuritySetup
 {
+    // Requests with X-Api-Key go to the API key handler, all others to JWT bearer.
+    private const string BearerOrApiKey = "BearerOrApiKey";
+
+    /// <summary>The one non-abstract implementation of <typeparamref name="T"/> in this assembly (a feature's, so Infrastructure need not name it).</summary>
+    internal static Type SingleImplementationOf<T>() =>
+        System.Reflection.Assembly.GetExecutingAssembly().GetTypes()
+            .Single(t => t is { IsAbstract: false, IsInterface: false } && typeof(T).IsAssignableFrom(t));
+
     /// <summary>
     /// Registers token issuing and validation. Start-up fails outside Development when
     /// <c>Jwt:SigningKey</c> is missing, shorter than 32 bytes, or the committed development key.
@@ -28,7 +37,13 @@ internal static class SecuritySetup
         services.AddSingleton<AccessTokenIssuer>();
         services.AddSingleton<CachingAccessTokenHandler>();
         AccountStatusCheck.Register(services);
-        services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme).AddJwtBearer();
+        services.AddSingleton<ApiKeyCache>();
+        services.AddScoped(typeof(IApiKeySource), SingleImplementationOf<IApiKeySource>());
+        services.AddAuthentication(BearerOrApiKey)
+            .AddPolicyScheme(BearerOrApiKey, "Bearer access token or API key", policy => policy.ForwardDefaultSelector = http =>
+                http.Request.Headers.ContainsKey(ApiKeyAuthenticationHandler.Header) ? ApiKeyAuthenticationHandler.SchemeName : JwtBearerDefaults.AuthenticationScheme)
+            .AddJwtBearer()
+            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
             .Configure<IOptions<JwtOptions>, CachingAccessTokenHandler>((bearer, jwt, handler) =>
             {

@@ -1,0 +1,68 @@
+using System.Buffers.Text;
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
+using FluentValidation;
+using Microsoft.AspNetCore.Http.HttpResults;
+using SliceApi.Infrastructure.Data;
+using SliceApi.Infrastructure.Endpoints;
+using SliceApi.Infrastructure.Security;
+using SliceApi.Infrastructure.Validation;
+
+namespace SliceApi.Features.ApiKeys;
+
+/// <summary>A new API key.</summary>
+/// <param name="Name">1 to 100 characters, to tell keys apart.</param>
+/// <param name="Scopes">One or both of <c>tasks:read</c>, <c>tasks:write</c>.</param>
+/// <param name="ExpiresAt">When the key stops working (RFC 3339 date-time with offset, in the future), or null for never.</param>
+public sealed record CreateApiKeyRequest(string Name, IReadOnlyList<string> Scopes, DateTimeOffset? ExpiresAt = null);
+
+/// <summary>The new key: the secret appears here once and is never shown again.</summary>
+/// <param name="Key">Send as <c>X-Api-Key: &lt;key&gt;</c>.</param>
+/// <param name="ApiKey">The key's details, as GET /api/v1/api-keys lists them.</param>
+public sealed record CreateApiKeyResponse(string Key, ApiKeyResponse ApiKey);
+
+/// <summary>Shape rules of <see cref="CreateApiKeyRequest"/>.</summary>
+internal sealed class CreateApiKeyValidator : AbstractValidator<CreateApiKeyRequest>
+{
+    public CreateApiKeyValidator(TimeProvider clock)
+    {
+        RuleFor(x => x.Name).Cascade(CascadeMode.Stop).NotEmpty()
+            .Must(n => n.Trim().Length is >= 1 and <= 100).WithMessage("'name' must be 1 to 100 characters after trimming.");
+        RuleFor(x => x.Scopes).Cascade(CascadeMode.Stop).NotEmpty()
+            .Must(s => s.All(Scopes.All.Contains)).WithMessage("'scopes' may hold only tasks:read and tasks:write.");
+        RuleFor(x => x.ExpiresAt).Must(e => e is null || e > clock.GetUtcNow()).WithMessage("'expiresAt' must be in the future.");
+    }
+}
+
+/// <summary><c>POST /api/v1/api-keys</c>: creates an API key acting as the caller, limited to the given scopes.</summary>
+internal sealed class CreateApiKeyEndpoint : IEndpoint
+{
+    public void Map(IEndpointRouteBuilder api) =>
+        api.MapPost("/api-keys", HandleAsync)
+           .WithName("CreateApiKey")
+           .WithTags("ApiKeys")
+           .WithSummary("Create an API key (the secret is shown once)")
+           .WithRequestValidation<CreateApiKeyRequest>();
+
+    private static async Task<Created<CreateApiKeyResponse>> HandleAsync(
+        CreateApiKeyRequest request, ClaimsPrincipal caller, AppDbContext db, TimeProvider clock, HttpContext http, CancellationToken ct)
+    {
+        var secret = "sk_" + Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
+        var key = new ApiKey
+        {
+            Id = Guid.CreateVersion7(),
+            OwnerId = caller.GetUserId(),
+            Name = request.Name.Trim(),
+            Scopes = request.Scopes.Distinct().Order(StringComparer.Ordinal).ToArray(),
+            KeyHash = SHA256.HashData(Encoding.UTF8.GetBytes(secret)),
+            Prefix = secret[..12],
+            CreatedAt = clock.GetStoredUtcNow(),
+            ExpiresAt = request.ExpiresAt?.ToStoredPrecision(),
+        };
+        db.Add(key);
+        await db.SaveChangesAsync(ct);
+        http.Response.Headers.CacheControl = "no-store";
+        return TypedResults.Created($"{EndpointDiscovery.V1Prefix}/api-keys/{key.Id}", new CreateApiKeyResponse(secret, ApiKeyResponse.From(key)));
+    }
+}

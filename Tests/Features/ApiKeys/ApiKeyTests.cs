@@ -1,0 +1,141 @@
+using System.Net;
+using System.Net.Http.Json;
+using SliceApi.Features.ApiKeys;
+using SliceApi.Features.Tasks;
+using SliceApi.Infrastructure.Security;
+using SliceApi.Tests.Support;
+
+namespace SliceApi.Tests.Features.ApiKeys;
+
+public sealed class ApiKeyTests(ApiFactory api) : IClassFixture<ApiFactory>
+{
+    private static readonly string[] ReadOnly = ["tasks:read"];
+
+    [Fact]
+    public async Task Create_returns_the_secret_once_and_stores_only_its_hash()
+    {
+        var user = await api.CreateUserAsync();
+        var client = api.CreateClient(user);
+
+        var response = await client.PostAsJsonAsync("/api/v1/api-keys", new { name = " CI ", scopes = ReadOnly });
+
+        var created = await Task.FromResult(response).ShouldReturnAsync<CreateApiKeyResponse>(HttpStatusCode.Created);
+        created.Key.ShouldStartWith("sk_");
+        created.ApiKey.Name.ShouldBe("CI");
+        created.ApiKey.Prefix.ShouldBe(created.Key[..12]);
+        response.Headers.Location!.ToString().ShouldBe($"/api/v1/api-keys/{created.ApiKey.Id}");
+        var stored = (await api.FindAsync<ApiKey>(k => k.OwnerId == user.Id)).ShouldHaveSingleItem();
+        stored.KeyHash.ShouldBe(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(created.Key)));
+        var listed = await client.GetAsync("/api/v1/api-keys").ShouldHaveStatusAsync(HttpStatusCode.OK);
+        (await listed.Content.ReadAsStringAsync()).ShouldNotContain(created.Key);
+    }
+
+    [Fact]
+    public async Task A_read_key_reads_the_owners_tasks_and_is_refused_writes_naming_the_scope()
+    {
+        var user = await api.CreateUserAsync();
+        var task = await api.CreateTaskAsync(user.Id, "Readable by key");
+        var keyClient = await KeyClientAsync(user, "tasks:read");
+
+        (await keyClient.GetAsync($"/api/v1/tasks/{task.Id}").ShouldReturnAsync<TaskResponse>()).Id.ShouldBe(task.Id);
+        (await keyClient.GetAsync("/api/v1/tasks").ShouldReturnAsync<ListTasksResponse>()).Items.ShouldHaveSingleItem();
+        var problem = await keyClient.PostAsJsonAsync("/api/v1/tasks", new { title = "x" }).ShouldBeProblemAsync(HttpStatusCode.Forbidden);
+
+        problem.GetProperty("detail").GetString()!.ShouldContain("tasks:write");
+        (await api.FindAsync<TaskItem>(t => t.OwnerId == user.Id)).Count.ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task A_write_key_creates_tasks_as_its_owner()
+    {
+        var user = await api.CreateUserAsync();
+        var keyClient = await KeyClientAsync(user, "tasks:write");
+
+        var created = await keyClient.PostAsJsonAsync("/api/v1/tasks", new { title = "By key" }).ShouldReturnAsync<TaskResponse>(HttpStatusCode.Created);
+
+        created.OwnerId.ShouldBe(user.Id);
+        await keyClient.GetAsync($"/api/v1/tasks/{created.Id}").ShouldBeProblemAsync(HttpStatusCode.Forbidden); // no tasks:read
+    }
+
+    [Fact]
+    public async Task A_key_is_refused_by_endpoints_that_do_not_take_keys()
+    {
+        var keyClient = await KeyClientAsync(await api.CreateUserAsync(), "tasks:read", "tasks:write");
+
+        await keyClient.GetAsync("/api/v1/users/me").ShouldBeProblemAsync(HttpStatusCode.Forbidden);
+        await keyClient.PostAsJsonAsync("/api/v1/api-keys", new { name = "more", scopes = ReadOnly }).ShouldBeProblemAsync(HttpStatusCode.Forbidden);
+    }
+
+    [Fact]
+    public async Task A_revoked_key_stops_working_at_once()
+    {
+        var user = await api.CreateUserAsync();
+        var owner = api.CreateClient(user);
+        var created = await owner.PostAsJsonAsync("/api/v1/api-keys", new { name = "old", scopes = ReadOnly }).ShouldReturnAsync<CreateApiKeyResponse>(HttpStatusCode.Created);
+        var keyClient = KeyClient(created.Key);
+        await keyClient.GetAsync("/api/v1/tasks").ShouldHaveStatusAsync(HttpStatusCode.OK);
+
+        await owner.DeleteAsync($"/api/v1/api-keys/{created.ApiKey.Id}").ShouldHaveStatusAsync(HttpStatusCode.NoContent);
+
+        var refused = await keyClient.GetAsync("/api/v1/tasks");
+        await refused.ShouldBeProblemAsync(HttpStatusCode.Unauthorized);
+        refused.Headers.WwwAuthenticate.ToString().ShouldContain("X-Api-Key");
+        (await api.FindAsync<ApiKey>(k => k.Id == created.ApiKey.Id)).Single().RevokedAt.ShouldNotBeNull();
+    }
+
+    [Fact]
+    public async Task Unknown_and_expired_keys_are_refused()
+    {
+        var user = await api.CreateUserAsync();
+        var created = await api.CreateClient(user).PostAsJsonAsync("/api/v1/api-keys", new { name = "short-lived", scopes = ReadOnly, expiresAt = DateTimeOffset.UtcNow.AddSeconds(2) })
+            .ShouldReturnAsync<CreateApiKeyResponse>(HttpStatusCode.Created);
+        await Task.Delay(TimeSpan.FromSeconds(2.2));
+
+        await KeyClient(created.Key).GetAsync("/api/v1/tasks").ShouldBeProblemAsync(HttpStatusCode.Unauthorized);
+        await KeyClient("sk_not-a-real-key").GetAsync("/api/v1/tasks").ShouldBeProblemAsync(HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
+    public async Task A_user_cannot_revoke_someone_elses_key()
+    {
+        var owner = await api.CreateUserAsync();
+        var created = await api.CreateClient(owner).PostAsJsonAsync("/api/v1/api-keys", new { name = "mine", scopes = ReadOnly })
+            .ShouldReturnAsync<CreateApiKeyResponse>(HttpStatusCode.Created);
+
+        await api.CreateClient(await api.CreateUserAsync()).DeleteAsync($"/api/v1/api-keys/{created.ApiKey.Id}").ShouldBeProblemAsync(HttpStatusCode.NotFound);
+
+        (await api.FindAsync<ApiKey>(k => k.Id == created.ApiKey.Id)).Single().RevokedAt.ShouldBeNull();
+    }
+
+    [Theory]
+    [InlineData("""{"name":"","scopes":["tasks:read"]}""", "name")]
+    [InlineData("""{"name":"x","scopes":[]}""", "scopes")]
+    [InlineData("""{"name":"x","scopes":["users:admin"]}""", "scopes")]
+    [InlineData("""{"name":"x","scopes":["tasks:read"],"expiresAt":"2000-01-01T00:00:00Z"}""", "expiresAt")]
+    public async Task Invalid_key_requests_are_validation_problems(string body, string errorKey)
+    {
+        await api.CreateClient(await api.CreateUserAsync()).SendRawAsync(HttpMethod.Post, "/api/v1/api-keys", body).ShouldBeProblemAsync(HttpStatusCode.BadRequest, errorKey);
+    }
+
+    [Fact]
+    public async Task A_guests_write_key_cannot_write()
+    {
+        var guest = await api.CreateUserAsync(Roles.Guest);
+
+        await (await KeyClientAsync(guest, "tasks:write")).PostAsJsonAsync("/api/v1/tasks", new { title = "x" }).ShouldBeProblemAsync(HttpStatusCode.Forbidden);
+    }
+
+    private async Task<HttpClient> KeyClientAsync(TestUser owner, params string[] scopes)
+    {
+        var created = await api.CreateClient(owner).PostAsJsonAsync("/api/v1/api-keys", new { name = "test", scopes })
+            .ShouldReturnAsync<CreateApiKeyResponse>(HttpStatusCode.Created);
+        return KeyClient(created.Key);
+    }
+
+    private HttpClient KeyClient(string key)
+    {
+        var client = api.CreateAnonymousClient();
+        client.DefaultRequestHeaders.Add("X-Api-Key", key);
+        return client;
+    }
+}
