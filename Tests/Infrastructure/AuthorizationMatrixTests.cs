@@ -1,0 +1,163 @@
+using System.Net.Http.Json;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using SliceApi.Features.ApiKeys;
+using SliceApi.Features.Tasks;
+using SliceApi.Infrastructure.Security;
+using SliceApi.Tests.Support;
+
+namespace SliceApi.Tests.Infrastructure;
+
+/// <summary>
+/// Every endpoint of the app times every kind of caller, with the status each must get. The endpoints are
+/// enumerated from the app's endpoint data source, so an endpoint without a row here fails the test.
+/// Each cell runs on a fresh scenario (fresh users, task and keys), so writes in one cell cannot decide another.
+/// </summary>
+public sealed class AuthorizationMatrixTests(ApiFactory api) : IClassFixture<ApiFactory>
+{
+    /// <summary>The callers, in the column order of <see cref="Matrix"/>.</summary>
+    public enum Caller { Anonymous, Guest, Owner, Assignee, OtherUser, Admin, KeyWithScope, KeyWithoutScope }
+
+    private static readonly Caller[] Callers = Enum.GetValues<Caller>();
+
+    // endpoint name -> (request, expected status per caller: Anonymous, Guest, Owner, Assignee, OtherUser, Admin, KeyWithScope, KeyWithoutScope)
+    private static readonly Dictionary<string, (Func<World, HttpRequestMessage> Request, int[] Expected)> Matrix = new()
+    {
+        ["RegisterUser"] = (_ => Json(HttpMethod.Post, "/api/v1/users", new { email = $"new-{Guid.NewGuid():N}@example.com", password = "a long enough passphrase", displayName = "New" }),
+            [201, 201, 201, 201, 201, 201, 403, 403]),
+        ["Login"] = (w => Json(HttpMethod.Post, "/api/v1/auth/login", new { email = w.Owner.Email, password = w.Owner.Password }),
+            [200, 200, 200, 200, 200, 200, 403, 403]),
+        ["RefreshTokens"] = (_ => Json(HttpMethod.Post, "/api/v1/auth/refresh", new { refreshToken = "unknown-refresh-token" }),
+            [401, 401, 401, 401, 401, 401, 403, 403]),
+        ["Logout"] = (_ => Json(HttpMethod.Post, "/api/v1/auth/logout", new { refreshToken = "unknown-refresh-token" }),
+            [204, 204, 204, 204, 204, 204, 403, 403]),
+        ["GetCurrentUser"] = (_ => new HttpRequestMessage(HttpMethod.Get, "/api/v1/users/me"),
+            [401, 200, 200, 200, 200, 200, 403, 403]),
+        ["GetUser"] = (w => new HttpRequestMessage(HttpMethod.Get, $"/api/v1/users/{w.Owner.Id}"),
+            [401, 404, 200, 404, 404, 200, 403, 403]),
+        ["ListUsers"] = (_ => new HttpRequestMessage(HttpMethod.Get, "/api/v1/users"),
+            [401, 403, 403, 403, 403, 200, 403, 403]),
+        ["UpdateUser"] = (w => Json(HttpMethod.Patch, $"/api/v1/users/{w.Owner.Id}", new { displayName = "Renamed" }),
+            [401, 404, 200, 404, 404, 200, 403, 403]),
+        ["DeleteUser"] = (w => new HttpRequestMessage(HttpMethod.Delete, $"/api/v1/users/{w.Owner.Id}"),
+            [401, 404, 204, 404, 404, 204, 403, 403]),
+        ["ChangePassword"] = (_ => Json(HttpMethod.Post, "/api/v1/users/me/password", new { currentPassword = ApiFactory.Password, newPassword = "a different passphrase" }),
+            [401, 204, 204, 204, 204, 204, 403, 403]),
+        ["CreateApiKey"] = (_ => Json(HttpMethod.Post, "/api/v1/api-keys", new { name = "k", scopes = new[] { "tasks:read" } }),
+            [401, 201, 201, 201, 201, 201, 403, 403]),
+        ["ListApiKeys"] = (_ => new HttpRequestMessage(HttpMethod.Get, "/api/v1/api-keys"),
+            [401, 200, 200, 200, 200, 200, 403, 403]),
+        ["DeleteApiKey"] = (w => new HttpRequestMessage(HttpMethod.Delete, $"/api/v1/api-keys/{w.OwnerKeyId}"),
+            [401, 404, 204, 404, 404, 204, 403, 403]),
+        ["CreateTask"] = (_ => Json(HttpMethod.Post, "/api/v1/tasks", new { title = "New task" }),
+            [401, 403, 201, 201, 201, 201, 201, 403]),
+        ["ListTasks"] = (_ => new HttpRequestMessage(HttpMethod.Get, "/api/v1/tasks"),
+            [401, 200, 200, 200, 200, 200, 200, 403]),
+        ["GetTask"] = (w => new HttpRequestMessage(HttpMethod.Get, $"/api/v1/tasks/{w.Task.Id}"),
+            [401, 404, 200, 200, 404, 200, 200, 403]),
+        ["UpdateTask"] = (w => Json(HttpMethod.Put, $"/api/v1/tasks/{w.Task.Id}", new { title = "Replaced", assigneeId = w.Assignee.Id }),
+            [401, 403, 200, 403, 404, 200, 200, 403]),
+        ["ChangeTaskStatus"] = (w => Json(HttpMethod.Put, $"/api/v1/tasks/{w.Task.Id}/status", new { status = "done" }),
+            [401, 403, 200, 200, 404, 200, 200, 403]),
+        ["DeleteTask"] = (w => new HttpRequestMessage(HttpMethod.Delete, $"/api/v1/tasks/{w.Task.Id}"),
+            [401, 403, 204, 403, 404, 204, 204, 403]),
+    };
+
+    [Fact]
+    public void Every_endpoint_of_the_app_has_a_row()
+    {
+        var names = api.Services.GetRequiredService<EndpointDataSource>().Endpoints
+            .OfType<RouteEndpoint>()
+            .Where(e => e.RoutePattern.RawText!.StartsWith("/api/v1", StringComparison.Ordinal))
+            .Select(e => e.Metadata.GetMetadata<IEndpointNameMetadata>()?.EndpointName ?? e.DisplayName!)
+            .ToList();
+
+        names.Except(Matrix.Keys).ShouldBeEmpty("endpoints without a row in the authorization matrix");
+        Matrix.Keys.Except(names).ShouldBeEmpty("rows for endpoints that no longer exist");
+    }
+
+    public static TheoryData<string> Endpoints() => [.. Matrix.Keys.Order(StringComparer.Ordinal)];
+
+    [Theory]
+    [MemberData(nameof(Endpoints))]
+    public async Task Each_caller_gets_the_expected_status(string endpoint)
+    {
+        var (request, expected) = Matrix[endpoint];
+        var failures = new List<string>();
+        for (var i = 0; i < Callers.Length; i++)
+        {
+            var world = await World.CreateAsync(api);
+            var scope = api.Services.GetRequiredService<EndpointDataSource>().Endpoints
+                .First(e => e.Metadata.GetMetadata<IEndpointNameMetadata>()?.EndpointName == endpoint)
+                .Metadata.GetMetadata<RequiredScope>()?.Scope;
+            var client = world.ClientFor(Callers[i], scope);
+            var response = await client.SendAsync(request(world));
+            if ((int)response.StatusCode != expected[i])
+            {
+                failures.Add($"{Callers[i]}: expected {expected[i]}, got {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+            }
+        }
+
+        failures.ShouldBeEmpty($"{endpoint}:\n{string.Join('\n', failures)}");
+    }
+
+    private static HttpRequestMessage Json(HttpMethod method, string url, object body) => new(method, url) { Content = JsonContent.Create(body) };
+
+    /// <summary>Fresh users of every kind, a task owned by Owner and assigned to Assignee, and API keys of Owner.</summary>
+    internal sealed record World(ApiFactory Api, TestUser Owner, TestUser Assignee, TestUser OtherUser, TestUser Guest, TestUser Admin,
+        TaskItem Task, Dictionary<string, string> Keys, Guid OwnerKeyId)
+    {
+        public static async Task<World> CreateAsync(ApiFactory api)
+        {
+            var owner = await api.CreateUserAsync();
+            var assignee = await api.CreateUserAsync();
+            var task = await api.CreateTaskAsync(owner.Id, "Matrix task", assigneeId: assignee.Id);
+            var keys = new Dictionary<string, string>();
+            var keyId = Guid.Empty;
+            foreach (var (name, scopes) in new[] { ("read", new[] { Scopes.TasksRead }), ("write", new[] { Scopes.TasksWrite }), ("all", Scopes.All.ToArray()) })
+            {
+                var secret = "sk_test_" + Guid.NewGuid().ToString("N");
+                var key = new ApiKey
+                {
+                    Id = Guid.CreateVersion7(), OwnerId = owner.Id, Name = name, Scopes = scopes, Prefix = secret[..12],
+                    KeyHash = SHA256.HashData(Encoding.UTF8.GetBytes(secret)), CreatedAt = DateTimeOffset.UtcNow.AddTicks(-(DateTimeOffset.UtcNow.Ticks % 10)),
+                };
+                await api.WithDbAsync(async db =>
+                {
+                    db.Add(key);
+                    await db.SaveChangesAsync();
+                });
+                keys[name] = secret;
+                keyId = key.Id;
+            }
+
+            return new World(api, owner, assignee, await api.CreateUserAsync(), await api.CreateUserAsync(Roles.Guest), await api.CreateUserAsync(Roles.Admin), task, keys, keyId);
+        }
+
+        public HttpClient ClientFor(Caller caller, string? scope)
+        {
+            var withScope = scope switch { Scopes.TasksRead => "read", Scopes.TasksWrite => "write", _ => "all" };
+            var withoutScope = scope switch { Scopes.TasksRead => "write", Scopes.TasksWrite => "read", _ => "read" };
+            return caller switch
+            {
+                Caller.Anonymous => Api.CreateAnonymousClient(),
+                Caller.Guest => Api.CreateClient(Guest),
+                Caller.Owner => Api.CreateClient(Owner),
+                Caller.Assignee => Api.CreateClient(Assignee),
+                Caller.OtherUser => Api.CreateClient(OtherUser),
+                Caller.Admin => Api.CreateClient(Admin),
+                Caller.KeyWithScope => KeyClient(Keys[withScope]),
+                _ => KeyClient(Keys[withoutScope]),
+            };
+        }
+
+        private HttpClient KeyClient(string key)
+        {
+            var client = Api.CreateAnonymousClient();
+            client.DefaultRequestHeaders.Add("X-Api-Key", key);
+            return client;
+        }
+    }
+}
