@@ -59,6 +59,22 @@ public sealed class OpenApiDocumentTests(ApiFactory api) : IClassFixture<ApiFact
     }
 
     [Fact]
+    public async Task Task_operations_accept_an_api_key_with_their_scope_and_others_only_a_bearer_token()
+    {
+        var document = await GetDocumentAsync();
+        var apiKey = document.GetProperty("components").GetProperty("securitySchemes").GetProperty("ApiKey");
+        apiKey.GetProperty("type").GetString().ShouldBe("apiKey");
+        apiKey.GetProperty("in").GetString().ShouldBe("header");
+        apiKey.GetProperty("name").GetString().ShouldBe("X-Api-Key");
+
+        var create = document.GetProperty("paths").GetProperty("/api/v1/tasks").GetProperty("post").GetProperty("security");
+        create.EnumerateArray().Select(r => r.EnumerateObject().Single().Name).ShouldBe(["Bearer", "ApiKey"]);
+        create[1].GetProperty("ApiKey").EnumerateArray().Select(s => s.GetString()).ShouldBe(["tasks:write"]);
+        var me = document.GetProperty("paths").GetProperty("/api/v1/users/me").GetProperty("get").GetProperty("security");
+        me.EnumerateArray().Select(r => r.EnumerateObject().Single().Name).ShouldBe(["Bearer"]);
+    }
+
+    [Fact]
     public async Task Validated_endpoints_document_the_400_validation_problem_and_write_endpoints_the_403()
     {
         var document = await GetDocumentAsync();
