@@ -13,6 +13,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using SliceApi.Features.Tasks;
 using SliceApi.Infrastructure.Errors;
+using SliceApi.Infrastructure.Http;
 using SliceApi.Infrastructure.Json;
 using SliceApi.Infrastructure.Security;
 using SliceApi.Infrastructure.Validation;
@@ -22,8 +23,9 @@ BenchmarkSwitcher.FromAssembly(typeof(SliceApi.Benchmarks.PipelineBenchmarks).As
 namespace SliceApi.Benchmarks
 {
     /// <summary>
-    /// One valid POST /api/v1/tasks through SliceApi's middleware and filter chain (problem details,
-    /// exception handler, status-code pages, JWT bearer authentication, the TaskWriter policy, the
+    /// One valid POST /api/v1/tasks through SliceApi's middleware and filter chain (the Program.cs order:
+    /// transport headers, CORS, problem details, exception handler, status-code pages, body limit, JWT bearer
+    /// authentication with the account check, rate limiter, the TaskWriter policy, API key scopes, the
     /// FluentValidation filter, typed results), against a bare Minimal API endpoint that runs the same
     /// validator by hand. Both handlers answer 201 without touching a database, so the difference is the
     /// framework overhead SliceApi adds. Both hosts use TestServer: no sockets.
@@ -112,23 +114,32 @@ namespace SliceApi.Benchmarks
         // The same Infrastructure calls Program.cs makes, and an endpoint with CreateTaskEndpoint's conventions.
         private static void BuildSliceApi(WebApplicationBuilder builder)
         {
+            builder.Configuration["Http:RequireHttps"] = "false"; // TestServer speaks plain HTTP
+            builder.Configuration["RateLimiting:AuthenticatedPerMinute"] = "1000000000"; // limits far above the load: every request is served
+            builder.Configuration["RateLimiting:AnonymousPerMinute"] = "1000000000";
             builder.Services.AddSingleton(TimeProvider.System);
             builder.Services.AddApiJson();
+            builder.Services.AddHttpHardening();
             builder.Services.AddApiProblemDetails();
             builder.Services.AddApiSecurity();
+            builder.Services.AddApiRateLimiting();
             builder.Services.AddRequestValidation();
             builder.Services.AddScoped<IAccountStatusSource, EveryAccountActive>(); // no database here
             builder.Services.AddSingleton<Action<WebApplication>>(app =>
             {
+                app.UseHttpHardening();
                 app.UseApiProblemDetails();
+                app.UseRequestBodyLimit();
                 app.UseAuthentication();
+                app.UseRateLimiter();
                 app.UseAuthorization();
+                app.UseApiKeyScopes();
                 app.MapGroup("/api/v1").RequireAuthorization()
                    .MapPost("/tasks", (CreateTaskRequest request, ClaimsPrincipal caller, TimeProvider clock) =>
                    {
                        var now = clock.GetUtcNow();
                        var response = new TaskResponse(Guid.CreateVersion7(), request.Title.Trim(), request.Description,
-                           request.Status ?? TaskItemStatus.Todo, request.DueAt, caller.GetUserId(), now, now);
+                           request.Status ?? TaskItemStatus.Todo, request.DueAt, caller.GetUserId(), request.AssigneeId, now, now);
                        return TypedResults.Created($"/api/v1/tasks/{response.Id}", response);
                    })
                    .WithName("CreateTask")
@@ -138,7 +149,7 @@ namespace SliceApi.Benchmarks
                    {
                        var now = clock.GetUtcNow();
                        var response = new TaskResponse(Guid.CreateVersion7(), request.Title.Trim(), request.Description,
-                           request.Status ?? TaskItemStatus.Todo, request.DueAt, Guid.Empty, now, now);
+                           request.Status ?? TaskItemStatus.Todo, request.DueAt, Guid.Empty, request.AssigneeId, now, now);
                        return TypedResults.Created($"/api/v1/tasks/{response.Id}", response);
                    };
                 app.MapPost("/api/v1/authn-only", handler).RequireAuthorization().WithRequestValidation<CreateTaskRequest>();
@@ -168,7 +179,7 @@ namespace SliceApi.Benchmarks
 
                     var now = DateTimeOffset.UtcNow;
                     var response = new TaskResponse(Guid.CreateVersion7(), request.Title.Trim(), request.Description,
-                        request.Status ?? TaskItemStatus.Todo, request.DueAt, Guid.Empty, now, now);
+                        request.Status ?? TaskItemStatus.Todo, request.DueAt, Guid.Empty, request.AssigneeId, now, now);
                     return Results.Created($"/api/v1/tasks/{response.Id}", response);
                 }));
         }
