@@ -77,7 +77,8 @@ CS="Host=$WORK;Username=postgres;Database=sliceapi_bench"
 
 # --- builds ----------------------------------------------------------------------------------------
 log "publishing SliceApi and the floor (Release)"
-dotnet publish "$ROOT/SliceApi.csproj" -c Release -o "$OUT/sliceapi" -v quiet -nologo >/dev/null
+# ReadyToRun: precompiled code starts faster and JITs less, as a production image should be built.
+dotnet publish "$ROOT/SliceApi.csproj" -c Release -r linux-x64 --self-contained false -p:PublishReadyToRun=true -o "$OUT/sliceapi" -v quiet -nologo >/dev/null
 dotnet publish "$ROOT/bench/Floor/Floor.csproj" -c Release -o "$OUT/floor" -v quiet -nologo >/dev/null
 
 SLICE_URL=http://127.0.0.1:5081

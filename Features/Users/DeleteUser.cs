@@ -30,7 +30,7 @@ internal sealed class DeleteUserEndpoint : IEndpoint
             : 0;
         if (deleted == 0)
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "User not found.", detail: $"No user {id} is visible to you.");
+            return UserProblems.NotFound(id);
         }
 
         statusCheck.Forget(id);

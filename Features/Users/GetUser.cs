@@ -31,7 +31,7 @@ internal sealed class GetUserEndpoint : IEndpoint
         }
 
         return user is null
-            ? TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "User not found.", detail: $"No user {id} is visible to you.")
+            ? UserProblems.NotFound(id)
             : TypedResults.Ok(user);
     }
 }

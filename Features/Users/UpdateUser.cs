@@ -50,7 +50,7 @@ internal sealed class UpdateUserEndpoint : IEndpoint
         var isAdmin = caller.IsAdmin();
         if (!isAdmin && caller.GetUserId() != id)
         {
-            return NotFound(id);
+            return UserProblems.NotFound(id);
         }
 
         if (!isAdmin && (request.Role is not null || request.IsActive is not null))
@@ -62,7 +62,7 @@ internal sealed class UpdateUserEndpoint : IEndpoint
         var user = await db.Set<User>().AsTracking().FirstOrDefaultAsync(u => u.Id == id, ct);
         if (user is null)
         {
-            return NotFound(id);
+            return UserProblems.NotFound(id);
         }
 
         user.DisplayName = request.DisplayName?.Trim() ?? user.DisplayName;
@@ -72,7 +72,4 @@ internal sealed class UpdateUserEndpoint : IEndpoint
         statusCheck.Forget(id);
         return TypedResults.Ok(UserResponse.From(user));
     }
-
-    private static ProblemHttpResult NotFound(Guid id) =>
-        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "User not found.", detail: $"No user {id} is visible to you.");
 }

@@ -56,6 +56,14 @@ internal sealed class UserConfiguration : IEntityTypeConfiguration<User>
     }
 }
 
+/// <summary>Problems shared by the user slices.</summary>
+internal static class UserProblems
+{
+    /// <summary>404 for an account that does not exist or that the caller may not see; the same either way.</summary>
+    public static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult NotFound(Guid id) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "User not found.", detail: $"No user {id} is visible to you.");
+}
+
 /// <summary>Reports an account's current state to the access-token check in Infrastructure/Security.</summary>
 internal sealed class UserAccountStatusSource(SliceApi.Infrastructure.Data.AppDbContext db) : SliceApi.Infrastructure.Security.IAccountStatusSource
 {

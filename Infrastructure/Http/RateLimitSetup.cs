@@ -15,7 +15,7 @@ internal sealed class RateLimitOptions
     /// <summary>The configuration section name.</summary>
     public const string Section = "RateLimiting";
 
-    /// <summary>Requests per minute for each authenticated caller (user or API key), default 600.</summary>
+    /// <summary>Requests per minute for each authenticated caller (each user, and each API key on its own), default 600.</summary>
     [Range(1, int.MaxValue)]
     public int AuthenticatedPerMinute { get; set; } = 600;
 
@@ -29,7 +29,8 @@ internal sealed class RateLimitOptions
 }
 
 /// <summary>
-/// ASP.NET Core's rate limiter: a global limit per caller (the user id of the access token, else the client IP)
+/// ASP.NET Core's rate limiter: a global limit per caller (the API key, else the user id of the access token,
+/// else the client IP)
 /// and a stricter <see cref="CredentialsPolicy"/> per client IP on the endpoints that take passwords or
 /// refresh tokens (OWASP API4:2023). Rejections are 429 problems with <c>Retry-After</c> (RFC 6585, RFC 9110
 /// section 10.2.3). Counters live in memory, so limits are per instance.
@@ -52,9 +53,10 @@ internal static class RateLimitSetup
             limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
             limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(http =>
             {
+                var keyId = http.User.FindFirstValue(ApiKeyAuthenticationHandler.ApiKeyIdClaim);
                 var userId = http.User.FindFirstValue(AccessTokenClaims.Subject);
-                return userId is not null
-                    ? FixedWindow("user:" + userId, limits.AuthenticatedPerMinute)
+                return keyId is not null ? FixedWindow("key:" + keyId, limits.AuthenticatedPerMinute)
+                    : userId is not null ? FixedWindow("user:" + userId, limits.AuthenticatedPerMinute)
                     : FixedWindow("ip:" + ClientIp(http), limits.AnonymousPerMinute);
             });
             limiter.AddPolicy(CredentialsPolicy, http => FixedWindow("credentials:" + ClientIp(http), limits.CredentialsPerMinute));

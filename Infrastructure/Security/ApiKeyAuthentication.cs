@@ -59,6 +59,9 @@ internal sealed class ApiKeyAuthenticationHandler(
     /// <summary>The request header carrying the key.</summary>
     public const string Header = "X-Api-Key";
 
+    /// <summary>The claim carrying the id of the key a request came with (rate limits count per key).</summary>
+    public const string ApiKeyIdClaim = "api_key_id";
+
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         var key = Request.Headers[Header].ToString();
@@ -80,6 +83,7 @@ internal sealed class ApiKeyAuthenticationHandler(
 
         var identity = new ClaimsIdentity(SchemeName, AccessTokenClaims.Subject, AccessTokenClaims.Role);
         identity.AddClaim(new Claim(AccessTokenClaims.Subject, grant.OwnerId.ToString()));
+        identity.AddClaim(new Claim(ApiKeyIdClaim, grant.Id.ToString()));
         identity.AddClaims(grant.Scopes.Select(s => new Claim(Scopes.ClaimType, s)));
         var principal = new ClaimsPrincipal(identity);
         if (await statusCheck.ApplyAsync(principal, Context.RequestAborted) is { } refusal)

@@ -148,16 +148,9 @@ public sealed class AuthorizationMatrixTests(ApiFactory api) : IClassFixture<Api
                 Caller.Assignee => Api.CreateClient(Assignee),
                 Caller.OtherUser => Api.CreateClient(OtherUser),
                 Caller.Admin => Api.CreateClient(Admin),
-                Caller.KeyWithScope => KeyClient(Keys[withScope]),
-                _ => KeyClient(Keys[withoutScope]),
+                Caller.KeyWithScope => Api.CreateApiKeyClient(Keys[withScope]),
+                _ => Api.CreateApiKeyClient(Keys[withoutScope]),
             };
-        }
-
-        private HttpClient KeyClient(string key)
-        {
-            var client = Api.CreateAnonymousClient();
-            client.DefaultRequestHeaders.Add("X-Api-Key", key);
-            return client;
         }
     }
 }

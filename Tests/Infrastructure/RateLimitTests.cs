@@ -48,3 +48,30 @@ public sealed class RateLimitTests(RateLimitedApiFactory api) : IClassFixture<Ra
         await other.GetAsync("/api/v1/users/me").ShouldHaveStatusAsync(HttpStatusCode.OK);
     }
 }
+
+public sealed class ApiKeyRateLimitTests(RateLimitedApiFactory api) : IClassFixture<RateLimitedApiFactory>
+{
+    private static readonly string[] ReadScope = ["tasks:read"];
+
+    [Fact]
+    public async Task Each_api_key_has_a_limit_of_its_own()
+    {
+        var owner = await api.CreateUserAsync();
+        var keys = new List<string>();
+        for (var i = 0; i < 2; i++)
+        {
+            var created = await api.CreateClient(owner).PostAsJsonAsync("/api/v1/api-keys", new { name = $"k{i}", scopes = ReadScope })
+                .ShouldReturnAsync<SliceApi.Features.ApiKeys.CreateApiKeyResponse>(HttpStatusCode.Created);
+            keys.Add(created.Key);
+        }
+
+        var first = api.CreateApiKeyClient(keys[0]);
+        for (var i = 0; i < 5; i++)
+        {
+            await first.GetAsync("/api/v1/tasks").ShouldHaveStatusAsync(HttpStatusCode.OK);
+        }
+
+        await first.GetAsync("/api/v1/tasks").ShouldBeProblemAsync(HttpStatusCode.TooManyRequests);
+        await api.CreateApiKeyClient(keys[1]).GetAsync("/api/v1/tasks").ShouldHaveStatusAsync(HttpStatusCode.OK);
+    }
+}

@@ -78,6 +78,14 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
         return client;
     }
 
+    /// <summary>An HttpClient that sends <paramref name="apiKey"/> as <c>X-Api-Key</c>.</summary>
+    public HttpClient CreateApiKeyClient(string apiKey)
+    {
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Add("X-Api-Key", apiKey);
+        return client;
+    }
+
     /// <summary>Stores a fresh user with <paramref name="role"/> and a unique email, and issues their access token.</summary>
     public async Task<TestUser> CreateUserAsync(string role = Roles.User)
     {

@@ -132,10 +132,5 @@ public sealed class ApiKeyTests(ApiFactory api) : IClassFixture<ApiFactory>
         return KeyClient(created.Key);
     }
 
-    private HttpClient KeyClient(string key)
-    {
-        var client = api.CreateAnonymousClient();
-        client.DefaultRequestHeaders.Add("X-Api-Key", key);
-        return client;
-    }
+    private HttpClient KeyClient(string key) => api.CreateApiKeyClient(key);
 }
