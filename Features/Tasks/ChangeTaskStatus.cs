@@ -33,10 +33,11 @@ internal sealed class ChangeTaskStatusEndpoint : IEndpoint
            .WithSummary("Change a task's status (owner, admin or assignee)")
            .RequireAuthorization(Policies.TaskWriter)
            .WithRequestValidation<ChangeTaskStatusRequest>()
-           .ProducesProblem(StatusCodes.Status404NotFound);
+           .ProducesProblem(StatusCodes.Status404NotFound)
+           .ProducesProblem(StatusCodes.Status412PreconditionFailed);
 
     private static async Task<Results<Ok<TaskResponse>, ProblemHttpResult>> HandleAsync(
-        Guid id, ChangeTaskStatusRequest request, ClaimsPrincipal caller, AppDbContext db, TimeProvider clock, CancellationToken ct)
+        Guid id, ChangeTaskStatusRequest request, ClaimsPrincipal caller, AppDbContext db, TimeProvider clock, HttpContext http, CancellationToken ct)
     {
         var task = await db.Set<TaskItem>().AsTracking().VisibleTo(caller).FirstOrDefaultAsync(t => t.Id == id, ct);
         if (task is null)
@@ -44,9 +45,23 @@ internal sealed class ChangeTaskStatusEndpoint : IEndpoint
             return TaskItemAccess.NotFound(id);
         }
 
+        if (TaskETag.IfMatchFails(http.Request, task.Version))
+        {
+            return TaskETag.PreconditionFailed(task.Version);
+        }
+
         task.Status = request.Status!.Value;
         task.UpdatedAt = clock.GetStoredUtcNow();
-        await db.SaveChangesAsync(ct);
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateConcurrencyException) when (TaskETag.HasIfMatch(http.Request))
+        {
+            return TaskETag.PreconditionFailed(task.Version);
+        }
+
+        TaskETag.Write(http.Response, task.Version);
         return TypedResults.Ok(TaskResponse.From(task));
     }
 }

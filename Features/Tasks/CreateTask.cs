@@ -36,7 +36,7 @@ internal sealed class CreateTaskEndpoint : IEndpoint
            .WithRequestValidation<CreateTaskRequest>();
 
     private static async Task<Results<Created<TaskResponse>, ValidationProblem>> HandleAsync(
-        CreateTaskRequest request, ClaimsPrincipal caller, AppDbContext db, TimeProvider clock, CancellationToken ct)
+        CreateTaskRequest request, ClaimsPrincipal caller, AppDbContext db, TimeProvider clock, HttpContext http, CancellationToken ct)
     {
         if (await TaskItemAccess.CheckAssigneeAsync(db, request.AssigneeId, ct) is { } unknownAssignee)
         {
@@ -58,6 +58,7 @@ internal sealed class CreateTaskEndpoint : IEndpoint
         };
         db.Add(task);
         await db.SaveChangesAsync(ct);
+        TaskETag.Write(http.Response, task.Version);
         return TypedResults.Created($"{EndpointDiscovery.V1Prefix}/tasks/{task.Id}", TaskResponse.From(task));
     }
 }

@@ -19,10 +19,12 @@ internal sealed class DeleteTaskEndpoint : IEndpoint
            .RequireAuthorization(Policies.TaskWriter)
            .ProducesProblem(StatusCodes.Status400BadRequest)
            .ProducesProblem(StatusCodes.Status403Forbidden)
+           .ProducesProblem(StatusCodes.Status409Conflict)
+           .ProducesProblem(StatusCodes.Status412PreconditionFailed)
            .ProducesProblem(StatusCodes.Status404NotFound);
 
     private static async Task<Results<NoContent, ProblemHttpResult>> HandleAsync(
-        Guid id, ClaimsPrincipal caller, AppDbContext db, CancellationToken ct)
+        Guid id, ClaimsPrincipal caller, AppDbContext db, HttpContext http, CancellationToken ct)
     {
         var task = await db.Set<TaskItem>().VisibleTo(caller).FirstOrDefaultAsync(t => t.Id == id, ct);
         if (task is null)
@@ -35,7 +37,21 @@ internal sealed class DeleteTaskEndpoint : IEndpoint
             return TaskItemAccess.OwnerOnly();
         }
 
-        await db.Set<TaskItem>().Where(t => t.Id == id).ExecuteDeleteAsync(ct);
-        return TypedResults.NoContent();
+        if (TaskETag.IfMatchFails(http.Request, task.Version))
+        {
+            return TaskETag.PreconditionFailed(task.Version);
+        }
+
+        // Deletes only the version checked above; a concurrent change in between makes this match nothing.
+        var version = task.Version;
+        var deleted = await db.Set<TaskItem>().Where(t => t.Id == id && t.Version == version).ExecuteDeleteAsync(ct);
+        if (deleted == 0 && TaskETag.HasIfMatch(http.Request))
+        {
+            return TaskETag.PreconditionFailed(version);
+        }
+
+        return deleted == 0
+            ? TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "The task was changed by another request.", detail: "Read it again and retry.")
+            : TypedResults.NoContent();
     }
 }

@@ -44,6 +44,12 @@ internal sealed class TaskItem
     /// <summary>UTC.</summary>
     public DateTimeOffset UpdatedAt { get; set; }
 
+    /// <summary>
+    /// PostgreSQL's row version (the <c>xmin</c> system column): changes with every write, checked by EF on
+    /// update (optimistic concurrency) and sent as the strong ETag.
+    /// </summary>
+    public uint Version { get; set; }
+
     /// <summary>The wire and database name of a status.</summary>
     public static string ToName(TaskItemStatus status) => status switch
     {
@@ -81,6 +87,7 @@ internal sealed class TaskItemConfiguration : IEntityTypeConfiguration<TaskItem>
         builder.Property(t => t.DueAt).HasColumnName("due_at");
         builder.Property(t => t.CreatedAt).HasColumnName("created_at");
         builder.Property(t => t.UpdatedAt).HasColumnName("updated_at");
+        builder.Property(t => t.Version).IsRowVersion(); // maps to xmin
         builder.HasIndex(t => new { t.OwnerId, t.CreatedAt, t.Id }).IsDescending(false, true, true).HasDatabaseName("ix_tasks_owner_id_created_at_id");
         builder.HasIndex(t => new { t.CreatedAt, t.Id }).IsDescending(true, true).HasDatabaseName("ix_tasks_created_at_id");
     }
@@ -102,6 +109,51 @@ public sealed record TaskResponse(
 {
     internal static TaskResponse From(TaskItem t) =>
         new(t.Id, t.Title, t.Description, t.Status, t.DueAt, t.OwnerId, t.AssigneeId, t.CreatedAt, t.UpdatedAt);
+}
+
+/// <summary>
+/// Strong ETags of tasks (RFC 9110 section 8.8.3) from the row version, and the preconditions built on them:
+/// If-None-Match for reads (304), If-Match for writes (412 when stale; section 13.1.1).
+/// </summary>
+internal static class TaskETag
+{
+    /// <summary>The ETag of a task version, e.g. <c>"1234"</c>.</summary>
+    public static string Format(uint version) => $"\"{version}\"";
+
+    /// <summary>Sets ETag and a Cache-Control fit for private data that must be revalidated.</summary>
+    public static void Write(HttpResponse response, uint version)
+    {
+        response.Headers.ETag = Format(version);
+        response.Headers.CacheControl = "private, no-cache";
+    }
+
+    /// <summary>Whether If-None-Match names this version (weak comparison, as section 13.1.2 asks), or is <c>*</c>.</summary>
+    public static bool NoneMatchHits(HttpRequest request, uint version) =>
+        Microsoft.Net.Http.Headers.EntityTagHeaderValue.TryParseList(request.Headers.IfNoneMatch, out var tags)
+        && tags.Any(t => t.Tag == "*" || t.Tag == Format(version));
+
+    /// <summary>Whether the request carries If-Match.</summary>
+    public static bool HasIfMatch(HttpRequest request) => request.Headers.IfMatch.Count > 0;
+
+    /// <summary>
+    /// Whether an If-Match header fails against <paramref name="version"/>: it names neither <c>*</c> nor this
+    /// version with a strong tag (strong comparison, section 13.1.1). False when there is no If-Match.
+    /// </summary>
+    public static bool IfMatchFails(HttpRequest request, uint version)
+    {
+        if (!HasIfMatch(request))
+        {
+            return false;
+        }
+
+        return !Microsoft.Net.Http.Headers.EntityTagHeaderValue.TryParseList(request.Headers.IfMatch, out var tags)
+            || !tags.Any(t => t.Tag == "*" || (!t.IsWeak && t.Tag == Format(version)));
+    }
+
+    /// <summary>The 412 problem for a stale If-Match.</summary>
+    public static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult PreconditionFailed(uint current) => TypedResults.Problem(
+        statusCode: StatusCodes.Status412PreconditionFailed, title: "The task has changed.",
+        detail: $"If-Match does not name the current version ({Format(current)}). GET the task again and retry with its ETag.");
 }
 
 /// <summary>Who may see and change which task; every task slice goes through this so the rules live once.</summary>

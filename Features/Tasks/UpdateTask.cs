@@ -24,7 +24,10 @@ internal sealed class UpdateTaskValidator : AbstractValidator<UpdateTaskRequest>
     public UpdateTaskValidator() => Include(new TaskFieldsValidator());
 }
 
-/// <summary><c>PUT /api/v1/tasks/{id}</c>: replaces the writable fields of a task (its owner or an admin; an assignee gets 403).</summary>
+/// <summary>
+/// <c>PUT /api/v1/tasks/{id}</c>: replaces the writable fields of a task (its owner or an admin; an assignee gets 403).
+/// If-Match with a stale ETag is 412; without If-Match, a write that lost a race with another is 409.
+/// </summary>
 internal sealed class UpdateTaskEndpoint : IEndpoint
 {
     public void Map(IEndpointRouteBuilder api) =>
@@ -36,10 +39,12 @@ internal sealed class UpdateTaskEndpoint : IEndpoint
            .RequireAuthorization(Policies.TaskWriter)
            .WithRequestValidation<UpdateTaskRequest>()
            .ProducesProblem(StatusCodes.Status403Forbidden)
+           .ProducesProblem(StatusCodes.Status409Conflict)
+           .ProducesProblem(StatusCodes.Status412PreconditionFailed)
            .ProducesProblem(StatusCodes.Status404NotFound);
 
     private static async Task<Results<Ok<TaskResponse>, ValidationProblem, ProblemHttpResult>> HandleAsync(
-        Guid id, UpdateTaskRequest request, ClaimsPrincipal caller, AppDbContext db, TimeProvider clock, CancellationToken ct)
+        Guid id, UpdateTaskRequest request, ClaimsPrincipal caller, AppDbContext db, TimeProvider clock, HttpContext http, CancellationToken ct)
     {
         var task = await db.Set<TaskItem>().AsTracking().VisibleTo(caller).FirstOrDefaultAsync(t => t.Id == id, ct);
         if (task is null)
@@ -50,6 +55,11 @@ internal sealed class UpdateTaskEndpoint : IEndpoint
         if (!caller.MayEdit(task))
         {
             return TaskItemAccess.OwnerOnly();
+        }
+
+        if (TaskETag.IfMatchFails(http.Request, task.Version))
+        {
+            return TaskETag.PreconditionFailed(task.Version);
         }
 
         if (await TaskItemAccess.CheckAssigneeAsync(db, request.AssigneeId, ct) is { } unknownAssignee)
@@ -63,7 +73,16 @@ internal sealed class UpdateTaskEndpoint : IEndpoint
         task.Status = request.Status ?? TaskItemStatus.Todo;
         task.AssigneeId = request.AssigneeId;
         task.UpdatedAt = clock.GetStoredUtcNow();
-        await db.SaveChangesAsync(ct);
+        try
+        {
+            await db.SaveChangesAsync(ct); // UPDATE ... WHERE xmin = <version read above>: a concurrent write makes it match nothing
+        }
+        catch (DbUpdateConcurrencyException) when (TaskETag.HasIfMatch(http.Request))
+        {
+            return TaskETag.PreconditionFailed(task.Version);
+        }
+
+        TaskETag.Write(http.Response, task.Version);
         return TypedResults.Ok(TaskResponse.From(task));
     }
 }
