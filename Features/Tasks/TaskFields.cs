@@ -16,6 +16,20 @@ internal interface ITaskFields
     Guid? AssigneeId { get; }
 }
 
+/// <summary>Writes validated fields onto a task; create, replace and merge-patch share it.</summary>
+internal static class TaskFieldsExtensions
+{
+    /// <summary>Copies every writable field (trimmed title, UTC deadline at stored precision, status defaulting to todo).</summary>
+    public static void ApplyTo(this ITaskFields fields, TaskItem task)
+    {
+        task.Title = fields.Title.Trim();
+        task.Description = fields.Description;
+        task.DueAt = fields.DueAt is { } due ? SliceApi.Infrastructure.Data.StoredTime.ToStoredPrecision(due) : null;
+        task.Status = fields.Status ?? TaskItemStatus.Todo;
+        task.AssigneeId = fields.AssigneeId;
+    }
+}
+
 /// <summary>Shape rules of a task's writable fields.</summary>
 internal sealed class TaskFieldsValidator : AbstractValidator<ITaskFields>
 {

@@ -67,11 +67,7 @@ internal sealed class UpdateTaskEndpoint : IEndpoint
             return unknownAssignee;
         }
 
-        task.Title = request.Title.Trim();
-        task.Description = request.Description;
-        task.DueAt = request.DueAt is { } due ? due.ToStoredPrecision() : null;
-        task.Status = request.Status ?? TaskItemStatus.Todo;
-        task.AssigneeId = request.AssigneeId;
+        request.ApplyTo(task);
         task.UpdatedAt = clock.GetStoredUtcNow();
         try
         {

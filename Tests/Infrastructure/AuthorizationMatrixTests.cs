@@ -59,6 +59,11 @@ public sealed class AuthorizationMatrixTests(ApiFactory api) : IClassFixture<Api
             [401, 404, 200, 200, 404, 200, 200, 403]),
         ["UpdateTask"] = (w => Json(HttpMethod.Put, $"/api/v1/tasks/{w.Task.Id}", new { title = "Replaced", assigneeId = w.Assignee.Id }),
             [401, 403, 200, 403, 404, 200, 200, 403]),
+        ["PatchTask"] = (w => new HttpRequestMessage(HttpMethod.Patch, $"/api/v1/tasks/{w.Task.Id}")
+            {
+                Content = new StringContent("""{"title":"Patched"}""", Encoding.UTF8, "application/merge-patch+json"),
+            },
+            [401, 403, 200, 403, 404, 200, 200, 403]),
         ["ChangeTaskStatus"] = (w => Json(HttpMethod.Put, $"/api/v1/tasks/{w.Task.Id}/status", new { status = "done" }),
             [401, 403, 200, 200, 404, 200, 200, 403]),
         ["DeleteTask"] = (w => new HttpRequestMessage(HttpMethod.Delete, $"/api/v1/tasks/{w.Task.Id}"),
