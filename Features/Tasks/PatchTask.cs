@@ -113,16 +113,12 @@ internal sealed class PatchTaskEndpoint : IEndpoint
 
         request.ApplyTo(task);
         task.UpdatedAt = clock.GetStoredUtcNow();
-        try
+        // UPDATE ... WHERE xmin = <version read above>: a concurrent write makes it match nothing.
+        if (await TaskETag.SaveAsync(db, task, http, ct) is { } lostRace)
         {
-            await db.SaveChangesAsync(ct);
-        }
-        catch (DbUpdateConcurrencyException) when (TaskETag.HasIfMatch(http.Request))
-        {
-            return TaskETag.PreconditionFailed(task.Version);
+            return lostRace;
         }
 
-        TaskETag.Write(http.Response, task.Version);
         return TypedResults.Ok(TaskResponse.From(task));
     }
 

@@ -150,6 +150,27 @@ internal static class TaskETag
             || !tags.Any(t => t.Tag == "*" || (!t.IsWeak && t.Tag == Format(version)));
     }
 
+    /// <summary>
+    /// Saves a changed task under optimistic concurrency (EF's UPDATE matches only the version read) and sets the new
+    /// ETag. A write that lost a race is 412 when the client sent If-Match; without it the exception handler's 409 applies.
+    /// </summary>
+    /// <returns>Null when saved, else the 412 problem.</returns>
+    public static async Task<Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult?> SaveAsync(
+        SliceApi.Infrastructure.Data.AppDbContext db, TaskItem task, HttpContext http, CancellationToken ct)
+    {
+        try
+        {
+            await db.SaveChangesAsync(ct);
+        }
+        catch (DbUpdateConcurrencyException) when (HasIfMatch(http.Request))
+        {
+            return PreconditionFailed(task.Version);
+        }
+
+        Write(http.Response, task.Version);
+        return null;
+    }
+
     /// <summary>The 412 problem for a stale If-Match.</summary>
     public static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult PreconditionFailed(uint current) => TypedResults.Problem(
         statusCode: StatusCodes.Status412PreconditionFailed, title: "The task has changed.",
