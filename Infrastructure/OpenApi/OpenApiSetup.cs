@@ -110,6 +110,7 @@ internal static class OpenApiSetup
             options.RoutePrefix = "redoc";
             options.SpecUrl = DocumentUrl;
             options.DocumentTitle = "SliceApi - ReDoc";
+            options.IndexStream = () => typeof(OpenApiSetup).Assembly.GetManifestResourceStream("OpenApi/redoc-index.html")!;
         }));
         return app;
     }

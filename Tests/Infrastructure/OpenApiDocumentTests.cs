@@ -97,6 +97,18 @@ public sealed class OpenApiDocumentTests(ApiFactory api) : IClassFixture<ApiFact
     }
 
     [Theory]
+    [InlineData("/swagger/index.html")]
+    [InlineData("/redoc/index.html")]
+    public async Task Documentation_pages_load_nothing_from_other_hosts(string path)
+    {
+        var html = await (await api.CreateAnonymousClient().GetAsync(path).ShouldHaveStatusAsync(HttpStatusCode.OK)).Content.ReadAsStringAsync();
+
+        html.ShouldNotContain("http://");
+        html.ShouldNotContain("https://");
+        html.ShouldContain("SliceApi");
+    }
+
+    [Theory]
     [InlineData("/swagger/index.js")]
     [InlineData("/redoc/index.js")]
     public async Task Documentation_pages_load_the_served_document(string script)
