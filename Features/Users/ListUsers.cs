@@ -34,7 +34,7 @@ internal sealed class ListUsersValidator : AbstractValidator<ListUsersQuery>
     }
 }
 
-/// <summary><c>GET /api/v1/users</c>: every account, newest first, paged by cursor (admins only).</summary>
+/// <summary><c>GET /api/v1/users</c>: every account, newest first, paged by cursor (admins only), with a <c>Link: &lt;...&gt;; rel="next"</c> header (RFC 8288).</summary>
 internal sealed class ListUsersEndpoint : IEndpoint
 {
     public void Map(IEndpointRouteBuilder api) =>
@@ -45,7 +45,7 @@ internal sealed class ListUsersEndpoint : IEndpoint
            .RequireAuthorization(Policies.Admin)
            .WithRequestValidation<ListUsersQuery>();
 
-    private static async Task<Ok<ListUsersResponse>> HandleAsync([AsParameters] ListUsersQuery query, AppDbContext db, CancellationToken ct)
+    private static async Task<Ok<ListUsersResponse>> HandleAsync([AsParameters] ListUsersQuery query, AppDbContext db, HttpContext http, CancellationToken ct)
     {
         var limit = query.Limit ?? 20;
         var users = db.Set<User>().AsQueryable();
@@ -63,6 +63,7 @@ internal sealed class ListUsersEndpoint : IEndpoint
             next = KeysetCursor.Encode(page[^1].CreatedAt, page[^1].Id);
         }
 
+        NextPageLink.Write(http, next);
         return TypedResults.Ok(new ListUsersResponse(page, next));
     }
 }

@@ -31,14 +31,24 @@ internal sealed partial class Rfc3339DateTimeOffsetConverter : JsonConverter<Dat
     public override DateTimeOffset Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
         var text = reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
-        if (text is null || !Rfc3339().IsMatch(text)
-            || !DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.None, out var value))
+        if (!TryParse(text, out var value))
         {
-            throw new JsonException(null, new FormatException(
-                "Expected an RFC 3339 date-time with an offset, e.g. \"2026-12-01T17:00:00Z\" or \"2026-12-01T18:00:00+01:00\"."));
+            throw new JsonException(null, new FormatException(FormatHint));
         }
 
         return value;
+    }
+
+    /// <summary>What a client is told when a date-time is not RFC 3339 with an offset.</summary>
+    public const string FormatHint =
+        "Expected an RFC 3339 date-time with an offset, e.g. \"2026-12-01T17:00:00Z\" or \"2026-12-01T18:00:00+01:00\".";
+
+    /// <summary>Parses an RFC 3339 <c>date-time</c> (offset required); false for anything else, null included.</summary>
+    public static bool TryParse(string? text, out DateTimeOffset value)
+    {
+        value = default;
+        return text is not null && Rfc3339().IsMatch(text)
+            && DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.None, out value);
     }
 
     public override void Write(Utf8JsonWriter writer, DateTimeOffset value, JsonSerializerOptions options) =>

@@ -109,10 +109,16 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
     }
 
     /// <summary>Stores a task directly (for owners the API cannot create tasks for, such as guests, or assigned at creation).</summary>
-    internal async Task<TaskItem> CreateTaskAsync(Guid ownerId, string title, TaskItemStatus status = TaskItemStatus.Todo, Guid? assigneeId = null)
+    internal async Task<TaskItem> CreateTaskAsync(
+        Guid ownerId, string title, TaskItemStatus status = TaskItemStatus.Todo, Guid? assigneeId = null,
+        DateTimeOffset? dueAt = null, string? description = null)
     {
         var now = TimeProvider.System.GetStoredUtcNow();
-        var task = new TaskItem { Id = Guid.CreateVersion7(), OwnerId = ownerId, AssigneeId = assigneeId, Title = title, Status = status, CreatedAt = now, UpdatedAt = now };
+        var task = new TaskItem
+        {
+            Id = Guid.CreateVersion7(), OwnerId = ownerId, AssigneeId = assigneeId, Title = title, Description = description,
+            Status = status, DueAt = dueAt, CreatedAt = now, UpdatedAt = now,
+        };
         await WithDbAsync(async db =>
         {
             db.Add(task);

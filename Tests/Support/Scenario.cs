@@ -48,9 +48,13 @@ public static class Scenario
     }
 
     /// <summary>Asserts the status code and reads the JSON body as <typeparamref name="T"/>.</summary>
-    public static async Task<T> ShouldReturnAsync<T>(this Task<HttpResponseMessage> response, HttpStatusCode expected = HttpStatusCode.OK)
+    public static async Task<T> ShouldReturnAsync<T>(this Task<HttpResponseMessage> response, HttpStatusCode expected = HttpStatusCode.OK) =>
+        await (await response).ShouldReturnAsync<T>(expected);
+
+    /// <inheritdoc cref="ShouldReturnAsync{T}(Task{HttpResponseMessage}, HttpStatusCode)"/>
+    public static async Task<T> ShouldReturnAsync<T>(this HttpResponseMessage response, HttpStatusCode expected = HttpStatusCode.OK)
     {
-        var message = await (await response).ShouldHaveStatusAsync(expected);
+        var message = await response.ShouldHaveStatusAsync(expected);
         message.Content.Headers.ContentType?.MediaType.ShouldBe("application/json", await DescribeAsync(message, "Expected a JSON body"));
         return (await message.Content.ReadFromJsonAsync<T>(Json))!;
     }
