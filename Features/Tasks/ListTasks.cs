@@ -112,7 +112,7 @@ internal sealed class ListTasksEndpoint : IEndpoint
     {
         var limit = query.Limit ?? DefaultLimit;
         var sort = TaskSort.Parse(query.Sort) ?? TaskSort.Default;
-        var tasks = Filter(db.Set<TaskItem>().VisibleTo(caller), query);
+        var tasks = Filter(db.Set<TaskItem>().VisibleInListTo(caller), query);
         if (query.Cursor is not null && TaskListCursor.TryDecode(query.Cursor, out var after))
         {
             tasks = After(tasks, after);

@@ -199,6 +199,24 @@ internal static class TaskItemAccess
             : tasks.Where(t => t.OwnerId == userId || t.AssigneeId == userId);
     }
 
+    /// <summary>
+    /// The same tasks as <see cref="VisibleTo"/>, shaped for ordered lists: a user's are the UNION ALL of the tasks
+    /// they own and those assigned to them that they do not own, so PostgreSQL merges two ordered index scans
+    /// (owner and assignee indexes) and stops after a page, however few or many tasks the user has; an OR would
+    /// leave the planner to guess between that and filtering the whole table in list order.
+    /// </summary>
+    public static IQueryable<TaskItem> VisibleInListTo(this IQueryable<TaskItem> tasks, ClaimsPrincipal caller)
+    {
+        if (caller.IsAdmin() || caller.IsInRole(Roles.Guest))
+        {
+            return tasks.VisibleTo(caller);
+        }
+
+        var userId = caller.GetUserId();
+        return tasks.Where(t => t.OwnerId == userId)
+            .Concat(tasks.Where(t => t.AssigneeId == userId && t.OwnerId != userId));
+    }
+
     /// <summary>Whether <paramref name="caller"/> may change every field of <paramref name="task"/> (owner or admin).</summary>
     public static bool MayEdit(this ClaimsPrincipal caller, TaskItem task) =>
         caller.IsAdmin() || (task.OwnerId == caller.GetUserId() && !caller.IsInRole(Roles.Guest));

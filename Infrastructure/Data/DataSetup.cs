@@ -1,4 +1,5 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -13,6 +14,7 @@ internal static class DataSetup
 
     /// <summary>
     /// Registers a pooled <see cref="AppDbContext"/> on the server chosen by <see cref="PostgresConnectionSource"/>,
+    /// with every <see cref="IInterceptor"/> registered as a singleton (none by default; the query-plan tests add one),
     /// a hosted service that resolves it (and migrates, unless <c>Database:MigrateOnStartup</c> is false)
     /// before the server accepts requests, and the <c>database</c> and <c>migrations</c> health checks.
     /// </summary>
@@ -23,7 +25,8 @@ internal static class DataSetup
         services.AddHostedService<DatabaseStartup>();
         services.AddDbContextPool<AppDbContext>((provider, options) => options
             .UseNpgsql(provider.GetRequiredService<PostgresConnectionSource>().ConnectionString)
-            .UseQueryTrackingBehavior(QueryTrackingBehavior.NoTracking));
+            .UseQueryTrackingBehavior(QueryTrackingBehavior.NoTracking)
+            .AddInterceptors(provider.GetServices<IInterceptor>()));
         services.AddHealthChecks()
             .AddDbContextCheck<AppDbContext>("database", tags: [ReadyTag])
             .AddCheck<MigrationsHealthCheck>("migrations", tags: [ReadyTag]);

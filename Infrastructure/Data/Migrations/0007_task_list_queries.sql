@@ -13,3 +13,10 @@ CREATE INDEX ix_tasks_title_id ON tasks (title, id);
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
 CREATE INDEX ix_tasks_title_trgm ON tasks USING gin (title gin_trgm_ops);
 CREATE INDEX ix_tasks_description_trgm ON tasks USING gin (description gin_trgm_ops);
+
+-- A user's list merges the tasks they own with those assigned to them (TaskItemAccess.VisibleInListTo): each
+-- order needs an owner and an assignee index so both halves come out already sorted.
+CREATE INDEX ix_tasks_owner_id_due_sort_id ON tasks (owner_id, (COALESCE(due_at, 'infinity'::timestamptz)), id);
+CREATE INDEX ix_tasks_owner_id_title_id ON tasks (owner_id, title, id);
+CREATE INDEX ix_tasks_assignee_id_due_sort_id ON tasks (assignee_id, (COALESCE(due_at, 'infinity'::timestamptz)), id);
+CREATE INDEX ix_tasks_assignee_id_title_id ON tasks (assignee_id, title, id);

@@ -1,0 +1,217 @@
+using System.Collections.Concurrent;
+using System.Data.Common;
+using System.Diagnostics;
+using System.Text.Json;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.EntityFrameworkCore.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using SliceApi.Features.Tasks;
+using SliceApi.Infrastructure.Security;
+using SliceApi.Tests.Support;
+
+namespace SliceApi.Tests.Features.Tasks;
+
+/// <summary>
+/// Every shape of the task-list query, sent through HTTP against 1,000,000 tasks: the SQL the endpoint really runs
+/// is captured and EXPLAINed with its parameters, and its plan must reach the tasks table through an index.
+/// </summary>
+public sealed class ListTaskPlansTests(MillionTasksApi api, ITestOutputHelper output) : IClassFixture<MillionTasksApi>
+{
+    public static readonly TheoryData<string, string, string[]> Queries = new()
+    {
+        // caller, query string, indexes of which at least one must appear in the plan (a name ending in _ is a prefix).
+        // A user's tasks come from an owner index and an assignee index (TaskItemAccess.VisibleInListTo).
+        { Roles.Admin, "", ["ix_tasks_created_at_id"] },
+        { Roles.Admin, "sort=createdAt", ["ix_tasks_created_at_id"] },
+        { Roles.Admin, "sort=dueAt", ["ix_tasks_due_sort_id"] },
+        { Roles.Admin, "sort=-dueAt", ["ix_tasks_due_sort_id"] },
+        { Roles.Admin, "sort=title", ["ix_tasks_title_id"] },
+        { Roles.Admin, "sort=-title", ["ix_tasks_title_id"] },
+        { Roles.Admin, "status=done", ["ix_tasks_created_at_id"] },
+        { Roles.Admin, "status=todo&status=done&sort=dueAt", ["ix_tasks_due_sort_id"] },
+        { Roles.Admin, "dueAfter=2026-03-01T00:00:00Z&dueBefore=2026-03-02T00:00:00Z&sort=dueAt", ["ix_tasks_due_sort_id"] },
+        { Roles.Admin, "dueBefore=2026-01-03T00:00:00Z", ["ix_tasks_due_sort_id", "ix_tasks_created_at_id"] },
+        { Roles.Admin, "assigneeId={seedUser}", ["ix_tasks_assignee_id_created_at_id"] },
+        { Roles.Admin, "q=%23424242", ["ix_tasks_title_trgm"] },
+        { Roles.Admin, "q=item%20777776&sort=title", ["ix_tasks_description_trgm"] },
+        { Roles.Admin, "q=report", ["ix_tasks_created_at_id", "ix_tasks_title_trgm"] },
+        { Roles.User, "", ["ix_tasks_owner_id_"] },
+        { Roles.User, "sort=dueAt", ["ix_tasks_owner_id_"] },
+        { Roles.User, "sort=-title&status=in_progress", ["ix_tasks_owner_id_"] },
+        { Roles.User, "q=budget&sort=dueAt", ["ix_tasks_owner_id_"] },
+        { Roles.User, "dueAfter=2026-03-01T00:00:00Z", ["ix_tasks_owner_id_"] },
+        { Roles.Guest, "", ["ix_tasks_assignee_id_created_at_id"] },
+        { Roles.Guest, "sort=title", ["ix_tasks_assignee_id_title_id"] },
+    };
+
+    [Theory]
+    [MemberData(nameof(Queries))]
+    public async Task Each_list_query_and_its_next_page_use_an_index(string role, string query, string[] expectedIndexes)
+    {
+        var client = api.CreateClient(api.Callers[role]);
+        var url = $"/api/v1/tasks?limit=10&{query.Replace("{seedUser}", api.Callers[Roles.User].Id.ToString(), StringComparison.Ordinal)}";
+
+        var first = await api.Plans.CaptureAsync(() => client.GetAsync(url).ShouldReturnAsync<ListTasksResponse>());
+        first.Result.Items.ShouldNotBeEmpty();
+        var plans = new List<(string, JsonElement)> { ("first page", first.Plan) };
+        if (first.Result.NextCursor is { } cursor)
+        {
+            var next = await api.Plans.CaptureAsync(() => client.GetAsync($"{url}&cursor={cursor}").ShouldReturnAsync<ListTasksResponse>());
+            plans.Add(("next page", next.Plan));
+        }
+
+        foreach (var (label, plan) in plans)
+        {
+            var nodes = PlanNodes(plan).ToList();
+            output.WriteLine($"{role} ?{query} ({label}): {string.Join(" > ", nodes.Select(n => n.Index is null ? n.Type : $"{n.Type} on {n.Index}"))}");
+            nodes.ShouldNotContain(n => n.Type == "Seq Scan", $"{role} ?{query} ({label}) reads tasks sequentially:\n{plan}");
+            nodes.Select(n => n.Index).ShouldContain(i => i != null && expectedIndexes.Any(e => e.EndsWith('_') ? i.StartsWith(e, StringComparison.Ordinal) : i == e), $"{role} ?{query} ({label}):\n{plan}");
+        }
+    }
+
+    private static IEnumerable<(string Type, string? Index)> PlanNodes(JsonElement node)
+    {
+        if (node.ValueKind == JsonValueKind.Array)
+        {
+            node = node[0].GetProperty("Plan");
+        }
+
+        yield return (node.GetProperty("Node Type").GetString()!, node.TryGetProperty("Index Name", out var index) ? index.GetString() : null);
+        if (node.TryGetProperty("Plans", out var children))
+        {
+            foreach (var child in children.EnumerateArray().SelectMany(PlanNodes))
+            {
+                yield return child;
+            }
+        }
+    }
+}
+
+/// <summary>
+/// The app on a database seeded with 1,000 users and 1,000,000 tasks (statuses, deadlines over 500 days, a quarter
+/// without one, a third assigned, half with a description), indexes rebuilt from the migrations' own definitions.
+/// </summary>
+public sealed class MillionTasksApi : ApiFactory
+{
+    public const int TaskCount = 1_000_000;
+
+    /// <summary>Captures the plan of the next task query this app runs.</summary>
+    public PlanCapture Plans { get; } = new();
+
+    /// <summary>A caller per role, each a seeded user with many tasks owned or assigned.</summary>
+    public Dictionary<string, TestUser> Callers { get; } = [];
+
+    public override async ValueTask InitializeAsync()
+    {
+        await base.InitializeAsync();
+        var clock = Stopwatch.StartNew();
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync();
+        var indexes = new List<string>();
+        await using (var read = new NpgsqlCommand("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'tasks' AND indexname <> 'tasks_pkey'", connection))
+        await using (var reader = await read.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                indexes.Add(reader.GetString(1));
+            }
+        }
+
+        indexes.Count.ShouldBeGreaterThanOrEqualTo(7);
+        var seed = $"""
+            SET maintenance_work_mem = '256MB';
+            {string.Join("\n", indexes.Select(d => $"DROP INDEX {d.Split(' ')[2]};"))}
+            INSERT INTO users (id, email, display_name, password_hash, role, created_at)
+            SELECT gen_random_uuid(), 'seed' || i || '@example.com', 'Seed ' || i, 'x',
+                   CASE WHEN i <= 10 THEN 'guest' ELSE 'user' END, timestamptz '2025-01-01' + i * interval '1 minute'
+            FROM generate_series(1, 1000) i;
+            INSERT INTO tasks (id, owner_id, assignee_id, title, description, status, due_at, created_at, updated_at)
+            SELECT gen_random_uuid(),
+                   u.ids[1 + i % 1000],
+                   CASE WHEN i % 3 = 0 THEN u.ids[1 + (i / 3) % 1000] END,
+                   (ARRAY['Write','Review','Fix','Plan','Ship','Test','Draft','Call'])[1 + i % 8] || ' '
+                       || (ARRAY['report','invoice','build','release','budget','roadmap','survey','contract'])[1 + (i / 8) % 8] || ' #' || i,
+                   CASE WHEN i % 2 = 0 THEN 'Notes on item ' || i END,
+                   (ARRAY['todo','in_progress','done'])[1 + i % 3],
+                   CASE WHEN i % 4 <> 0 THEN timestamptz '2026-01-01' + (i % 500) * interval '1 day' + (i % 1440) * interval '1 minute' END,
+                   timestamptz '2025-01-01' + i * interval '30 seconds',
+                   timestamptz '2025-01-01' + i * interval '30 seconds'
+            FROM generate_series(1, {TaskCount}) i, (SELECT array_agg(id ORDER BY email) AS ids FROM users WHERE email LIKE 'seed%') u;
+            {string.Join("\n", indexes.Select(d => d + ";"))}
+            ANALYZE users;
+            ANALYZE tasks;
+            """;
+        await using (var command = new NpgsqlCommand(seed, connection) { CommandTimeout = 600 })
+        {
+            await command.ExecuteNonQueryAsync();
+        }
+
+        var issuer = Services.GetRequiredService<AccessTokenIssuer>();
+        foreach (var (role, email) in new[] { (Roles.Admin, "seed500@example.com"), (Roles.User, "seed501@example.com"), (Roles.Guest, "seed5@example.com") })
+        {
+            await using var find = new NpgsqlCommand("UPDATE users SET role = @role WHERE email = @email RETURNING id", connection);
+            find.Parameters.AddWithValue("role", role);
+            find.Parameters.AddWithValue("email", email);
+            var id = (Guid)(await find.ExecuteScalarAsync())!;
+            Callers[role] = new TestUser(id, email, Password, role, issuer.Issue(id, email, role).AccessToken);
+        }
+
+        TestContext.Current.SendDiagnosticMessage($"Seeded {TaskCount:N0} tasks in {clock.Elapsed.TotalSeconds:F1} s");
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        base.ConfigureWebHost(builder);
+        builder.ConfigureServices(services => services.AddSingleton<IInterceptor>(Plans));
+    }
+}
+
+/// <summary>
+/// An EF command interceptor that, while armed, EXPLAINs (FORMAT JSON) each query on <c>tasks</c> with its own
+/// parameters on its own connection, just before EF runs it.
+/// </summary>
+public sealed class PlanCapture : DbCommandInterceptor
+{
+    private readonly ConcurrentQueue<JsonElement> plans = new();
+    private volatile bool armed;
+
+    /// <summary>
+    /// Runs <paramref name="request"/> and returns its result with the plan of the one task query it ran.
+    /// Not reentrant: the tests of one class run one at a time.
+    /// </summary>
+    public async Task<(T Result, JsonElement Plan)> CaptureAsync<T>(Func<Task<T>> request)
+    {
+        plans.Clear();
+        armed = true;
+        try
+        {
+            var result = await request();
+            return (result, plans.ShouldHaveSingleItem());
+        }
+        finally
+        {
+            armed = false;
+        }
+    }
+
+    public override async ValueTask<InterceptionResult<DbDataReader>> ReaderExecutingAsync(
+        DbCommand command, CommandEventData eventData, InterceptionResult<DbDataReader> result, CancellationToken cancellationToken = default)
+    {
+        if (armed && command.CommandText.Contains("FROM tasks", StringComparison.Ordinal))
+        {
+            await using var explain = ((NpgsqlConnection)command.Connection!).CreateCommand();
+            explain.CommandText = "EXPLAIN (FORMAT JSON) " + command.CommandText;
+            explain.Transaction = (NpgsqlTransaction?)command.Transaction;
+            foreach (NpgsqlParameter parameter in command.Parameters)
+            {
+                explain.Parameters.Add(parameter.Clone());
+            }
+
+            var json = (string)(await explain.ExecuteScalarAsync(cancellationToken))!;
+            plans.Enqueue(JsonDocument.Parse(json).RootElement.Clone());
+        }
+
+        return result;
+    }
+}
