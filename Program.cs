@@ -16,6 +16,7 @@ builder.Services.AddApiJson();
 builder.Services.AddHttpHardening();
 builder.Services.AddApiProblemDetails();
 builder.Services.AddData();
+builder.Services.AddIdempotencyKeys();
 builder.Services.AddApiSecurity();
 builder.Services.AddApiRateLimiting();
 builder.Services.AddRequestValidation();

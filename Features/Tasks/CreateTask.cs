@@ -3,6 +3,7 @@ using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using SliceApi.Infrastructure.Data;
 using SliceApi.Infrastructure.Endpoints;
+using SliceApi.Infrastructure.Http;
 using SliceApi.Infrastructure.Security;
 using SliceApi.Infrastructure.Validation;
 
@@ -23,7 +24,10 @@ internal sealed class CreateTaskValidator : AbstractValidator<CreateTaskRequest>
     public CreateTaskValidator() => Include(new TaskFieldsValidator());
 }
 
-/// <summary><c>POST /api/v1/tasks</c>: creates a task owned by the caller (roles admin and user).</summary>
+/// <summary>
+/// <c>POST /api/v1/tasks</c>: creates a task owned by the caller (roles admin and user). With an
+/// <c>Idempotency-Key</c> header a retry replays the first outcome instead of creating another task.
+/// </summary>
 internal sealed class CreateTaskEndpoint : IEndpoint
 {
     public void Map(IEndpointRouteBuilder api) =>
@@ -33,6 +37,7 @@ internal sealed class CreateTaskEndpoint : IEndpoint
            .WithTags("Tasks")
            .WithSummary("Create a task")
            .RequireAuthorization(Policies.TaskWriter)
+           .WithIdempotencyKey<CreateTaskRequest>()
            .WithRequestValidation<CreateTaskRequest>();
 
     private static async Task<Results<Created<TaskResponse>, ValidationProblem>> HandleAsync(

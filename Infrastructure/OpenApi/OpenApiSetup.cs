@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.OpenApi;
+using SliceApi.Infrastructure.Http;
 using SliceApi.Infrastructure.Security;
 
 namespace SliceApi.Infrastructure.OpenApi;
@@ -53,6 +54,23 @@ internal static class OpenApiSetup
                 operation.Responses ??= [];
                 AddProblemResponse(operation, context, StatusCodes.Status429TooManyRequests, "The caller's rate limit was reached; retry after the Retry-After seconds.");
                 AddProblemResponse(operation, context, StatusCodes.Status500InternalServerError, "An unexpected error; the problem's traceId identifies it in the logs.");
+                if (metadata.OfType<IdempotencyKeyMetadata>().Any())
+                {
+                    operation.Parameters ??= [];
+                    operation.Parameters.Add(new OpenApiParameter
+                    {
+                        Name = IdempotencyKeys.Header,
+                        In = ParameterLocation.Header,
+                        Required = false,
+                        Description = "Makes retries safe (draft-ietf-httpapi-idempotency-key-header): a retry with the same key and body within 24 hours " +
+                                      "gets the first response again (with Idempotent-Replayed: true) and creates nothing; the same key with another body is 422.",
+                        Schema = new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 1, MaxLength = IdempotencyKeys.MaxKeyLength },
+                        Example = System.Text.Json.Nodes.JsonValue.Create("\"8e03978e-40d5-43e8-bc93-6894a57f9324\""),
+                    });
+                    operation.Responses.Remove("422");
+                    AddProblemResponse(operation, context, StatusCodes.Status422UnprocessableEntity, "The Idempotency-Key was already used with a different request body.");
+                }
+
                 if (!metadata.OfType<IAuthorizeData>().Any() || metadata.OfType<IAllowAnonymous>().Any())
                 {
                     return Task.CompletedTask;

@@ -1,0 +1,188 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using Microsoft.EntityFrameworkCore;
+using SliceApi.Features.Tasks;
+using SliceApi.Infrastructure.Http;
+using SliceApi.Tests.Support;
+
+namespace SliceApi.Tests.Features.Tasks;
+
+/// <summary>POST /api/v1/tasks with Idempotency-Key (draft-ietf-httpapi-idempotency-key-header), on PostgreSQL.</summary>
+public sealed class IdempotentCreateTaskTests(ApiFactory api) : IClassFixture<ApiFactory>
+{
+    [Fact]
+    public async Task A_retry_with_the_same_key_and_body_replays_the_first_response_and_creates_nothing()
+    {
+        var user = await api.CreateUserAsync();
+        var client = api.CreateClient(user);
+        var key = Guid.NewGuid().ToString();
+
+        var first = await PostAsync(client, key, """{"title":"Pay rent","dueAt":"2026-12-01T09:00:00Z"}""");
+        var retry = await PostAsync(client, key, """{ "dueAt": "2026-12-01T10:00:00+01:00", "title": "Pay rent" }""");
+
+        first.StatusCode.ShouldBe(HttpStatusCode.Created);
+        retry.StatusCode.ShouldBe(HttpStatusCode.Created);
+        (await retry.Content.ReadAsStringAsync()).ShouldBe(await first.Content.ReadAsStringAsync());
+        retry.Headers.Location.ShouldBe(first.Headers.Location);
+        retry.Headers.ETag.ShouldBe(first.Headers.ETag);
+        retry.Content.Headers.ContentType!.MediaType.ShouldBe("application/json");
+        retry.Headers.GetValues(IdempotencyKeys.ReplayedHeader).ShouldBe(["true"]);
+        first.Headers.Contains(IdempotencyKeys.ReplayedHeader).ShouldBeFalse();
+        (await CountTasksAsync(user, "Pay rent")).ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task The_same_key_with_another_body_is_422_and_creates_nothing()
+    {
+        var user = await api.CreateUserAsync();
+        var client = api.CreateClient(user);
+        var key = Guid.NewGuid().ToString();
+        await PostAsync(client, key, """{"title":"First"}""");
+
+        await PostAsync(client, key, """{"title":"Second"}""").ShouldBeProblemAsync(HttpStatusCode.UnprocessableEntity);
+
+        (await CountTasksAsync(user, "Second")).ShouldBe(0);
+        (await CountTasksAsync(user, "First")).ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task Keys_belong_to_their_user()
+    {
+        var alice = await api.CreateUserAsync();
+        var bob = await api.CreateUserAsync();
+        const string key = "shared-key-1";
+
+        var forAlice = await PostAsync(api.CreateClient(alice), key, """{"title":"Same title"}""");
+        var forBob = await PostAsync(api.CreateClient(bob), key, """{"title":"Same title"}""");
+
+        forAlice.StatusCode.ShouldBe(HttpStatusCode.Created);
+        forBob.StatusCode.ShouldBe(HttpStatusCode.Created);
+        forBob.Headers.Location.ShouldNotBe(forAlice.Headers.Location);
+        forBob.Headers.Contains(IdempotencyKeys.ReplayedHeader).ShouldBeFalse();
+    }
+
+    [Fact]
+    public async Task A_retry_through_another_instance_is_replayed()
+    {
+        var user = await api.CreateUserAsync();
+        var key = Guid.NewGuid().ToString();
+        await using var otherInstance = api.WithWebHostBuilder(_ => { });
+        var other = otherInstance.CreateClient();
+        other.DefaultRequestHeaders.Authorization = new("Bearer", user.AccessToken);
+
+        var first = await PostAsync(api.CreateClient(user), key, """{"title":"Across instances"}""");
+        var retry = await PostAsync(other, key, """{"title":"Across instances"}""");
+
+        retry.StatusCode.ShouldBe(HttpStatusCode.Created);
+        retry.Headers.Location.ShouldBe(first.Headers.Location);
+        retry.Headers.GetValues(IdempotencyKeys.ReplayedHeader).ShouldBe(["true"]);
+        (await CountTasksAsync(user, "Across instances")).ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task Concurrent_requests_with_one_key_create_one_task_and_all_get_its_response()
+    {
+        var user = await api.CreateUserAsync();
+        var client = api.CreateClient(user);
+        var key = Guid.NewGuid().ToString();
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => PostAsync(client, key, """{"title":"Raced"}""")));
+
+        responses.ShouldAllBe(r => r.StatusCode == HttpStatusCode.Created);
+        responses.Select(r => r.Headers.Location).Distinct().Count().ShouldBe(1);
+        responses.Count(r => r.Headers.Contains(IdempotencyKeys.ReplayedHeader)).ShouldBe(5);
+        (await CountTasksAsync(user, "Raced")).ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task After_24_hours_a_key_may_be_used_for_a_new_request()
+    {
+        var user = await api.CreateUserAsync();
+        var client = api.CreateClient(user);
+        var key = Guid.NewGuid().ToString();
+        var first = await PostAsync(client, key, """{"title":"Old"}""");
+        var stored = await api.WithDbAsync(db => db.Set<IdempotencyRecord>().SingleAsync(r => r.UserId == user.Id && r.Key == key));
+        (stored.ExpiresAt - stored.CreatedAt).ShouldBe(TimeSpan.FromHours(24));
+        await api.WithDbAsync(db => db.Set<IdempotencyRecord>().Where(r => r.Key == key)
+            .ExecuteUpdateAsync(s => s.SetProperty(r => r.ExpiresAt, DateTimeOffset.UtcNow.AddSeconds(-1))));
+
+        var later = await PostAsync(client, key, """{"title":"New"}""");
+
+        later.StatusCode.ShouldBe(HttpStatusCode.Created);
+        later.Headers.Location.ShouldNotBe(first.Headers.Location);
+        later.Headers.Contains(IdempotencyKeys.ReplayedHeader).ShouldBeFalse();
+    }
+
+    [Fact]
+    public async Task A_rejected_request_keeps_nothing_so_the_fixed_request_may_reuse_the_key()
+    {
+        var user = await api.CreateUserAsync();
+        var client = api.CreateClient(user);
+        var key = Guid.NewGuid().ToString();
+
+        await PostAsync(client, key, """{"title":""}""").ShouldBeProblemAsync(HttpStatusCode.BadRequest, "title");
+        var fixedRequest = await PostAsync(client, key, """{"title":"Fixed"}""");
+
+        fixedRequest.StatusCode.ShouldBe(HttpStatusCode.Created);
+        (await api.WithDbAsync(db => db.Set<IdempotencyRecord>().CountAsync(r => r.UserId == user.Id))).ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task Without_a_key_every_post_creates_a_task()
+    {
+        var user = await api.CreateUserAsync();
+        var client = api.CreateClient(user);
+
+        await PostAsync(client, null, """{"title":"Twice"}""");
+        await PostAsync(client, null, """{"title":"Twice"}""");
+
+        (await CountTasksAsync(user, "Twice")).ShouldBe(2);
+    }
+
+    [Theory]
+    [InlineData("\"\"")]
+    [InlineData("\"has \\\" quote\"")]
+    [InlineData("tab\there")]
+    [InlineData("ключ")]
+    public async Task A_malformed_key_is_a_400_naming_the_header(string key)
+    {
+        var client = api.CreateClient(await api.CreateUserAsync());
+
+        await PostAsync(client, key, """{"title":"x"}""").ShouldBeProblemAsync(HttpStatusCode.BadRequest, IdempotencyKeys.Header);
+    }
+
+    [Fact]
+    public async Task A_key_over_255_characters_is_a_400_naming_the_header()
+    {
+        var client = api.CreateClient(await api.CreateUserAsync());
+
+        await PostAsync(client, new string('k', 256), """{"title":"x"}""").ShouldBeProblemAsync(HttpStatusCode.BadRequest, IdempotencyKeys.Header);
+    }
+
+    [Fact]
+    public async Task A_quoted_structured_field_key_and_the_bare_key_are_the_same_key()
+    {
+        var user = await api.CreateUserAsync();
+        var client = api.CreateClient(user);
+
+        var first = await PostAsync(client, "\"abc-123\"", """{"title":"Quoted"}""");
+        var retry = await PostAsync(client, "abc-123", """{"title":"Quoted"}""");
+
+        retry.Headers.Location.ShouldBe(first.Headers.Location);
+    }
+
+    private static Task<HttpResponseMessage> PostAsync(HttpClient client, string? key, string json)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/tasks") { Content = new StringContent(json, Encoding.UTF8, "application/json") };
+        if (key is not null)
+        {
+            request.Headers.TryAddWithoutValidation(IdempotencyKeys.Header, key);
+        }
+
+        return client.SendAsync(request);
+    }
+
+    private Task<int> CountTasksAsync(TestUser owner, string title) =>
+        api.WithDbAsync(db => db.Set<TaskItem>().CountAsync(t => t.OwnerId == owner.Id && t.Title == title));
+}
