@@ -17,6 +17,15 @@ internal static class OpenApiSetup
     private const string ApiKeyScheme = "ApiKey";
     private const string DocumentUrl = "/openapi/v1.json";
 
+    // The tags the slices use, in the order the document lists them.
+    private static readonly KeyValuePair<string, string>[] TagDescriptions =
+    [
+        new("Users", "Registration, the caller's account and, for admins, every account."),
+        new("Auth", "Log in for an access token (JWT, 15 minutes) and a refresh token (14 days); rotate and revoke refresh tokens."),
+        new("Tasks", "Tasks the caller owns or is assigned: create, list (filter, sort, cursor), read with ETag, replace, merge-patch, delete."),
+        new("ApiKeys", "Long-lived keys with scopes (tasks:read, tasks:write) for scripts and integrations, sent as X-Api-Key."),
+    ];
+
     /// <summary>Registers the <c>v1</c> document and its transformers.</summary>
     public static IServiceCollection AddApiDocumentation(this IServiceCollection services) =>
         services.AddOpenApi("v1", options =>
@@ -30,6 +39,10 @@ internal static class OpenApiSetup
                     Description = "Task management REST API. Register, log in for an access token, then send it as 'Authorization: Bearer <accessToken>'. " +
                                   "Errors are RFC 9457 problem details (application/problem+json).",
                 };
+                // One relative server: paths resolve against wherever the document is served (OpenAPI 3.1 section 4.8.5),
+                // so the document is the same on every host and the checked-in copy stays stable.
+                document.Servers = [new OpenApiServer { Url = "/", Description = "The host that serves this document." }];
+                document.Tags = new HashSet<OpenApiTag>(TagDescriptions.Select(t => new OpenApiTag { Name = t.Key, Description = t.Value }));
                 document.Components ??= new OpenApiComponents();
                 document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
                 document.Components.SecuritySchemes[BearerScheme] = new OpenApiSecurityScheme
@@ -73,6 +86,7 @@ internal static class OpenApiSetup
 
                 if (!metadata.OfType<IAuthorizeData>().Any() || metadata.OfType<IAllowAnonymous>().Any())
                 {
+                    operation.Security = [new OpenApiSecurityRequirement()]; // an empty requirement: no credentials needed
                     return Task.CompletedTask;
                 }
 
