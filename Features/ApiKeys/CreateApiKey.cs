@@ -6,6 +6,7 @@ using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using SliceApi.Infrastructure.Data;
 using SliceApi.Infrastructure.Endpoints;
+using SliceApi.Infrastructure.OpenApi;
 using SliceApi.Infrastructure.Security;
 using SliceApi.Infrastructure.Validation;
 
@@ -28,7 +29,7 @@ internal sealed class CreateApiKeyValidator : AbstractValidator<CreateApiKeyRequ
     public CreateApiKeyValidator(TimeProvider clock)
     {
         RuleFor(x => x.Name).Cascade(CascadeMode.Stop).NotEmpty()
-            .Must(n => n.Trim().Length is >= 1 and <= 100).WithMessage("'name' must be 1 to 100 characters after trimming.");
+            .TrimmedLength(1, 100);
         RuleFor(x => x.Scopes).Cascade(CascadeMode.Stop).NotEmpty()
             .Must(s => s.All(Scopes.All.Contains)).WithMessage("'scopes' may hold only tasks:read and tasks:write.");
         RuleFor(x => x.ExpiresAt).Must(e => e is null || e > clock.GetUtcNow()).WithMessage("'expiresAt' must be in the future.");
@@ -43,6 +44,7 @@ internal sealed class CreateApiKeyEndpoint : IEndpoint
            .WithName("CreateApiKey")
            .WithTags("ApiKeys")
            .WithSummary("Create an API key (the secret is shown once)")
+           .WithRequestExample(new CreateApiKeyRequest("nightly report script", ["tasks:read"], new DateTimeOffset(2027, 1, 31, 0, 0, 0, TimeSpan.Zero)))
            .WithRequestValidation<CreateApiKeyRequest>();
 
     private static async Task<Created<CreateApiKeyResponse>> HandleAsync(

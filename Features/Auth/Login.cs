@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using SliceApi.Features.Users;
 using SliceApi.Infrastructure.Data;
 using SliceApi.Infrastructure.Endpoints;
+using SliceApi.Infrastructure.OpenApi;
 using SliceApi.Infrastructure.Http;
 using SliceApi.Infrastructure.Security;
 using SliceApi.Infrastructure.Validation;
@@ -45,6 +46,7 @@ internal sealed class LoginEndpoint : IEndpoint
            .WithSummary("Log in and get an access token and a refresh token")
            .AllowAnonymous()
            .RequireRateLimiting(RateLimitSetup.CredentialsPolicy)
+           .WithRequestExample(new LoginRequest("ada@example.com", "correct horse battery staple"))
            .WithRequestValidation<LoginRequest>()
            .ProducesProblem(StatusCodes.Status401Unauthorized)
            .ProducesProblem(StatusCodes.Status429TooManyRequests);

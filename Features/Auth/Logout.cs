@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using SliceApi.Infrastructure.Data;
 using SliceApi.Infrastructure.Endpoints;
+using SliceApi.Infrastructure.OpenApi;
 using SliceApi.Infrastructure.Validation;
 
 namespace SliceApi.Features.Auth;
@@ -30,6 +31,7 @@ internal sealed class LogoutEndpoint : IEndpoint
            .WithTags("Auth")
            .WithSummary("End a session: revoke its refresh tokens")
            .AllowAnonymous()
+           .WithRequestExample(new LogoutRequest("hQ3y9cXvN1qg0mV4uY0n2x5bJkq7Wg8fT6rL1sD3eA0"))
            .WithRequestValidation<LogoutRequest>();
 
     private static async Task<NoContent> HandleAsync(LogoutRequest request, AppDbContext db, TimeProvider clock, CancellationToken ct)

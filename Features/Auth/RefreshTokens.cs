@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using SliceApi.Features.Users;
 using SliceApi.Infrastructure.Data;
 using SliceApi.Infrastructure.Endpoints;
+using SliceApi.Infrastructure.OpenApi;
 using SliceApi.Infrastructure.Http;
 using SliceApi.Infrastructure.Security;
 using SliceApi.Infrastructure.Validation;
@@ -35,6 +36,7 @@ internal sealed class RefreshTokensEndpoint : IEndpoint
            .WithSummary("Exchange a refresh token for a new token pair")
            .AllowAnonymous()
            .RequireRateLimiting(RateLimitSetup.CredentialsPolicy)
+           .WithRequestExample(new RefreshTokensRequest("hQ3y9cXvN1qg0mV4uY0n2x5bJkq7Wg8fT6rL1sD3eA0"))
            .WithRequestValidation<RefreshTokensRequest>()
            .ProducesProblem(StatusCodes.Status401Unauthorized);
 

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using SliceApi.Infrastructure.Data;
 using SliceApi.Infrastructure.Endpoints;
+using SliceApi.Infrastructure.OpenApi;
 using SliceApi.Infrastructure.Security;
 using SliceApi.Infrastructure.Validation;
 
@@ -32,6 +33,7 @@ internal sealed class ChangeTaskStatusEndpoint : IEndpoint
            .WithTags("Tasks")
            .WithSummary("Change a task's status (owner, admin or assignee)")
            .RequireAuthorization(Policies.TaskWriter)
+           .WithRequestExample(new ChangeTaskStatusRequest(TaskItemStatus.InProgress))
            .WithRequestValidation<ChangeTaskStatusRequest>()
            .ProducesProblem(StatusCodes.Status404NotFound)
            .ProducesProblem(StatusCodes.Status412PreconditionFailed);

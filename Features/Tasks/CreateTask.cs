@@ -3,6 +3,7 @@ using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using SliceApi.Infrastructure.Data;
 using SliceApi.Infrastructure.Endpoints;
+using SliceApi.Infrastructure.OpenApi;
 using SliceApi.Infrastructure.Http;
 using SliceApi.Infrastructure.Security;
 using SliceApi.Infrastructure.Validation;
@@ -38,6 +39,7 @@ internal sealed class CreateTaskEndpoint : IEndpoint
            .WithSummary("Create a task")
            .RequireAuthorization(Policies.TaskWriter)
            .WithIdempotencyKey<CreateTaskRequest>()
+           .WithRequestExample(new CreateTaskRequest("Pay rent", "Transfer to the landlord's account", new DateTimeOffset(2026, 12, 1, 17, 0, 0, TimeSpan.Zero), TaskItemStatus.Todo))
            .WithRequestValidation<CreateTaskRequest>();
 
     private static async Task<Results<Created<TaskResponse>, ValidationProblem>> HandleAsync(

@@ -46,25 +46,17 @@ internal sealed class ListTasksValidator : AbstractValidator<ListTasksQuery>
     public ListTasksValidator()
     {
         RuleFor(x => x.Limit).InclusiveBetween(1, ListTasksEndpoint.MaxLimit);
-        RuleFor(x => x.Status)
-            .Must(s => s is null || s.All(name => TaskItem.ParseName(name) is not null))
-            .WithMessage("'status' must be one of: todo, in_progress, done; repeat the parameter for several.");
-        RuleFor(x => x.DueBefore)
-            .Must(t => t is null || Rfc3339DateTimeOffsetConverter.TryParse(t, out _))
-            .WithMessage("'dueBefore' must be an RFC 3339 date-time with an offset, e.g. 2026-12-01T17:00:00Z (send '+' as %2B).");
-        RuleFor(x => x.DueAfter)
-            .Must(t => t is null || Rfc3339DateTimeOffsetConverter.TryParse(t, out _))
-            .WithMessage("'dueAfter' must be an RFC 3339 date-time with an offset, e.g. 2026-12-01T17:00:00Z (send '+' as %2B).");
+        RuleFor(x => x.Status).EachOneOf(TaskItem.Names);
+        RuleFor(x => x.DueBefore).Rfc3339DateTime();
+        RuleFor(x => x.DueAfter).Rfc3339DateTime();
         RuleFor(x => x.DueBefore)
             .Must((query, before) => !(Rfc3339DateTimeOffsetConverter.TryParse(before, out var b)
                                        && Rfc3339DateTimeOffsetConverter.TryParse(query.DueAfter, out var a) && a >= b))
             .WithMessage("'dueBefore' must be later than 'dueAfter'; the window between them is empty.");
-        RuleFor(x => x.Q)
-            .Must(q => q is null || (q.Length <= ListTasksEndpoint.MaxSearchLength && !string.IsNullOrWhiteSpace(q)))
-            .WithMessage($"'q' must be 1 to {ListTasksEndpoint.MaxSearchLength} characters, not only spaces.");
-        RuleFor(x => x.Sort)
-            .Must(s => s is null || TaskSort.Parse(s) is not null)
-            .WithMessage($"'sort' must be one of: {string.Join(", ", TaskSort.Names)}.");
+        RuleFor(x => x.Q).Cascade(CascadeMode.Stop)
+            .Length(1, ListTasksEndpoint.MaxSearchLength)
+            .Must(q => q is null || !string.IsNullOrWhiteSpace(q)).WithMessage("'q' must not be only spaces.");
+        RuleFor(x => x.Sort).OneOf(TaskSort.Names);
         RuleFor(x => x.Cursor).Custom((cursor, context) =>
         {
             if (cursor is null)

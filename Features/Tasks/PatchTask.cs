@@ -8,6 +8,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using SliceApi.Infrastructure.Data;
 using SliceApi.Infrastructure.Endpoints;
+using SliceApi.Infrastructure.OpenApi;
 using SliceApi.Infrastructure.Security;
 
 namespace SliceApi.Features.Tasks;
@@ -32,6 +33,7 @@ internal sealed class PatchTaskEndpoint : IEndpoint
            .WithSummary("Change some of a task's fields (JSON merge patch)")
            .RequireAuthorization(Policies.TaskWriter)
            .Accepts<UpdateTaskRequest>(MergePatch)
+           .WithRequestExample(new { status = "done", description = (string?)null })
            .ProducesValidationProblem()
            .ProducesProblem(StatusCodes.Status403Forbidden)
            .ProducesProblem(StatusCodes.Status404NotFound)

@@ -1,4 +1,5 @@
 using FluentValidation;
+using SliceApi.Infrastructure.Validation;
 
 namespace SliceApi.Features.Tasks;
 
@@ -37,7 +38,7 @@ internal sealed class TaskFieldsValidator : AbstractValidator<ITaskFields>
     {
         RuleFor(x => x.Title).Cascade(CascadeMode.Stop)
             .NotEmpty()
-            .Must(t => t.Trim().Length is >= 1 and <= 200).WithMessage("'title' must be 1 to 200 characters after trimming.");
+            .TrimmedLength(1, 200);
         RuleFor(x => x.Description).MaximumLength(4000);
         RuleFor(x => x.Status).IsInEnum();
     }

@@ -50,6 +50,9 @@ internal sealed class TaskItem
     /// </summary>
     public uint Version { get; set; }
 
+    /// <summary>Every status's wire name, in declaration order.</summary>
+    public static readonly string[] Names = ["todo", "in_progress", "done"];
+
     /// <summary>The wire and database name of a status.</summary>
     public static string ToName(TaskItemStatus status) => status switch
     {

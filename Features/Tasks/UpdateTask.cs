@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using SliceApi.Infrastructure.Data;
 using SliceApi.Infrastructure.Endpoints;
+using SliceApi.Infrastructure.OpenApi;
 using SliceApi.Infrastructure.Security;
 using SliceApi.Infrastructure.Validation;
 
@@ -37,6 +38,7 @@ internal sealed class UpdateTaskEndpoint : IEndpoint
            .WithTags("Tasks")
            .WithSummary("Replace a task's title, description, deadline and status")
            .RequireAuthorization(Policies.TaskWriter)
+           .WithRequestExample(new UpdateTaskRequest("Pay rent", "Paid by bank transfer", new DateTimeOffset(2026, 12, 1, 17, 0, 0, TimeSpan.Zero), TaskItemStatus.Done))
            .WithRequestValidation<UpdateTaskRequest>()
            .ProducesProblem(StatusCodes.Status403Forbidden)
            .ProducesProblem(StatusCodes.Status409Conflict)

@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.EntityFrameworkCore;
 using SliceApi.Infrastructure.Data;
 using SliceApi.Infrastructure.Endpoints;
+using SliceApi.Infrastructure.OpenApi;
 using SliceApi.Infrastructure.Security;
 using SliceApi.Infrastructure.Validation;
 
@@ -39,6 +40,7 @@ internal sealed class ChangePasswordEndpoint : IEndpoint
            .WithName("ChangePassword")
            .WithTags("Users")
            .WithSummary("Change the caller's password; signs out every session")
+           .WithRequestExample(new ChangePasswordRequest("correct horse battery staple", "a longer and newer passphrase"))
            .WithRequestValidation<ChangePasswordRequest>()
            .ProducesProblem(StatusCodes.Status404NotFound);
 

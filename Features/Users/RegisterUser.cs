@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using SliceApi.Infrastructure.Data;
 using SliceApi.Infrastructure.Endpoints;
+using SliceApi.Infrastructure.OpenApi;
 using SliceApi.Infrastructure.Http;
 using SliceApi.Infrastructure.Security;
 using SliceApi.Infrastructure.Validation;
@@ -23,8 +24,8 @@ internal sealed class RegisterUserValidator : AbstractValidator<RegisterUserRequ
     {
         RuleFor(x => x.Email).Cascade(CascadeMode.Stop)
             .NotEmpty()
-            .Must(e => e.Trim().Length <= 254).WithMessage("'email' must be at most 254 characters.")
-            .Must(BeAnEmailAddress).WithMessage("'email' must be an email address such as ada@example.com.");
+            .TrimmedLength(1, 254)
+            .HasFormat("email", BeAnEmailAddress).WithMessage("'email' must be an email address such as ada@example.com.");
         RuleFor(x => x.Password).Cascade(CascadeMode.Stop)
             .NotEmpty()
             .Length(12, 128)
@@ -32,7 +33,7 @@ internal sealed class RegisterUserValidator : AbstractValidator<RegisterUserRequ
             .WithMessage("'password' must not be the email address.");
         RuleFor(x => x.DisplayName).Cascade(CascadeMode.Stop)
             .NotEmpty()
-            .Must(n => n.Trim().Length is >= 1 and <= 100).WithMessage("'displayName' must be 1 to 100 characters after trimming.");
+            .TrimmedLength(1, 100);
     }
 
     private static bool BeAnEmailAddress(string email)
@@ -57,6 +58,7 @@ internal sealed class RegisterUserEndpoint : IEndpoint
            .WithDescription("Creates an account with the role 'user'. Log in with POST /api/v1/auth/login to get an access token.")
            .AllowAnonymous()
            .RequireRateLimiting(RateLimitSetup.CredentialsPolicy)
+           .WithRequestExample(new RegisterUserRequest("ada@example.com", "correct horse battery staple", "Ada Lovelace"))
            .WithRequestValidation<RegisterUserRequest>()
            .ProducesProblem(StatusCodes.Status409Conflict);
 

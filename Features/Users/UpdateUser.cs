@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using SliceApi.Infrastructure.Data;
 using SliceApi.Infrastructure.Endpoints;
+using SliceApi.Infrastructure.OpenApi;
 using SliceApi.Infrastructure.Security;
 using SliceApi.Infrastructure.Validation;
 
@@ -21,7 +22,7 @@ internal sealed class UpdateUserValidator : AbstractValidator<UpdateUserRequest>
     public UpdateUserValidator()
     {
         RuleFor(x => x.DisplayName!)
-            .Must(n => n.Trim().Length is >= 1 and <= 100).WithMessage("'displayName' must be 1 to 100 characters after trimming.")
+            .TrimmedLength(1, 100)
             .When(x => x.DisplayName is not null);
         RuleFor(x => x.Role!)
             .Must(Roles.All.Contains).WithMessage("'role' must be one of: admin, user, guest.")
@@ -40,6 +41,7 @@ internal sealed class UpdateUserEndpoint : IEndpoint
            .WithName("UpdateUser")
            .WithTags("Users")
            .WithSummary("Change an account (admins: role and isActive too)")
+           .WithRequestExample(new { displayName = "Ada King", role = "user", isActive = true })
            .WithRequestValidation<UpdateUserRequest>()
            .ProducesProblem(StatusCodes.Status403Forbidden)
            .ProducesProblem(StatusCodes.Status404NotFound);

@@ -111,6 +111,10 @@ internal static class OpenApiSetup
                 return Task.CompletedTask;
             });
 
+            options.AddSchemaTransformer(ValidationRulesTransformer.TransformSchemaAsync);
+            options.AddOperationTransformer(ValidationRulesTransformer.TransformOperationAsync);
+            options.AddOperationTransformer(RequestExamples.TransformOperationAsync);
+
             // Rfc3339DateTimeOffsetConverter is a custom converter, so the generated schema lost its type.
             options.AddSchemaTransformer((schema, context, _) =>
             {

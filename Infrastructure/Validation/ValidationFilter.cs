@@ -83,5 +83,10 @@ internal static class ValidationExtensions
     /// </summary>
     public static RouteHandlerBuilder WithRequestValidation<TRequest>(this RouteHandlerBuilder builder) =>
         builder.AddEndpointFilterFactory(ValidationFilter<TRequest>.Create)
+               .WithMetadata(new ValidatedRequestMetadata(typeof(TRequest)))
                .ProducesValidationProblem();
 }
+
+/// <summary>Names the request type an endpoint validates, so the OpenAPI document can state its validator's limits.</summary>
+/// <param name="RequestType">The body or <c>[AsParameters]</c> type.</param>
+internal sealed record ValidatedRequestMetadata(Type RequestType);

@@ -123,6 +123,53 @@ public sealed class OpenApiDocumentTests(ApiFactory api) : IClassFixture<ApiFact
         (await response.Content.ReadAsStringAsync()).ShouldContain("/openapi/v1.json");
     }
 
+    [Fact]
+    public async Task Every_request_body_has_an_example()
+    {
+        var document = await GetDocumentAsync();
+        var bodies = 0;
+        foreach (var path in document.GetProperty("paths").EnumerateObject())
+        {
+            foreach (var operation in path.Value.EnumerateObject().Where(o => o.Value.TryGetProperty("requestBody", out _)))
+            {
+                foreach (var mediaType in operation.Value.GetProperty("requestBody").GetProperty("content").EnumerateObject())
+                {
+                    mediaType.Value.TryGetProperty("example", out var example).ShouldBeTrue($"{operation.Name} {path.Name} {mediaType.Name}");
+                    example.ValueKind.ShouldBe(JsonValueKind.Object);
+                    bodies++;
+                }
+            }
+        }
+
+        bodies.ShouldBeGreaterThanOrEqualTo(11);
+    }
+
+    [Fact]
+    public async Task The_validators_limits_are_in_the_schemas_and_query_parameters()
+    {
+        var document = await GetDocumentAsync();
+        var schemas = document.GetProperty("components").GetProperty("schemas");
+        var title = schemas.GetProperty("CreateTaskRequest").GetProperty("properties").GetProperty("title");
+        title.GetProperty("minLength").GetInt32().ShouldBe(1);
+        title.GetProperty("maxLength").GetInt32().ShouldBe(200);
+        schemas.GetProperty("CreateTaskRequest").GetProperty("required").EnumerateArray().Select(e => e.GetString()).ShouldContain("title");
+        schemas.GetProperty("CreateTaskRequest").GetProperty("properties").GetProperty("description").GetProperty("maxLength").GetInt32().ShouldBe(4000);
+        var email = schemas.GetProperty("RegisterUserRequest").GetProperty("properties").GetProperty("email");
+        email.GetProperty("format").GetString().ShouldBe("email");
+        email.GetProperty("maxLength").GetInt32().ShouldBe(254);
+        schemas.GetProperty("RegisterUserRequest").GetProperty("properties").GetProperty("password").GetProperty("minLength").GetInt32().ShouldBe(12);
+        schemas.GetProperty("CreateApiKeyRequest").GetProperty("properties").GetProperty("scopes").GetProperty("minItems").GetInt32().ShouldBe(1);
+
+        var parameters = document.GetProperty("paths").GetProperty("/api/v1/tasks").GetProperty("get").GetProperty("parameters").EnumerateArray()
+            .ToDictionary(p => p.GetProperty("name").GetString()!, p => p.GetProperty("schema"));
+        parameters["limit"].GetProperty("minimum").GetInt32().ShouldBe(1);
+        parameters["limit"].GetProperty("maximum").GetInt32().ShouldBe(100);
+        parameters["status"].GetProperty("items").GetProperty("enum").EnumerateArray().Select(e => e.GetString()).ShouldBe(["todo", "in_progress", "done"]);
+        parameters["sort"].GetProperty("enum").EnumerateArray().Select(e => e.GetString()).ShouldContain("-dueAt");
+        parameters["dueBefore"].GetProperty("format").GetString().ShouldBe("date-time");
+        parameters["q"].GetProperty("maxLength").GetInt32().ShouldBe(200);
+    }
+
     private async Task<JsonElement> GetDocumentAsync()
     {
         var response = await api.CreateAnonymousClient().GetAsync("/openapi/v1.json").ShouldHaveStatusAsync(HttpStatusCode.OK);
