@@ -32,6 +32,7 @@ app.UseAuthentication();
 app.UseRateLimiter();
 app.UseAuthorization();
 app.UseApiKeyScopes();
+app.UseDeprecationHeaders();
 app.MapHealthEndpoints();
 app.MapEndpoints();
 
