@@ -51,7 +51,7 @@ internal static class OpenApiSetup
             {
                 Title = "SliceApi",
                 Version = EndpointDiscovery.DocumentName(version),
-                Description = "Task management REST API. Register, log in for an access token, then send it as 'Authorization: Bearer <accessToken>'. " +
+                Description = "Task management REST API. Register, log in for an access token, then send it as `Authorization: Bearer <accessToken>`. " +
                               "Errors are RFC 9457 problem details (application/problem+json).",
             };
             // One relative server: paths resolve against wherever the document is served (OpenAPI 3.1 section 4.8.5),
