@@ -192,7 +192,7 @@ internal static class IdempotencyKeys
                 : TypedResults.Problem(
                     statusCode: StatusCodes.Status422UnprocessableEntity,
                     title: "Idempotency-Key reused with another request.",
-                    detail: $"This {Header} was first used with a different request body (kept until {stored.ExpiresAt:O}); send a new key for a new request.");
+                    detail: $"This {Header} was first used with a different request body (kept until {stored.ExpiresAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture)}); send a new key for a new request.");
         }
 
         // Runs the handler with the response buffered, so the outcome can be stored before it is sent.
