@@ -131,7 +131,8 @@ FROM generate_series(1, $TASKS) AS n, (SELECT array_agg(id) AS ids FROM users WH
 VACUUM ANALYZE;
 SQL
 PSQL -c "SELECT id FROM tasks ORDER BY random() LIMIT 10000" >"$OUT/ids.txt"
-DEEP_CURSOR=$(PSQL -c "SELECT translate(rtrim(encode(int8send((extract(epoch FROM created_at) * 1000000)::bigint * 10 + 621355968000000000) || uuid_send(id), 'base64'), '='), '+/', '-_')
+# The task-list cursor (Features/Tasks/TaskListCursor.cs): format 1, sort -createdAt (code 1), id, UTC ticks.
+DEEP_CURSOR=$(PSQL -c "SELECT translate(rtrim(encode('\\x0101'::bytea || uuid_send(id) || int8send((extract(epoch FROM created_at) * 1000000)::bigint * 10 + 621355968000000000), 'base64'), '='), '+/', '-_')
                        FROM tasks ORDER BY created_at DESC, id DESC OFFSET $((TASKS / 2)) LIMIT 1")
 USER_ID=$(PSQL -c "SELECT id FROM users WHERE email = 'bench-user@example.com'")
 

@@ -41,10 +41,11 @@ app.MapGet("/api/v1/tasks", async (int? limit, string? cursor, HttpContext http)
 
     if (cursor is not null)
     {
-        Span<byte> bytes = stackalloc byte[24];
+        // SliceApi's task-list cursor for sort -createdAt: [format 1][sort 1][16 bytes id][8 bytes UTC ticks].
+        Span<byte> bytes = stackalloc byte[26];
         Base64Url.DecodeFromChars(cursor, bytes);
-        command.Parameters.Add(new NpgsqlParameter { Value = new DateTime(BinaryPrimitives.ReadInt64BigEndian(bytes), DateTimeKind.Utc) });
-        command.Parameters.Add(new NpgsqlParameter { Value = new Guid(bytes[8..], bigEndian: true) });
+        command.Parameters.Add(new NpgsqlParameter { Value = new DateTime(BinaryPrimitives.ReadInt64BigEndian(bytes[18..]), DateTimeKind.Utc) });
+        command.Parameters.Add(new NpgsqlParameter { Value = new Guid(bytes[2..18], bigEndian: true) });
         where.Add($"(created_at, id) < (${command.Parameters.Count - 1}, ${command.Parameters.Count})");
     }
 
@@ -65,9 +66,11 @@ app.MapGet("/api/v1/tasks", async (int? limit, string? cursor, HttpContext http)
     {
         items.RemoveAt(take);
         var last = items[^1];
-        var bytes = new byte[24];
-        BinaryPrimitives.WriteInt64BigEndian(bytes, last.CreatedAt.Ticks);
-        last.Id.TryWriteBytes(bytes.AsSpan(8), bigEndian: true, out _);
+        var bytes = new byte[26];
+        bytes[0] = 1;
+        bytes[1] = 1;
+        last.Id.TryWriteBytes(bytes.AsSpan(2), bigEndian: true, out _);
+        BinaryPrimitives.WriteInt64BigEndian(bytes.AsSpan(18), last.CreatedAt.Ticks);
         next = Base64Url.EncodeToString(bytes);
     }
 
