@@ -1,14 +1,21 @@
+using System.Collections.Concurrent;
+using System.Linq.Expressions;
 using System.Security.Claims;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Query;
 using SliceApi.Infrastructure.Data;
 using SliceApi.Infrastructure.Endpoints;
 using SliceApi.Infrastructure.Json;
 using SliceApi.Infrastructure.Paging;
 using SliceApi.Infrastructure.Security;
 using SliceApi.Infrastructure.Validation;
+
+using PageQuery = System.Func<SliceApi.Infrastructure.Data.AppDbContext, System.Guid, SliceApi.Features.Tasks.TaskItemStatus[]?, System.DateTimeOffset?,
+    System.DateTimeOffset?, System.Guid?, string?, bool, System.DateTimeOffset, string, System.Guid, int,
+    System.Collections.Generic.IAsyncEnumerable<SliceApi.Features.Tasks.TaskItem>>;
 
 namespace SliceApi.Features.Tasks;
 
@@ -99,22 +106,26 @@ internal sealed class ListTasksEndpoint : IEndpoint
            .WithSummary("List tasks: filter, sort and page by cursor")
            .WithRequestValidation<ListTasksQuery>();
 
-    // Composed per request from the filters present (EF caches the translation per query shape). A compiled query
-    // per shape would save the per-request expression work (bench/run.sh list_*: see the README's Performance
-    // section), but EF compiled queries take at most 15 scalar parameters and no parameter objects, so 18 shapes
-    // (3 visibilities x 6 orders) would each need a hand-written copy; left for when the numbers demand it.
+    // One compiled query per shape (3 audiences x 6 orders), built on first use; every filter is a parameter that is
+    // null (or empty) when absent, so PostgreSQL folds it away when it plans each call. Compiled, a page skips EF's
+    // per-request LINQ work (bench/run.sh list_*, README's Performance section).
+    private static readonly ConcurrentDictionary<(TaskItemAccess.ListAudience, TaskSort), PageQuery> Pages = new();
+
     private static async Task<Ok<ListTasksResponse>> HandleAsync(
         [AsParameters] ListTasksQuery query, ClaimsPrincipal caller, AppDbContext db, HttpContext http, CancellationToken ct)
     {
         var limit = query.Limit ?? DefaultLimit;
         var sort = TaskSort.Parse(query.Sort) ?? TaskSort.Default;
-        var tasks = Filter(db.Set<TaskItem>().VisibleInListTo(caller), query);
-        if (query.Cursor is not null && TaskListCursor.TryDecode(query.Cursor, out var after))
+        var a = PageParameters.From(query, caller.GetUserId(), limit + 1);
+        var compiled = Pages.GetOrAdd((TaskItemAccess.ListAudienceOf(caller), sort), shape => PageQueries.Compile(shape.Item1, shape.Item2));
+
+        var page = new List<TaskResponse>(limit + 1);
+        await foreach (var task in compiled(db, a.Me, a.Statuses, a.DueBefore, a.DueAfter, a.AssigneeId, a.Pattern,
+                           a.HasCursor, a.CursorTime, a.CursorTitle, a.CursorId, a.Take).WithCancellation(ct))
         {
-            tasks = After(tasks, after);
+            page.Add(TaskResponse.From(task));
         }
 
-        var page = await OrderBy(tasks, sort).Take(limit + 1).Select(t => TaskResponse.From(t)).ToListAsync(ct);
         string? next = null;
         if (page.Count > limit)
         {
@@ -126,66 +137,96 @@ internal sealed class ListTasksEndpoint : IEndpoint
         return TypedResults.Ok(new ListTasksResponse(page, next));
     }
 
-    private static IQueryable<TaskItem> Filter(IQueryable<TaskItem> tasks, ListTasksQuery query)
+    /// <summary>The parameters of every list query, in the order of <see cref="PageQuery"/>'s arguments.</summary>
+    private sealed record PageParameters(
+        Guid Me, TaskItemStatus[]? Statuses, DateTimeOffset? DueBefore, DateTimeOffset? DueAfter, Guid? AssigneeId, string? Pattern,
+        bool HasCursor, DateTimeOffset CursorTime, string CursorTitle, Guid CursorId, int Take)
     {
-        if (query.Status is { Length: > 0 } names)
+        public static PageParameters From(ListTasksQuery query, Guid me, int take)
         {
-            var statuses = names.Select(n => TaskItem.ParseName(n)!.Value).Distinct().ToArray();
-            tasks = tasks.Where(t => statuses.Contains(t.Status));
+            var hasCursor = TaskListCursor.TryDecode(query.Cursor, out var cursor);
+            return new(
+                me,
+                query.Status is { Length: > 0 } names ? names.Select(n => TaskItem.ParseName(n)!.Value).Distinct().ToArray() : null,
+                Rfc3339DateTimeOffsetConverter.TryParse(query.DueBefore, out var before) ? before.ToUniversalTime() : null,
+                Rfc3339DateTimeOffsetConverter.TryParse(query.DueAfter, out var after) ? after.ToUniversalTime() : null,
+                query.AssigneeId,
+                query.Q is { } q ? $"%{EscapeLike(q)}%" : null,
+                hasCursor,
+                hasCursor ? cursor.Time ?? DateTimeOffset.MaxValue : default, // no deadline: the sort key 'infinity'
+                hasCursor ? cursor.Title ?? "" : "",
+                hasCursor ? cursor.Id : default,
+                take);
         }
-
-        // Deadlines compare through the dueAt sort key, so ix_tasks_due_sort_id serves the range as well as the order.
-        if (Rfc3339DateTimeOffsetConverter.TryParse(query.DueBefore, out var before))
-        {
-            tasks = tasks.Where(t => (t.DueAt ?? EF.Constant(DateTimeOffset.MaxValue)) < before.ToUniversalTime());
-        }
-
-        if (Rfc3339DateTimeOffsetConverter.TryParse(query.DueAfter, out var dueAfter))
-        {
-            tasks = tasks.Where(t => (t.DueAt ?? EF.Constant(DateTimeOffset.MaxValue)) >= dueAfter.ToUniversalTime() && t.DueAt != null);
-        }
-
-        if (query.AssigneeId is { } assigneeId)
-        {
-            tasks = tasks.Where(t => t.AssigneeId == assigneeId);
-        }
-
-        if (query.Q is { } q)
-        {
-            var pattern = $"%{EscapeLike(q)}%";
-            tasks = tasks.Where(t => EF.Functions.ILike(t.Title, pattern, LikeEscape) || EF.Functions.ILike(t.Description!, pattern, LikeEscape));
-        }
-
-        return tasks;
     }
 
-    // Row-value comparisons, as keyset paging needs: the index range starts right after the cursor's position.
-    // A task without a deadline has the sort key 'infinity' (DateTimeOffset.MaxValue in Npgsql).
-    private static IQueryable<TaskItem> After(IQueryable<TaskItem> tasks, TaskListCursor after)
+    /// <summary>Builds the compiled list query of one shape from the templates below.</summary>
+    private static class PageQueries
     {
-        var id = after.Id;
-        var time = after.Time ?? DateTimeOffset.MaxValue;
-        var title = after.Title ?? "";
-        return (after.Sort.Field, after.Sort.Descending) switch
+        // Filters, as one template; `a` stands for the query's parameters. Deadlines compare through the dueAt sort
+        // key, so ix_tasks_due_sort_id serves the range as well as the order.
+        private static readonly Expression<Func<TaskItem, PageParameters, bool>> Filters = (t, a) =>
+            (a.Statuses == null || a.Statuses.Contains(t.Status))
+            && (a.DueBefore == null || (t.DueAt ?? DateTimeOffset.MaxValue) < a.DueBefore)
+            && (a.DueAfter == null || ((t.DueAt ?? DateTimeOffset.MaxValue) >= a.DueAfter && t.DueAt != null))
+            && (a.AssigneeId == null || t.AssigneeId == a.AssigneeId)
+            && (a.Pattern == null || EF.Functions.ILike(t.Title, a.Pattern, LikeEscape) || EF.Functions.ILike(t.Description!, a.Pattern, LikeEscape));
+
+        // Keyset: row-value comparisons, so the index range starts right after the cursor's position.
+        private static Expression<Func<TaskItem, PageParameters, bool>> After(TaskSort sort) => (sort.Field, sort.Descending) switch
         {
-            (TaskSortField.CreatedAt, false) => tasks.Where(t => EF.Functions.GreaterThan(ValueTuple.Create(t.CreatedAt, t.Id), ValueTuple.Create(time, id))),
-            (TaskSortField.CreatedAt, true) => tasks.Where(t => EF.Functions.LessThan(ValueTuple.Create(t.CreatedAt, t.Id), ValueTuple.Create(time, id))),
-            (TaskSortField.DueAt, false) => tasks.Where(t => EF.Functions.GreaterThan(ValueTuple.Create(t.DueAt ?? EF.Constant(DateTimeOffset.MaxValue), t.Id), ValueTuple.Create(time, id))),
-            (TaskSortField.DueAt, true) => tasks.Where(t => EF.Functions.LessThan(ValueTuple.Create(t.DueAt ?? EF.Constant(DateTimeOffset.MaxValue), t.Id), ValueTuple.Create(time, id))),
-            (TaskSortField.Title, false) => tasks.Where(t => EF.Functions.GreaterThan(ValueTuple.Create(t.Title, t.Id), ValueTuple.Create(title, id))),
-            _ => tasks.Where(t => EF.Functions.LessThan(ValueTuple.Create(t.Title, t.Id), ValueTuple.Create(title, id))),
+            (TaskSortField.CreatedAt, false) => (t, a) => !a.HasCursor || EF.Functions.GreaterThan(ValueTuple.Create(t.CreatedAt, t.Id), ValueTuple.Create(a.CursorTime, a.CursorId)),
+            (TaskSortField.CreatedAt, true) => (t, a) => !a.HasCursor || EF.Functions.LessThan(ValueTuple.Create(t.CreatedAt, t.Id), ValueTuple.Create(a.CursorTime, a.CursorId)),
+            (TaskSortField.DueAt, false) => (t, a) => !a.HasCursor || EF.Functions.GreaterThan(ValueTuple.Create(t.DueAt ?? DateTimeOffset.MaxValue, t.Id), ValueTuple.Create(a.CursorTime, a.CursorId)),
+            (TaskSortField.DueAt, true) => (t, a) => !a.HasCursor || EF.Functions.LessThan(ValueTuple.Create(t.DueAt ?? DateTimeOffset.MaxValue, t.Id), ValueTuple.Create(a.CursorTime, a.CursorId)),
+            (TaskSortField.Title, false) => (t, a) => !a.HasCursor || EF.Functions.GreaterThan(ValueTuple.Create(t.Title, t.Id), ValueTuple.Create(a.CursorTitle, a.CursorId)),
+            _ => (t, a) => !a.HasCursor || EF.Functions.LessThan(ValueTuple.Create(t.Title, t.Id), ValueTuple.Create(a.CursorTitle, a.CursorId)),
         };
-    }
 
-    private static IQueryable<TaskItem> OrderBy(IQueryable<TaskItem> tasks, TaskSort sort) => (sort.Field, sort.Descending) switch
-    {
-        (TaskSortField.CreatedAt, false) => tasks.OrderBy(t => t.CreatedAt).ThenBy(t => t.Id),
-        (TaskSortField.CreatedAt, true) => tasks.OrderByDescending(t => t.CreatedAt).ThenByDescending(t => t.Id),
-        (TaskSortField.DueAt, false) => tasks.OrderBy(t => t.DueAt ?? EF.Constant(DateTimeOffset.MaxValue)).ThenBy(t => t.Id),
-        (TaskSortField.DueAt, true) => tasks.OrderByDescending(t => t.DueAt ?? EF.Constant(DateTimeOffset.MaxValue)).ThenByDescending(t => t.Id),
-        (TaskSortField.Title, false) => tasks.OrderBy(t => t.Title).ThenBy(t => t.Id),
-        _ => tasks.OrderByDescending(t => t.Title).ThenByDescending(t => t.Id),
-    };
+        private static LambdaExpression SortKey(TaskSortField field) => field switch
+        {
+            TaskSortField.CreatedAt => (Expression<Func<TaskItem, DateTimeOffset>>)(t => t.CreatedAt),
+            TaskSortField.DueAt => (Expression<Func<TaskItem, DateTimeOffset>>)(t => t.DueAt ?? DateTimeOffset.MaxValue),
+            _ => (Expression<Func<TaskItem, string>>)(t => t.Title),
+        };
+
+        public static PageQuery Compile(TaskItemAccess.ListAudience audience, TaskSort sort)
+        {
+            var db = Expression.Parameter(typeof(AppDbContext), "db");
+            var arguments = typeof(PageParameters).GetConstructors()[0].GetParameters()
+                .Select(p => Expression.Parameter(p.ParameterType, char.ToLowerInvariant(p.Name![0]) + p.Name[1..])).ToList();
+            var byName = arguments.ToDictionary(p => p.Name!, StringComparer.OrdinalIgnoreCase);
+
+            var source = TaskItemAccess.ListSource(audience);
+            Expression query = Bind(source.Body, (source.Parameters[0], db), (source.Parameters[1], byName["me"]));
+            query = Call(nameof(Queryable.Where), query, Predicate(Filters, byName));
+            query = Call(nameof(Queryable.Where), query, Predicate(After(sort), byName));
+            query = Call(sort.Descending ? nameof(Queryable.OrderByDescending) : nameof(Queryable.OrderBy), query, SortKey(sort.Field));
+            query = Call(sort.Descending ? nameof(Queryable.ThenByDescending) : nameof(Queryable.ThenBy), query, (Expression<Func<TaskItem, Guid>>)(t => t.Id));
+            query = Expression.Call(typeof(Queryable), nameof(Queryable.Take), [typeof(TaskItem)], query, byName["take"]);
+
+            return EF.CompileAsyncQuery(Expression.Lambda<Func<AppDbContext, Guid, TaskItemStatus[]?, DateTimeOffset?, DateTimeOffset?, Guid?, string?,
+                bool, DateTimeOffset, string, Guid, int, IQueryable<TaskItem>>>(query, [db, .. arguments]));
+        }
+
+        // (t, a) => body  becomes  t => body, with every a.X replaced by the compiled query's parameter x.
+        private static Expression<Func<TaskItem, bool>> Predicate(Expression<Func<TaskItem, PageParameters, bool>> template, Dictionary<string, ParameterExpression> arguments) =>
+            Expression.Lambda<Func<TaskItem, bool>>(new ArgumentBinder(template.Parameters[1], arguments).Visit(template.Body), template.Parameters[0]);
+
+        private static Expression Bind(Expression body, params (ParameterExpression From, Expression To)[] replacements) =>
+            replacements.Aggregate(body, (current, r) => ReplacingExpressionVisitor.Replace(r.From, r.To, current));
+
+        private static MethodCallExpression Call(string method, Expression source, LambdaExpression lambda) =>
+            lambda.ReturnType == typeof(bool)
+                ? Expression.Call(typeof(Queryable), method, [typeof(TaskItem)], source, Expression.Quote(lambda))
+                : Expression.Call(typeof(Queryable), method, [typeof(TaskItem), lambda.ReturnType], source, Expression.Quote(lambda));
+
+        private sealed class ArgumentBinder(ParameterExpression template, Dictionary<string, ParameterExpression> arguments) : ExpressionVisitor
+        {
+            protected override Expression VisitMember(MemberExpression node) =>
+                node.Expression == template ? arguments[node.Member.Name] : base.VisitMember(node);
+        }
+    }
 
     // EF's ILike says ESCAPE '' unless told otherwise; with the backslash, %, _ and \ in q match themselves.
     private const string LikeEscape = @"\";

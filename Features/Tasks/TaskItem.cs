@@ -1,6 +1,8 @@
+using System.Linq.Expressions;
 using System.Security.Claims;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using SliceApi.Infrastructure.Data;
 using SliceApi.Infrastructure.Security;
 
 namespace SliceApi.Features.Tasks;
@@ -202,23 +204,36 @@ internal static class TaskItemAccess
             : tasks.Where(t => t.OwnerId == userId || t.AssigneeId == userId);
     }
 
-    /// <summary>
-    /// The same tasks as <see cref="VisibleTo"/>, shaped for ordered lists: a user's are the UNION ALL of the tasks
-    /// they own and those assigned to them that they do not own, so PostgreSQL merges two ordered index scans
-    /// (owner and assignee indexes) and stops after a page, however few or many tasks the user has; an OR would
-    /// leave the planner to guess between that and filtering the whole table in list order.
-    /// </summary>
-    public static IQueryable<TaskItem> VisibleInListTo(this IQueryable<TaskItem> tasks, ClaimsPrincipal caller)
+    /// <summary>Which tasks a list starts from, by the caller's role (see <see cref="ListSource"/>).</summary>
+    public enum ListAudience
     {
-        if (caller.IsAdmin() || caller.IsInRole(Roles.Guest))
-        {
-            return tasks.VisibleTo(caller);
-        }
+        /// <summary>An admin: every task.</summary>
+        All,
 
-        var userId = caller.GetUserId();
-        return tasks.Where(t => t.OwnerId == userId)
-            .Concat(tasks.Where(t => t.AssigneeId == userId && t.OwnerId != userId));
+        /// <summary>A guest: the tasks assigned to them.</summary>
+        Assigned,
+
+        /// <summary>A user: the tasks they own or are assigned.</summary>
+        OwnedOrAssigned,
     }
+
+    /// <summary>The list audience of <paramref name="caller"/>.</summary>
+    public static ListAudience ListAudienceOf(ClaimsPrincipal caller) =>
+        caller.IsAdmin() ? ListAudience.All : caller.IsInRole(Roles.Guest) ? ListAudience.Assigned : ListAudience.OwnedOrAssigned;
+
+    /// <summary>
+    /// The same tasks as <see cref="VisibleTo"/> for the caller with id <c>me</c>, as an expression that list queries
+    /// compile. A user's are the UNION ALL of the tasks they own and those assigned to them that they do not own, so
+    /// PostgreSQL reads each half from an owner or assignee index and the cost follows the user's own tasks; an OR
+    /// would leave the planner to guess between that and filtering the whole table in list order.
+    /// </summary>
+    public static Expression<Func<AppDbContext, Guid, IQueryable<TaskItem>>> ListSource(ListAudience audience) => audience switch
+    {
+        ListAudience.All => (db, me) => db.Set<TaskItem>(),
+        ListAudience.Assigned => (db, me) => db.Set<TaskItem>().Where(t => t.AssigneeId == me),
+        _ => (db, me) => db.Set<TaskItem>().Where(t => t.OwnerId == me)
+            .Concat(db.Set<TaskItem>().Where(t => t.AssigneeId == me && t.OwnerId != me)),
+    };
 
     /// <summary>Whether <paramref name="caller"/> may change every field of <paramref name="task"/> (owner or admin).</summary>
     public static bool MayEdit(this ClaimsPrincipal caller, TaskItem task) =>

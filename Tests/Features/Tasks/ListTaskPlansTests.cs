@@ -21,7 +21,7 @@ public sealed class ListTaskPlansTests(MillionTasksApi api, ITestOutputHelper ou
     public static readonly TheoryData<string, string, string[]> Queries = new()
     {
         // caller, query string, indexes of which at least one must appear in the plan (a name ending in _ is a prefix).
-        // A user's tasks come from an owner index and an assignee index (TaskItemAccess.VisibleInListTo).
+        // A user's tasks come from an owner index and an assignee index (TaskItemAccess.ListSource).
         { Roles.Admin, "", ["ix_tasks_created_at_id"] },
         { Roles.Admin, "sort=createdAt", ["ix_tasks_created_at_id"] },
         { Roles.Admin, "sort=dueAt", ["ix_tasks_due_sort_id"] },
