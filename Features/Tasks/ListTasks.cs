@@ -107,8 +107,9 @@ internal sealed class ListTasksEndpoint : IEndpoint
            .WithRequestValidation<ListTasksQuery>();
 
     // One compiled query per shape (3 audiences x 6 orders), built on first use; every filter is a parameter that is
-    // null (or empty) when absent, so PostgreSQL folds it away when it plans each call. Compiled, a page skips EF's
-    // per-request LINQ work (bench/run.sh list_*, README's Performance section).
+    // null when absent, so PostgreSQL folds it away when it plans each call (ListTaskPlansTests checks the plans).
+    // Compiled, a page skips EF's per-request LINQ work (bench/run.sh list_*, README's Performance section). EF's
+    // compiled queries take scalar parameters only, hence the templates over PageParameters bound below.
     private static readonly ConcurrentDictionary<(TaskItemAccess.ListAudience, TaskSort), PageQuery> Pages = new();
 
     private static async Task<Ok<ListTasksResponse>> HandleAsync(
@@ -117,7 +118,7 @@ internal sealed class ListTasksEndpoint : IEndpoint
         var limit = query.Limit ?? DefaultLimit;
         var sort = TaskSort.Parse(query.Sort) ?? TaskSort.Default;
         var a = PageParameters.From(query, caller.GetUserId(), limit + 1);
-        var compiled = Pages.GetOrAdd((TaskItemAccess.ListAudienceOf(caller), sort), shape => PageQueries.Compile(shape.Item1, shape.Item2));
+        var compiled = Pages.GetOrAdd((TaskItemAccess.ListAudienceOf(caller), sort), static shape => PageQueries.Compile(shape.Item1, shape.Item2));
 
         var page = new List<TaskResponse>(limit + 1);
         await foreach (var task in compiled(db, a.Me, a.Statuses, a.DueBefore, a.DueAfter, a.AssigneeId, a.Pattern,
