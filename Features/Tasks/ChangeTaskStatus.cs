@@ -36,6 +36,7 @@ internal sealed class ChangeTaskStatusEndpoint : IEndpoint
            .WithRequestExample(new ChangeTaskStatusRequest(TaskItemStatus.InProgress))
            .WithRequestValidation<ChangeTaskStatusRequest>()
            .ProducesProblem(StatusCodes.Status404NotFound)
+           .ProducesProblem(StatusCodes.Status409Conflict)
            .ProducesProblem(StatusCodes.Status412PreconditionFailed);
 
     private static async Task<Results<Ok<TaskResponse>, ProblemHttpResult>> HandleAsync(

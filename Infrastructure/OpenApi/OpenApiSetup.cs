@@ -82,6 +82,13 @@ internal static class OpenApiSetup
             operation.Responses ??= [];
             AddProblemResponse(operation, context, StatusCodes.Status429TooManyRequests, "The caller's rate limit was reached; retry after the Retry-After seconds.");
             AddProblemResponse(operation, context, StatusCodes.Status500InternalServerError, "An unexpected error; the problem's traceId identifies it in the logs.");
+        AddProblemResponse(operation, context, StatusCodes.Status503ServiceUnavailable, "The database is unreachable; retry later.");
+        if (operation.RequestBody is not null)
+        {
+            AddProblemResponse(operation, context, StatusCodes.Status413PayloadTooLarge, "The body is over the size limit (Http:MaxRequestBodyBytes, 1 MiB by default).");
+            AddProblemResponse(operation, context, StatusCodes.Status415UnsupportedMediaType, "The Content-Type is not one this operation accepts.");
+        }
+
             if (metadata.OfType<DeprecatedMetadata>().FirstOrDefault() is { } deprecated)
             {
                 operation.Deprecated = true;
@@ -126,9 +133,9 @@ internal static class OpenApiSetup
                 });
             }
             AddProblemResponse(operation, context, StatusCodes.Status401Unauthorized, "The access token is missing, expired or invalid.");
-            if (metadata.OfType<IAuthorizeData>().Any(a => a.Policy is not null || a.Roles is not null))
+            if (metadata.OfType<IAuthorizeData>().Any(a => a.Policy is not null || a.Roles is not null) || metadata.OfType<RequiredScope>().Any())
             {
-                AddProblemResponse(operation, context, StatusCodes.Status403Forbidden, "The caller's role does not allow this operation.");
+                AddProblemResponse(operation, context, StatusCodes.Status403Forbidden, "The caller's role, or the API key's scopes, do not allow this operation.");
             }
 
             return Task.CompletedTask;

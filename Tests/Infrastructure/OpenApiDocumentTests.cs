@@ -47,6 +47,18 @@ public sealed class OpenApiDocumentTests(ApiFactory api) : IClassFixture<ApiFact
             }
 
             responses.ShouldContain("500", name);
+            responses.ShouldContain("503", name);
+            if (operation.TryGetProperty("requestBody", out _))
+            {
+                responses.ShouldContain("413", name);
+                responses.ShouldContain("415", name);
+            }
+
+            if (endpoint.Metadata.GetMetadata<SliceApi.Infrastructure.Security.RequiredScope>() is not null)
+            {
+                responses.ShouldContain("403", name); // an API key without the scope
+            }
+
             var anonymous = endpoint.Metadata.GetMetadata<IAllowAnonymous>() is not null;
             var security = operation.GetProperty("security");
             if (anonymous)
