@@ -1,5 +1,7 @@
+using System.Reflection;
 using System.Text.Json;
 using FluentValidation;
+using Microsoft.AspNetCore.Mvc;
 
 namespace SliceApi.Infrastructure.Validation;
 
@@ -26,6 +28,12 @@ internal static class ValidationFilter<TRequest>
         }
 
         var validator = factoryContext.ApplicationServices.GetRequiredService<IValidator<TRequest>>();
+        // A query object ([AsParameters] with [FromQuery] members) names every parameter the endpoint reads; another
+        // one is most likely a typo (stauts=done) that would otherwise be ignored silently, so it is a 400 too.
+        var queryNames = typeof(TRequest).GetProperties()
+            .Select(p => p.GetCustomAttribute<FromQueryAttribute>()?.Name)
+            .OfType<string>()
+            .ToArray();
         return async context =>
         {
             if (context.Arguments[position] is not TRequest request)
@@ -35,9 +43,26 @@ internal static class ValidationFilter<TRequest>
                     detail: "The request body is missing. Send a JSON object with Content-Type: application/json.");
             }
 
+            if (queryNames.Length > 0 && UnknownParameterErrors(context.HttpContext.Request.Query, queryNames) is { Count: > 0 } unknown)
+            {
+                return TypedResults.ValidationProblem(unknown, detail: "The query names parameters this operation does not take; see 'errors'.", title: "The request is invalid.");
+            }
+
             var result = await validator.ValidateAsync(request, context.HttpContext.RequestAborted);
             return result.IsValid ? await next(context) : Problem(result);
         };
+    }
+
+    // The query parameters the endpoint does not read, each with a message naming the ones it does.
+    private static Dictionary<string, string[]> UnknownParameterErrors(IQueryCollection query, string[] known)
+    {
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        foreach (var name in query.Keys.Where(k => !known.Contains(k, StringComparer.OrdinalIgnoreCase)))
+        {
+            errors[name] = [$"'{name}' is not a parameter of this operation; it takes: {string.Join(", ", known)}."];
+        }
+
+        return errors;
     }
 
     private static Microsoft.AspNetCore.Http.HttpResults.ValidationProblem Problem(FluentValidation.Results.ValidationResult result)

@@ -220,6 +220,16 @@ public sealed partial class ListTasksQueryTests(ApiFactory api) : IClassFixture<
     }
 
     [Fact]
+    public async Task An_unknown_query_parameter_is_a_400_naming_it_and_listing_the_known_ones()
+    {
+        var client = api.CreateClient(await api.CreateUserAsync());
+
+        var problem = await client.GetAsync("/api/v1/tasks?stauts=done").ShouldBeProblemAsync(HttpStatusCode.BadRequest, "stauts");
+
+        problem.GetProperty("errors").GetProperty("stauts")[0].GetString()!.ShouldContain("status");
+    }
+
+    [Fact]
     public async Task A_search_text_over_200_characters_is_a_400_naming_q()
     {
         var client = api.CreateClient(await api.CreateUserAsync());
