@@ -51,6 +51,11 @@ internal static class CliHost
             await Console.Error.WriteLineAsync($"SliceApi cannot start: {e.Message}");
             return 1;
         }
+        catch (MigrationConflictException e)
+        {
+            await Console.Error.WriteLineAsync($"SliceApi cannot start: {e.Message}");
+            return 1;
+        }
         catch (OptionsValidationException e)
         {
             await Console.Error.WriteLineAsync($"SliceApi cannot start: {string.Join(" ", e.Failures)}");

@@ -27,7 +27,7 @@ public static class MigrationRunner
 
     /// <summary>Applies every pending migration from <paramref name="migrations"/> (default: <see cref="Embedded"/>).</summary>
     /// <returns>The ids applied by this call, in order; empty when the schema was up to date.</returns>
-    /// <exception cref="InvalidOperationException">An applied migration's file has changed since it ran.</exception>
+    /// <exception cref="MigrationConflictException">An applied migration's file has changed since it ran.</exception>
     /// <exception cref="PostgresException">A migration failed; its transaction is rolled back and later ones are not run.</exception>
     public static async Task<IReadOnlyList<string>> MigrateAsync(
         string connectionString, CancellationToken cancellationToken, IReadOnlyList<Migration>? migrations = null)
@@ -50,7 +50,7 @@ public static class MigrationRunner
             {
                 if (applied.TryGetValue(migration.Id, out var checksum) && checksum != migration.Checksum)
                 {
-                    throw new InvalidOperationException(
+                    throw new MigrationConflictException(
                         $"Migration {migration.Id} was changed after it was applied. Add a new migration instead of editing an applied one.");
                 }
             }
@@ -130,3 +130,9 @@ public static class MigrationRunner
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 }
+
+/// <summary>
+/// An applied migration's file no longer matches what was applied (its SHA-256 checksum differs): the database and
+/// the code disagree, and only a new migration can reconcile them. Start-up reports it in one line and exits 1.
+/// </summary>
+internal sealed class MigrationConflictException(string message) : InvalidOperationException(message);
