@@ -43,7 +43,7 @@ internal static class ValidationFilter<TRequest>
                     detail: "The request body is missing. Send a JSON object with Content-Type: application/json.");
             }
 
-            if (queryNames.Length > 0 && UnknownParameterErrors(context.HttpContext.Request.Query, queryNames) is { Count: > 0 } unknown)
+            if (queryNames.Length > 0 && UnknownParameterErrors(context.HttpContext.Request.Query, queryNames) is { } unknown)
             {
                 return TypedResults.ValidationProblem(unknown, detail: "The query names parameters this operation does not take; see 'errors'.", title: "The request is invalid.");
             }
@@ -53,13 +53,18 @@ internal static class ValidationFilter<TRequest>
         };
     }
 
-    // The query parameters the endpoint does not read, each with a message naming the ones it does.
-    private static Dictionary<string, string[]> UnknownParameterErrors(IQueryCollection query, string[] known)
+    // The query parameters the endpoint does not read, each with a message naming the ones it does; null when there
+    // are none (the usual case allocates nothing).
+    private static Dictionary<string, string[]>? UnknownParameterErrors(IQueryCollection query, string[] known)
     {
-        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        foreach (var name in query.Keys.Where(k => !known.Contains(k, StringComparer.OrdinalIgnoreCase)))
+        Dictionary<string, string[]>? errors = null;
+        foreach (var name in query.Keys)
         {
-            errors[name] = [$"'{name}' is not a parameter of this operation; it takes: {string.Join(", ", known)}."];
+            if (!known.Contains(name, StringComparer.OrdinalIgnoreCase))
+            {
+                errors ??= new Dictionary<string, string[]>(StringComparer.Ordinal);
+                errors[name] = [$"'{name}' is not a parameter of this operation; it takes: {string.Join(", ", known)}."];
+            }
         }
 
         return errors;
