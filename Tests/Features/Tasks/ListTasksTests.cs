@@ -136,6 +136,17 @@ public sealed class ListTasksTests(ApiFactory api) : IClassFixture<ApiFactory>
     [InlineData("cursor=AAAAAAAA", "cursor")]
     [InlineData("status=archived", "status")]
     [InlineData("status=Done", "status")]
+    [InlineData("status=todo&status=archived", "status")]
+    [InlineData("dueBefore=2026-12-01", "dueBefore")]
+    [InlineData("dueBefore=2026-12-01T12:00:00", "dueBefore")]
+    [InlineData("dueAfter=tomorrow", "dueAfter")]
+    [InlineData("dueAfter=2026-12-01T12:00:00Z&dueBefore=2026-12-01T12:00:00Z", "dueBefore")]
+    [InlineData("assigneeId=not-a-uuid", "assigneeId")]
+    [InlineData("q=", "q")]
+    [InlineData("q=%20%20", "q")]
+    [InlineData("sort=priority", "sort")]
+    [InlineData("sort=createdat", "sort")]
+    [InlineData("sort=--title", "sort")]
     public async Task List_with_invalid_query_returns_validation_problem_naming_the_parameter(string query, string errorKey)
     {
         var client = api.CreateClient(await api.CreateUserAsync());
