@@ -5,7 +5,7 @@ using SliceApi.Tests.Support;
 
 namespace SliceApi.Tests.Infrastructure;
 
-public sealed class AccessTokenValidationTests(ApiFactory api) : IClassFixture<ApiFactory>
+public sealed class AccessTokenValidationTests(AppFixture api) : IClassFixture<AppFixture>
 {
     public static TheoryData<string> RefusedTokens() =>
     [
@@ -30,7 +30,7 @@ public sealed class AccessTokenValidationTests(ApiFactory api) : IClassFixture<A
             _ => "not-a-jwt",
         };
         var client = api.CreateAnonymousClient();
-        client.DefaultRequestHeaders.Authorization = new("Bearer", token);
+        client = api.CreateBearerClient(token);
 
         await client.GetAsync("/api/v1/users/me").ShouldBeProblemAsync(HttpStatusCode.Unauthorized);
     }
@@ -40,7 +40,7 @@ public sealed class AccessTokenValidationTests(ApiFactory api) : IClassFixture<A
     {
         var user = await api.CreateUserAsync();
         var client = api.CreateAnonymousClient();
-        client.DefaultRequestHeaders.Authorization = new("Bearer", TestTokens.Create(api.SigningKey, user.Id, "user", DateTime.UtcNow, DateTime.UtcNow.AddMinutes(5)));
+        client = api.CreateBearerClient(TestTokens.Create(api.SigningKey, user.Id, "user", DateTime.UtcNow, DateTime.UtcNow.AddMinutes(5)));
 
         await client.GetAsync("/api/v1/users/me").ShouldHaveStatusAsync(HttpStatusCode.OK);
     }
@@ -65,16 +65,15 @@ public sealed class AccessTokenValidationTests(ApiFactory api) : IClassFixture<A
 }
 
 /// <summary>A host that allows no clock skew, so token expiry is exact.</summary>
-public sealed class NoSkewApiFactory : ApiFactory
+public sealed class NoSkewFixture : AppFixture
 {
-    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    protected override void ConfigureHost(IWebHostBuilder builder)
     {
-        base.ConfigureWebHost(builder);
         builder.UseSetting("Jwt:ClockSkewSeconds", "0");
     }
 }
 
-public sealed class AccessTokenCacheTests(NoSkewApiFactory api) : IClassFixture<NoSkewApiFactory>
+public sealed class AccessTokenCacheTests(NoSkewFixture api) : IClassFixture<NoSkewFixture>
 {
     [Fact]
     public async Task A_remembered_token_is_refused_once_it_expires()
@@ -82,7 +81,7 @@ public sealed class AccessTokenCacheTests(NoSkewApiFactory api) : IClassFixture<
         var user = await api.CreateUserAsync();
         var now = DateTime.UtcNow;
         var client = api.CreateAnonymousClient();
-        client.DefaultRequestHeaders.Authorization = new("Bearer", TestTokens.Create(api.SigningKey, user.Id, "user", now.AddMinutes(-1), now.AddSeconds(2)));
+        client = api.CreateBearerClient(TestTokens.Create(api.SigningKey, user.Id, "user", now.AddMinutes(-1), now.AddSeconds(2)));
         await client.GetAsync("/api/v1/users/me").ShouldHaveStatusAsync(HttpStatusCode.OK);
         await client.GetAsync("/api/v1/users/me").ShouldHaveStatusAsync(HttpStatusCode.OK);
 
@@ -100,7 +99,7 @@ public sealed class AccessTokenCacheTests(NoSkewApiFactory api) : IClassFixture<
         var parts = user.AccessToken.Split('.');
         var altered = $"{parts[0]}.{parts[1]}.{(parts[2][0] == 'A' ? 'B' : 'A')}{parts[2][1..]}";
 
-        client.DefaultRequestHeaders.Authorization = new("Bearer", altered);
+        client = api.CreateBearerClient(altered);
 
         await client.GetAsync("/api/v1/users/me").ShouldBeProblemAsync(HttpStatusCode.Unauthorized);
     }

@@ -15,7 +15,7 @@ namespace SliceApi.Tests.Infrastructure;
 /// enumerated from the app's endpoint data source, so an endpoint without a row here fails the test.
 /// Each cell runs on a fresh scenario (fresh users, task and keys), so writes in one cell cannot decide another.
 /// </summary>
-public sealed class AuthorizationMatrixTests(ApiFactory api) : IClassFixture<ApiFactory>
+public sealed class AuthorizationMatrixTests(AppFixture api) : IClassFixture<AppFixture>
 {
     /// <summary>The callers, in the column order of <see cref="Matrix"/>.</summary>
     public enum Caller { Anonymous, Guest, Owner, Assignee, OtherUser, Admin, KeyWithScope, KeyWithoutScope }
@@ -43,7 +43,7 @@ public sealed class AuthorizationMatrixTests(ApiFactory api) : IClassFixture<Api
             [401, 404, 200, 404, 404, 200, 403, 403]),
         ["DeleteUser"] = (w => new HttpRequestMessage(HttpMethod.Delete, $"/api/v1/users/{w.Owner.Id}"),
             [401, 404, 204, 404, 404, 204, 403, 403]),
-        ["ChangePassword"] = (_ => Json(HttpMethod.Post, "/api/v1/users/me/password", new { currentPassword = ApiFactory.Password, newPassword = "a different passphrase" }),
+        ["ChangePassword"] = (_ => Json(HttpMethod.Post, "/api/v1/users/me/password", new { currentPassword = AppFixture.Password, newPassword = "a different passphrase" }),
             [401, 204, 204, 204, 204, 204, 403, 403]),
         ["CreateApiKey"] = (_ => Json(HttpMethod.Post, "/api/v1/api-keys", new { name = "k", scopes = new[] { "tasks:read" } }),
             [401, 201, 201, 201, 201, 201, 403, 403]),
@@ -99,9 +99,9 @@ public sealed class AuthorizationMatrixTests(ApiFactory api) : IClassFixture<Api
                 .Metadata.GetMetadata<RequiredScope>()?.Scope;
             var client = world.ClientFor(Callers[i], scope);
             var response = await client.SendAsync(request(world));
-            if ((int)response.StatusCode != expected[i])
+            if ((int)response.StatusCode() != expected[i])
             {
-                failures.Add($"{Callers[i]}: expected {expected[i]}, got {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+                failures.Add($"{Callers[i]}: expected {expected[i]}, got {(int)response.StatusCode()} {await response.ReadAsTextAsync()}");
             }
         }
 
@@ -111,10 +111,10 @@ public sealed class AuthorizationMatrixTests(ApiFactory api) : IClassFixture<Api
     private static HttpRequestMessage Json(HttpMethod method, string url, object body) => new(method, url) { Content = JsonContent.Create(body) };
 
     /// <summary>Fresh users of every kind, a task owned by Owner and assigned to Assignee, and API keys of Owner.</summary>
-    internal sealed record World(ApiFactory Api, TestUser Owner, TestUser Assignee, TestUser OtherUser, TestUser Guest, TestUser Admin,
+    internal sealed record World(AppFixture Api, TestUser Owner, TestUser Assignee, TestUser OtherUser, TestUser Guest, TestUser Admin,
         TaskItem Task, Dictionary<string, string> Keys, Guid OwnerKeyId)
     {
-        public static async Task<World> CreateAsync(ApiFactory api)
+        public static async Task<World> CreateAsync(AppFixture api)
         {
             var owner = await api.CreateUserAsync();
             var assignee = await api.CreateUserAsync();
@@ -141,7 +141,7 @@ public sealed class AuthorizationMatrixTests(ApiFactory api) : IClassFixture<Api
             return new World(api, owner, assignee, await api.CreateUserAsync(), await api.CreateUserAsync(Roles.Guest), await api.CreateUserAsync(Roles.Admin), task, keys, keyId);
         }
 
-        public HttpClient ClientFor(Caller caller, string? scope)
+        public ScenarioClient ClientFor(Caller caller, string? scope)
         {
             var withScope = scope switch { Scopes.TasksRead => "read", Scopes.TasksWrite => "write", _ => "all" };
             var withoutScope = scope switch { Scopes.TasksRead => "write", Scopes.TasksWrite => "read", _ => "read" };

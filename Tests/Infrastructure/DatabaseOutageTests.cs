@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Json;
 using SliceApi.Infrastructure.Data;
 using SliceApi.Tests.Support;
 
@@ -9,16 +8,16 @@ namespace SliceApi.Tests.Infrastructure;
 /// A host on a PostgreSQL cluster of its own, so a test can stop the server under it. The database
 /// does not exist beforehand: the app creates and migrates it at start-up.
 /// </summary>
-public sealed class OutageApiFactory : ApiFactory
+public sealed class OutageFixture : AppFixture
 {
     private readonly string root = Path.Combine(Directory.Exists("/dev/shm") ? "/dev/shm" : Path.GetTempPath(), $"sliceapi-outage-{Guid.NewGuid():N}"[..24]);
 
     public LocalPostgresCluster? Cluster { get; private set; }
 
-    public override async ValueTask InitializeAsync()
+    protected override async Task<string> CreateDatabaseAsync()
     {
         Cluster = await LocalPostgresCluster.StartAsync(root, durable: false, CancellationToken.None);
-        ConnectionString = Cluster.ConnectionString("sliceapi_outage");
+        return Cluster.ConnectionString("sliceapi_outage");
     }
 
     protected override async Task DropDatabaseAsync()
@@ -28,7 +27,7 @@ public sealed class OutageApiFactory : ApiFactory
     }
 }
 
-public sealed class DatabaseOutageTests(OutageApiFactory api) : IClassFixture<OutageApiFactory>
+public sealed class DatabaseOutageTests(OutageFixture api) : IClassFixture<OutageFixture>
 {
     [Fact]
     public async Task The_app_creates_and_migrates_a_missing_database_then_answers_503_when_the_server_goes_away()

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
@@ -7,7 +6,7 @@ using SliceApi.Tests.Support;
 
 namespace SliceApi.Tests.Infrastructure;
 
-public sealed class ErrorHandlingTests(ApiFactory api) : IClassFixture<ApiFactory>
+public sealed class ErrorHandlingTests(AppFixture api) : IClassFixture<AppFixture>
 {
     [Theory]
     [InlineData(false)]
@@ -25,7 +24,7 @@ public sealed class ErrorHandlingTests(ApiFactory api) : IClassFixture<ApiFactor
         var response = await api.CreateAnonymousClient().DeleteAsync("/api/v1/users");
 
         await response.ShouldBeProblemAsync(HttpStatusCode.MethodNotAllowed);
-        response.Content.Headers.Allow.ShouldContain("POST");
+        response.Header("Allow").SelectMany(v => v.Split(',', StringSplitOptions.TrimEntries)).ShouldContain("POST");
     }
 
     [Fact]
@@ -38,13 +37,12 @@ public sealed class ErrorHandlingTests(ApiFactory api) : IClassFixture<ApiFactor
 }
 
 /// <summary>A host whose clock throws, so a handler fails with an unexpected exception.</summary>
-public sealed class FaultyApiFactory : ApiFactory
+public sealed class FaultyFixture : AppFixture
 {
     public const string Secret = "secret internal failure text";
 
-    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    protected override void ConfigureHost(IWebHostBuilder builder)
     {
-        base.ConfigureWebHost(builder);
         builder.ConfigureTestServices(services => services.AddSingleton<TimeProvider>(new ThrowingClock()));
     }
 
@@ -54,7 +52,7 @@ public sealed class FaultyApiFactory : ApiFactory
     }
 }
 
-public sealed class UnexpectedErrorTests(FaultyApiFactory api) : IClassFixture<FaultyApiFactory>
+public sealed class UnexpectedErrorTests(FaultyFixture api) : IClassFixture<FaultyFixture>
 {
     [Fact]
     public async Task Unexpected_exception_returns_500_problem_without_exception_details_outside_development()
@@ -68,13 +66,13 @@ public sealed class UnexpectedErrorTests(FaultyApiFactory api) : IClassFixture<F
         });
         var token = TestTokens.Create(api.SigningKey, user.Id, "user", DateTime.UtcNow.AddMinutes(-1), DateTime.UtcNow.AddMinutes(5));
         var client = api.CreateAnonymousClient();
-        client.DefaultRequestHeaders.Authorization = new("Bearer", token);
+        client = api.CreateBearerClient(token);
 
         var response = await client.PostAsJsonAsync("/api/v1/tasks", new { title = "boom" });
 
         var problem = await response.ShouldBeProblemAsync(HttpStatusCode.InternalServerError);
         var body = problem.GetRawText();
-        body.ShouldNotContain(FaultyApiFactory.Secret);
+        body.ShouldNotContain(FaultyFixture.Secret);
         body.ShouldNotContain("InvalidOperationException");
         body.ShouldNotContain(" at ");
     }

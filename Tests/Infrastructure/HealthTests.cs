@@ -4,7 +4,7 @@ using SliceApi.Tests.Support;
 
 namespace SliceApi.Tests.Infrastructure;
 
-public sealed class HealthTests(ApiFactory api) : IClassFixture<ApiFactory>
+public sealed class HealthTests(AppFixture api) : IClassFixture<AppFixture>
 {
     [Theory]
     [InlineData("/health/live")]
@@ -13,23 +13,22 @@ public sealed class HealthTests(ApiFactory api) : IClassFixture<ApiFactory>
     {
         var response = await api.CreateAnonymousClient().GetAsync(path).ShouldHaveStatusAsync(HttpStatusCode.OK);
 
-        (await response.Content.ReadAsStringAsync()).ShouldBe("Healthy");
+        (await response.ReadAsTextAsync()).ShouldBe("Healthy");
     }
 }
 
 /// <summary>A host on an empty database with start-up migration turned off.</summary>
-public sealed class UnmigratedApiFactory : ApiFactory
+public sealed class UnmigratedFixture : AppFixture
 {
-    public override async ValueTask InitializeAsync() => ConnectionString = await TestDatabaseServer.Current.CreateEmptyDatabaseAsync();
+    protected override Task<string> CreateDatabaseAsync() => TestDatabaseServer.Current.CreateEmptyDatabaseAsync();
 
-    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    protected override void ConfigureHost(IWebHostBuilder builder)
     {
-        base.ConfigureWebHost(builder);
         builder.UseSetting("Database:MigrateOnStartup", "false");
     }
 }
 
-public sealed class UnmigratedHealthTests(UnmigratedApiFactory api) : IClassFixture<UnmigratedApiFactory>
+public sealed class UnmigratedHealthTests(UnmigratedFixture api) : IClassFixture<UnmigratedFixture>
 {
     [Fact]
     public async Task Ready_is_503_while_migrations_are_pending_and_live_stays_200()
@@ -38,6 +37,6 @@ public sealed class UnmigratedHealthTests(UnmigratedApiFactory api) : IClassFixt
 
         await client.GetAsync("/health/live").ShouldHaveStatusAsync(HttpStatusCode.OK);
         var ready = await client.GetAsync("/health/ready").ShouldHaveStatusAsync(HttpStatusCode.ServiceUnavailable);
-        (await ready.Content.ReadAsStringAsync()).ShouldBe("Unhealthy");
+        (await ready.ReadAsTextAsync()).ShouldBe("Unhealthy");
     }
 }

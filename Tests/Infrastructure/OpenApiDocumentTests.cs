@@ -9,7 +9,7 @@ using SliceApi.Tests.Support;
 
 namespace SliceApi.Tests.Infrastructure;
 
-public sealed class OpenApiDocumentTests(ApiFactory api) : IClassFixture<ApiFactory>
+public sealed class OpenApiDocumentTests(AppFixture api) : IClassFixture<AppFixture>
 {
     [Fact]
     public async Task Document_is_openapi_3_1_with_the_bearer_security_scheme()
@@ -110,7 +110,7 @@ public sealed class OpenApiDocumentTests(ApiFactory api) : IClassFixture<ApiFact
     {
         var response = await api.CreateAnonymousClient().GetAsync(path).ShouldHaveStatusAsync(HttpStatusCode.OK);
 
-        response.Content.Headers.ContentType!.MediaType.ShouldBe("text/html");
+        response.MediaType().ShouldBe("text/html");
     }
 
     [Theory]
@@ -118,7 +118,7 @@ public sealed class OpenApiDocumentTests(ApiFactory api) : IClassFixture<ApiFact
     [InlineData("/redoc/index.html")]
     public async Task Documentation_pages_load_nothing_from_other_hosts(string path)
     {
-        var html = await (await api.CreateAnonymousClient().GetAsync(path).ShouldHaveStatusAsync(HttpStatusCode.OK)).Content.ReadAsStringAsync();
+        var html = await (await api.CreateAnonymousClient().GetAsync(path).ShouldHaveStatusAsync(HttpStatusCode.OK)).ReadAsTextAsync();
 
         html.ShouldNotContain("http://");
         html.ShouldNotContain("https://");
@@ -132,7 +132,7 @@ public sealed class OpenApiDocumentTests(ApiFactory api) : IClassFixture<ApiFact
     {
         var response = await api.CreateAnonymousClient().GetAsync(script).ShouldHaveStatusAsync(HttpStatusCode.OK);
 
-        (await response.Content.ReadAsStringAsync()).ShouldContain("/openapi/v1.json");
+        (await response.ReadAsTextAsync()).ShouldContain("/openapi/v1.json");
     }
 
     [Fact]
@@ -185,6 +185,6 @@ public sealed class OpenApiDocumentTests(ApiFactory api) : IClassFixture<ApiFact
     private async Task<JsonElement> GetDocumentAsync()
     {
         var response = await api.CreateAnonymousClient().GetAsync("/openapi/v1.json").ShouldHaveStatusAsync(HttpStatusCode.OK);
-        return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        return JsonDocument.Parse(await response.ReadAsTextAsync()).RootElement;
     }
 }

@@ -9,7 +9,7 @@ namespace SliceApi.Tests.Infrastructure;
 /// shows in review. After an intended change, refresh the file with
 /// <c>SLICEAPI_UPDATE_OPENAPI=1 dotnet test SliceApi.sln --filter OpenApiSnapshotTests</c> and commit it.
 /// </summary>
-public sealed class OpenApiSnapshotTests(ApiFactory api) : IClassFixture<ApiFactory>
+public sealed class OpenApiSnapshotTests(AppFixture api) : IClassFixture<AppFixture>
 {
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
 

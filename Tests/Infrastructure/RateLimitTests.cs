@@ -1,22 +1,20 @@
 using System.Net;
-using System.Net.Http.Json;
 using Microsoft.AspNetCore.Hosting;
 using SliceApi.Tests.Support;
 
 namespace SliceApi.Tests.Infrastructure;
 
 /// <summary>A host with small limits: 3 credential requests and 5 authenticated requests per minute.</summary>
-public sealed class RateLimitedApiFactory : ApiFactory
+public sealed class RateLimitedFixture : AppFixture
 {
-    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    protected override void ConfigureHost(IWebHostBuilder builder)
     {
-        base.ConfigureWebHost(builder);
         builder.UseSetting("RateLimiting:CredentialsPerMinute", "3");
         builder.UseSetting("RateLimiting:AuthenticatedPerMinute", "5");
     }
 }
 
-public sealed class RateLimitTests(RateLimitedApiFactory api) : IClassFixture<RateLimitedApiFactory>
+public sealed class RateLimitTests(RateLimitedFixture api) : IClassFixture<RateLimitedFixture>
 {
     [Fact]
     public async Task Login_attempts_past_the_credentials_limit_get_429_with_retry_after()
@@ -31,7 +29,7 @@ public sealed class RateLimitTests(RateLimitedApiFactory api) : IClassFixture<Ra
         var limited = await client.PostAsJsonAsync("/api/v1/auth/login", new { email = "nobody@example.com", password = "wrong password" });
 
         await limited.ShouldBeProblemAsync(HttpStatusCode.TooManyRequests);
-        int.Parse(limited.Headers.GetValues("Retry-After").Single(), System.Globalization.CultureInfo.InvariantCulture).ShouldBeInRange(1, 60);
+        int.Parse(limited.Header("Retry-After").Single(), System.Globalization.CultureInfo.InvariantCulture).ShouldBeInRange(1, 60);
     }
 
     [Fact]
@@ -49,7 +47,7 @@ public sealed class RateLimitTests(RateLimitedApiFactory api) : IClassFixture<Ra
     }
 }
 
-public sealed class ApiKeyRateLimitTests(RateLimitedApiFactory api) : IClassFixture<RateLimitedApiFactory>
+public sealed class ApiKeyRateLimitTests(RateLimitedFixture api) : IClassFixture<RateLimitedFixture>
 {
     private static readonly string[] ReadScope = ["tasks:read"];
 

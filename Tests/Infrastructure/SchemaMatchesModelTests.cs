@@ -7,7 +7,7 @@ using SliceApi.Tests.Support;
 namespace SliceApi.Tests.Infrastructure;
 
 /// <summary>The SQL migrations and the EF model describe the same schema, so they cannot drift apart.</summary>
-public sealed class SchemaMatchesModelTests(ApiFactory api) : IClassFixture<ApiFactory>
+public sealed class SchemaMatchesModelTests(AppFixture api) : IClassFixture<AppFixture>
 {
     [Fact]
     public async Task Every_mapped_table_and_column_exists_with_the_models_type_and_nullability()

@@ -8,11 +8,10 @@ using SliceApi.Tests.Support;
 namespace SliceApi.Tests.Infrastructure;
 
 /// <summary>A host configured with the given signing key (null: none at all).</summary>
-public sealed class KeyedApiFactory(string? signingKey) : ApiFactory
+public sealed class KeyedFixture(string? signingKey) : AppFixture
 {
-    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    protected override void ConfigureHost(IWebHostBuilder builder)
     {
-        base.ConfigureWebHost(builder);
         builder.UseSetting("Jwt:SigningKey", signingKey ?? string.Empty);
     }
 }
@@ -126,9 +125,9 @@ public sealed class StartupTests
     [Fact]
     public async Task Start_up_succeeds_with_a_32_byte_key()
     {
-        await using var factory = new KeyedApiFactory(new string('k', 32));
+        await using var factory = new KeyedFixture(new string('k', 32));
         await factory.InitializeAsync();
 
-        (await factory.CreateClient().GetAsync("/health/live")).IsSuccessStatusCode.ShouldBeTrue();
+        (await factory.CreateAnonymousClient().GetAsync("/health/live")).StatusCode().ShouldBe(System.Net.HttpStatusCode.OK);
     }
 }

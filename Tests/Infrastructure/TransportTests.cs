@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -10,7 +9,7 @@ using SliceApi.Tests.Support;
 
 namespace SliceApi.Tests.Infrastructure;
 
-public sealed class ResponseHeaderAndBodyLimitTests(ApiFactory api) : IClassFixture<ApiFactory>
+public sealed class ResponseHeaderAndBodyLimitTests(AppFixture api) : IClassFixture<AppFixture>
 {
     [Theory]
     [InlineData("/health/live")]
@@ -20,7 +19,7 @@ public sealed class ResponseHeaderAndBodyLimitTests(ApiFactory api) : IClassFixt
     {
         var response = await api.CreateAnonymousClient().GetAsync(path);
 
-        response.Headers.GetValues("X-Content-Type-Options").ShouldBe(["nosniff"]);
+        response.Header("X-Content-Type-Options").ShouldBe(["nosniff"]);
     }
 
     [Fact]
@@ -39,7 +38,7 @@ public sealed class ResponseHeaderAndBodyLimitTests(ApiFactory api) : IClassFixt
     {
         var response = await api.CreateAnonymousClient().SendAsync(Preflight("https://evil.example"));
 
-        response.Headers.Contains("Access-Control-Allow-Origin").ShouldBeFalse();
+        response.HasHeader("Access-Control-Allow-Origin").ShouldBeFalse();
     }
 
     internal static HttpRequestMessage Preflight(string origin)
@@ -53,15 +52,14 @@ public sealed class ResponseHeaderAndBodyLimitTests(ApiFactory api) : IClassFixt
 }
 
 /// <summary>A host with HTTPS required, one trusted proxy (10.0.0.5), one CORS origin, and connections that appear to come from <see cref="RemoteIp"/>.</summary>
-public sealed class HardenedApiFactory : ApiFactory
+public sealed class HardenedFixture : AppFixture
 {
     public const string Origin = "https://app.example.com";
 
     public static string RemoteIp { get; set; } = "10.0.0.5";
 
-    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    protected override void ConfigureHost(IWebHostBuilder builder)
     {
-        base.ConfigureWebHost(builder);
         builder.UseSetting("Http:RequireHttps", "true");
         builder.UseSetting("Http:KnownProxies:0", "10.0.0.5");
         builder.UseSetting("Http:CorsOrigins:0", Origin);
@@ -83,60 +81,60 @@ public sealed class HardenedApiFactory : ApiFactory
     }
 }
 
-public sealed class HttpsAndCorsTests(HardenedApiFactory api) : IClassFixture<HardenedApiFactory>
+public sealed class HttpsAndCorsTests(HardenedFixture api) : IClassFixture<HardenedFixture>
 {
     [Fact]
     public async Task Plain_http_is_redirected_to_https_with_308()
     {
-        var client = api.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        var client = api.CreateAnonymousClient();
 
         var response = await client.GetAsync("/health/live");
 
-        response.StatusCode.ShouldBe(HttpStatusCode.PermanentRedirect);
-        response.Headers.Location!.ToString().ShouldBe("https://localhost/health/live");
+        response.StatusCode().ShouldBe(HttpStatusCode.PermanentRedirect);
+        response.Location()!.ToString().ShouldBe("https://localhost/health/live");
     }
 
     [Fact]
     public async Task Https_responses_carry_hsts()
     {
-        var client = api.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { BaseAddress = new Uri("https://localhost") });
+        var client = api.CreateHttpsClient();
 
         var response = await client.GetAsync("/health/live").ShouldHaveStatusAsync(HttpStatusCode.OK);
 
-        response.Headers.GetValues("Strict-Transport-Security").Single().ShouldBe("max-age=31536000; includeSubDomains");
+        response.Header("Strict-Transport-Security").Single().ShouldBe("max-age=31536000; includeSubDomains");
     }
 
     [Fact]
     public async Task X_Forwarded_Proto_is_believed_only_from_a_configured_proxy()
     {
-        var client = api.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        var client = api.CreateAnonymousClient();
         var fromProxy = new HttpRequestMessage(HttpMethod.Get, "/health/live") { Headers = { { "X-Forwarded-Proto", "https" }, { "X-Test-Peer", "10.0.0.5" } } };
         var fromStranger = new HttpRequestMessage(HttpMethod.Get, "/health/live") { Headers = { { "X-Forwarded-Proto", "https" }, { "X-Test-Peer", "192.0.2.7" } } };
 
-        (await client.SendAsync(fromProxy)).StatusCode.ShouldBe(HttpStatusCode.OK);
-        (await client.SendAsync(fromStranger)).StatusCode.ShouldBe(HttpStatusCode.PermanentRedirect);
+        (await client.SendAsync(fromProxy)).StatusCode().ShouldBe(HttpStatusCode.OK);
+        (await client.SendAsync(fromStranger)).StatusCode().ShouldBe(HttpStatusCode.PermanentRedirect);
     }
 
     [Fact]
     public async Task A_preflight_from_a_configured_origin_is_granted()
     {
-        var client = api.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { BaseAddress = new Uri("https://localhost") });
+        var client = api.CreateHttpsClient();
 
-        var response = await client.SendAsync(ResponseHeaderAndBodyLimitTests.Preflight(HardenedApiFactory.Origin));
+        var response = await client.SendAsync(ResponseHeaderAndBodyLimitTests.Preflight(HardenedFixture.Origin));
 
-        response.StatusCode.ShouldBe(HttpStatusCode.NoContent);
-        response.Headers.GetValues("Access-Control-Allow-Origin").Single().ShouldBe(HardenedApiFactory.Origin);
-        response.Headers.GetValues("Access-Control-Allow-Methods").Single().ShouldContain("POST");
-        response.Headers.GetValues("Access-Control-Allow-Headers").Single().ToLowerInvariant().ShouldContain("authorization");
+        response.StatusCode().ShouldBe(HttpStatusCode.NoContent);
+        response.Header("Access-Control-Allow-Origin").Single().ShouldBe(HardenedFixture.Origin);
+        response.Header("Access-Control-Allow-Methods").Single().ShouldContain("POST");
+        response.Header("Access-Control-Allow-Headers").Single().ToLowerInvariant().ShouldContain("authorization");
     }
 
     [Fact]
     public async Task A_preflight_from_another_origin_is_not_granted()
     {
-        var client = api.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { BaseAddress = new Uri("https://localhost") });
+        var client = api.CreateHttpsClient();
 
         var response = await client.SendAsync(ResponseHeaderAndBodyLimitTests.Preflight("https://evil.example"));
 
-        response.Headers.Contains("Access-Control-Allow-Origin").ShouldBeFalse();
+        response.HasHeader("Access-Control-Allow-Origin").ShouldBeFalse();
     }
 }

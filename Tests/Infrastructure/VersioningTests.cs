@@ -1,12 +1,10 @@
 using System.Globalization;
 using System.Net;
-using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using SliceApi.Infrastructure.Endpoints;
 using SliceApi.Infrastructure.OpenApi;
@@ -18,41 +16,41 @@ namespace SliceApi.Tests.Infrastructure;
 /// API versions and deprecation, on a host that maps a v1 slice (deprecated) and its v2 replacement through the
 /// same EndpointDiscovery, OpenAPI and deprecation setup the app uses; and on the app itself, which has only v1.
 /// </summary>
-public sealed class VersioningTests(ApiFactory api) : IClassFixture<ApiFactory>, IAsyncLifetime
+public sealed class VersioningTests(AppFixture api) : IClassFixture<AppFixture>, IAsyncLifetime
 {
     private static readonly DateTimeOffset DeprecatedAt = new(2026, 11, 1, 0, 0, 0, TimeSpan.Zero);
     private static readonly DateTimeOffset Sunset = new(2027, 6, 1, 0, 0, 0, TimeSpan.Zero);
-    private WebApplication? app;
-    private HttpClient client = null!;
+    private IAlbaHost? host;
+    private ScenarioClient client = null!;
 
     public async ValueTask InitializeAsync()
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
-        builder.WebHost.UseTestServer();
         builder.Services.AddAuthorization();
         builder.Services.AddApiDocumentation([1, 2]);
-        app = builder.Build();
-        app.UseAuthorization();
-        app.UseDeprecationHeaders();
-        app.MapOpenApi();
-        app.MapEndpoints([new ThingV1(), new ThingV2()]);
-        await app.StartAsync(TestContext.Current.CancellationToken);
-        client = app.GetTestClient();
+        host = await AlbaHost.For(builder, app =>
+        {
+            app.UseAuthorization();
+            app.UseDeprecationHeaders();
+            app.MapOpenApi();
+            app.MapEndpoints([new ThingV1(), new ThingV2()]);
+        });
+        client = new ScenarioClient(host);
     }
 
     public async ValueTask DisposeAsync()
     {
-        if (app is not null)
+        if (host is not null)
         {
-            await app.DisposeAsync();
+            await host.DisposeAsync();
         }
     }
 
     [Fact]
     public async Task A_v2_slice_and_the_v1_slice_it_replaces_answer_side_by_side()
     {
-        (await client.GetFromJsonAsync<JsonElement>("/api/v1/things/7", TestContext.Current.CancellationToken)).GetProperty("version").GetInt32().ShouldBe(1);
-        (await client.GetFromJsonAsync<JsonElement>("/api/v2/things/7", TestContext.Current.CancellationToken)).GetProperty("version").GetInt32().ShouldBe(2);
+        (await client.GetFromJsonAsync<JsonElement>("/api/v1/things/7")).GetProperty("version").GetInt32().ShouldBe(1);
+        (await client.GetFromJsonAsync<JsonElement>("/api/v2/things/7")).GetProperty("version").GetInt32().ShouldBe(2);
     }
 
     [Theory]
@@ -60,28 +58,28 @@ public sealed class VersioningTests(ApiFactory api) : IClassFixture<ApiFactory>,
     [InlineData("/api/v1/things/0", HttpStatusCode.NotFound)]
     public async Task Every_response_of_a_deprecated_endpoint_carries_deprecation_sunset_and_link(string url, HttpStatusCode status)
     {
-        var response = await client.GetAsync(url, TestContext.Current.CancellationToken);
+        var response = await client.GetAsync(url);
 
-        response.StatusCode.ShouldBe(status);
-        response.Headers.GetValues("Deprecation").ShouldBe(["@" + DeprecatedAt.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)]);
-        response.Headers.GetValues("Sunset").ShouldBe(["Tue, 01 Jun 2027 00:00:00 GMT"]);
-        response.Headers.GetValues("Link").ShouldBe(["</api/v2/things/{id}>; rel=\"deprecation\""]);
+        response.StatusCode().ShouldBe(status);
+        response.Header("Deprecation").ShouldBe(["@" + DeprecatedAt.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture)]);
+        response.Header("Sunset").ShouldBe(["Tue, 01 Jun 2027 00:00:00 GMT"]);
+        response.Header("Link").ShouldBe(["</api/v2/things/{id}>; rel=\"deprecation\""]);
     }
 
     [Fact]
     public async Task The_replacement_is_not_deprecated()
     {
-        var response = await client.GetAsync("/api/v2/things/7", TestContext.Current.CancellationToken);
+        var response = await client.GetAsync("/api/v2/things/7");
 
-        response.Headers.Contains("Deprecation").ShouldBeFalse();
-        response.Headers.Contains("Sunset").ShouldBeFalse();
+        response.HasHeader("Deprecation").ShouldBeFalse();
+        response.HasHeader("Sunset").ShouldBeFalse();
     }
 
     [Fact]
     public async Task Each_version_has_its_own_document_and_the_deprecated_operation_is_marked()
     {
-        var v1 = await client.GetFromJsonAsync<JsonElement>("/openapi/v1.json", TestContext.Current.CancellationToken);
-        var v2 = await client.GetFromJsonAsync<JsonElement>("/openapi/v2.json", TestContext.Current.CancellationToken);
+        var v1 = await client.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
+        var v2 = await client.GetFromJsonAsync<JsonElement>("/openapi/v2.json");
 
         v1.GetProperty("info").GetProperty("version").GetString().ShouldBe("v1");
         v1.GetProperty("paths").EnumerateObject().Select(p => p.Name).ShouldBe(["/api/v1/things/{id}"]);
@@ -91,7 +89,7 @@ public sealed class VersioningTests(ApiFactory api) : IClassFixture<ApiFactory>,
         v2.GetProperty("info").GetProperty("version").GetString().ShouldBe("v2");
         v2.GetProperty("paths").EnumerateObject().Select(p => p.Name).ShouldBe(["/api/v2/things/{id}"]);
         v2.GetProperty("paths").GetProperty("/api/v2/things/{id}").GetProperty("get").TryGetProperty("deprecated", out _).ShouldBeFalse();
-        (await client.GetAsync("/openapi/v3.json", TestContext.Current.CancellationToken)).StatusCode.ShouldBe(HttpStatusCode.NotFound);
+        (await client.GetAsync("/openapi/v3.json")).StatusCode().ShouldBe(HttpStatusCode.NotFound);
     }
 
     [Fact]
@@ -104,10 +102,10 @@ public sealed class VersioningTests(ApiFactory api) : IClassFixture<ApiFactory>,
     public async Task The_app_serves_one_document_per_version_it_has_and_every_route_is_versioned()
     {
         var anonymous = api.CreateAnonymousClient();
-        var v1 = await anonymous.GetFromJsonAsync<JsonElement>("/openapi/v1.json", TestContext.Current.CancellationToken);
+        var v1 = await anonymous.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
 
         v1.GetProperty("paths").EnumerateObject().ShouldAllBe(p => p.Name.StartsWith("/api/v1/", StringComparison.Ordinal));
-        (await anonymous.GetAsync("/openapi/v2.json", TestContext.Current.CancellationToken)).StatusCode.ShouldBe(HttpStatusCode.NotFound);
+        (await anonymous.GetAsync("/openapi/v2.json")).StatusCode().ShouldBe(HttpStatusCode.NotFound);
     }
 
     private sealed class ThingV1 : IEndpoint

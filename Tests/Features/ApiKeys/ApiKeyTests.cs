@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Json;
 using SliceApi.Features.ApiKeys;
 using SliceApi.Features.Tasks;
 using SliceApi.Infrastructure.Security;
@@ -7,7 +6,7 @@ using SliceApi.Tests.Support;
 
 namespace SliceApi.Tests.Features.ApiKeys;
 
-public sealed class ApiKeyTests(ApiFactory api) : IClassFixture<ApiFactory>
+public sealed class ApiKeyTests(AppFixture api) : IClassFixture<AppFixture>
 {
     private static readonly string[] ReadOnly = ["tasks:read"];
 
@@ -23,11 +22,11 @@ public sealed class ApiKeyTests(ApiFactory api) : IClassFixture<ApiFactory>
         created.Key.ShouldStartWith("sk_");
         created.ApiKey.Name.ShouldBe("CI");
         created.ApiKey.Prefix.ShouldBe(created.Key[..12]);
-        response.Headers.Location!.ToString().ShouldBe($"/api/v1/api-keys/{created.ApiKey.Id}");
+        response.Location()!.ToString().ShouldBe($"/api/v1/api-keys/{created.ApiKey.Id}");
         var stored = (await api.FindAsync<ApiKey>(k => k.OwnerId == user.Id)).ShouldHaveSingleItem();
         stored.KeyHash.ShouldBe(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(created.Key)));
         var listed = await client.GetAsync("/api/v1/api-keys").ShouldHaveStatusAsync(HttpStatusCode.OK);
-        (await listed.Content.ReadAsStringAsync()).ShouldNotContain(created.Key);
+        (await listed.ReadAsTextAsync()).ShouldNotContain(created.Key);
     }
 
     [Fact]
@@ -79,7 +78,7 @@ public sealed class ApiKeyTests(ApiFactory api) : IClassFixture<ApiFactory>
 
         var refused = await keyClient.GetAsync("/api/v1/tasks");
         await refused.ShouldBeProblemAsync(HttpStatusCode.Unauthorized);
-        refused.Headers.WwwAuthenticate.ToString().ShouldContain("X-Api-Key");
+        refused.WwwAuthenticate().ShouldContain("X-Api-Key");
         (await api.FindAsync<ApiKey>(k => k.Id == created.ApiKey.Id)).Single().RevokedAt.ShouldNotBeNull();
     }
 
@@ -125,12 +124,12 @@ public sealed class ApiKeyTests(ApiFactory api) : IClassFixture<ApiFactory>
         await (await KeyClientAsync(guest, "tasks:write")).PostAsJsonAsync("/api/v1/tasks", new { title = "x" }).ShouldBeProblemAsync(HttpStatusCode.Forbidden);
     }
 
-    private async Task<HttpClient> KeyClientAsync(TestUser owner, params string[] scopes)
+    private async Task<ScenarioClient> KeyClientAsync(TestUser owner, params string[] scopes)
     {
         var created = await api.CreateClient(owner).PostAsJsonAsync("/api/v1/api-keys", new { name = "test", scopes })
             .ShouldReturnAsync<CreateApiKeyResponse>(HttpStatusCode.Created);
         return KeyClient(created.Key);
     }
 
-    private HttpClient KeyClient(string key) => api.CreateApiKeyClient(key);
+    private ScenarioClient KeyClient(string key) => api.CreateApiKeyClient(key);
 }

@@ -1,12 +1,11 @@
 using System.Net;
-using System.Net.Http.Json;
 using Microsoft.EntityFrameworkCore;
 using SliceApi.Features.Auth;
 using SliceApi.Tests.Support;
 
 namespace SliceApi.Tests.Features.Auth;
 
-public sealed class LockoutTests(ApiFactory api) : IClassFixture<ApiFactory>
+public sealed class LockoutTests(AppFixture api) : IClassFixture<AppFixture>
 {
     private const string Url = "/api/v1/auth/login";
 
@@ -23,7 +22,7 @@ public sealed class LockoutTests(ApiFactory api) : IClassFixture<ApiFactory>
         var locked = await client.PostAsJsonAsync(Url, new { email = user.Email, password = user.Password });
 
         await locked.ShouldBeProblemAsync(HttpStatusCode.TooManyRequests);
-        int.Parse(locked.Headers.GetValues("Retry-After").Single(), System.Globalization.CultureInfo.InvariantCulture).ShouldBeInRange(890, 900);
+        int.Parse(locked.Header("Retry-After").Single(), System.Globalization.CultureInfo.InvariantCulture).ShouldBeInRange(890, 900);
     }
 
     [Fact]

@@ -1,12 +1,11 @@
 using System.Net;
-using System.Net.Http.Json;
 using SliceApi.Features.Auth;
 using SliceApi.Infrastructure.Security;
 using SliceApi.Tests.Support;
 
 namespace SliceApi.Tests.Features.Auth;
 
-public sealed class LoginTests(ApiFactory api) : IClassFixture<ApiFactory>
+public sealed class LoginTests(AppFixture api) : IClassFixture<AppFixture>
 {
     private const string Url = "/api/v1/auth/login";
 
@@ -20,7 +19,7 @@ public sealed class LoginTests(ApiFactory api) : IClassFixture<ApiFactory>
         var login = await Task.FromResult(response).ShouldReturnAsync<TokenResponse>();
         login.TokenType.ShouldBe("Bearer");
         login.ExpiresIn.ShouldBe(15 * 60);
-        response.Headers.CacheControl!.NoStore.ShouldBeTrue();
+        response.CacheControl()!.NoStore.ShouldBeTrue();
         var token = TestTokens.Read(login.AccessToken);
         token.Subject.ShouldBe(user.Id.ToString());
         token.GetClaim("email").Value.ShouldBe(user.Email);
@@ -37,7 +36,7 @@ public sealed class LoginTests(ApiFactory api) : IClassFixture<ApiFactory>
         var user = await api.CreateUserAsync();
         var client = api.CreateAnonymousClient();
         var login = await client.PostAsJsonAsync(Url, new { email = user.Email, password = user.Password }).ShouldReturnAsync<TokenResponse>();
-        client.DefaultRequestHeaders.Authorization = new("Bearer", login.AccessToken);
+        client = api.CreateBearerClient(login.AccessToken);
 
         await client.GetAsync("/api/v1/users/me").ShouldHaveStatusAsync(HttpStatusCode.OK);
     }
@@ -55,8 +54,8 @@ public sealed class LoginTests(ApiFactory api) : IClassFixture<ApiFactory>
         var b = await unknownEmail.ShouldBeProblemAsync(HttpStatusCode.Unauthorized);
         a.GetProperty("title").GetString().ShouldBe(b.GetProperty("title").GetString());
         a.GetProperty("detail").GetString().ShouldBe(b.GetProperty("detail").GetString());
-        wrongPassword.Headers.WwwAuthenticate.ToString().ShouldBe(unknownEmail.Headers.WwwAuthenticate.ToString());
-        wrongPassword.Headers.WwwAuthenticate.ShouldNotBeEmpty();
+        wrongPassword.WwwAuthenticate().ShouldBe(unknownEmail.WwwAuthenticate());
+        wrongPassword.WwwAuthenticate().ShouldNotBeEmpty();
     }
 
     [Theory]

@@ -1,12 +1,11 @@
 using System.Net;
-using System.Net.Http.Json;
 using Microsoft.EntityFrameworkCore;
 using SliceApi.Features.Auth;
 using SliceApi.Tests.Support;
 
 namespace SliceApi.Tests.Features.Auth;
 
-public sealed class RefreshTokensTests(ApiFactory api) : IClassFixture<ApiFactory>
+public sealed class RefreshTokensTests(AppFixture api) : IClassFixture<AppFixture>
 {
     private const string Url = "/api/v1/auth/refresh";
 
@@ -33,11 +32,11 @@ public sealed class RefreshTokensTests(ApiFactory api) : IClassFixture<ApiFactor
         var response = await api.CreateAnonymousClient().PostAsJsonAsync(Url, new { refreshToken = first.RefreshToken });
 
         var second = await Task.FromResult(response).ShouldReturnAsync<TokenResponse>();
-        response.Headers.CacheControl!.NoStore.ShouldBeTrue();
+        response.CacheControl()!.NoStore.ShouldBeTrue();
         second.RefreshToken.ShouldNotBe(first.RefreshToken);
         second.AccessToken.ShouldNotBe(first.AccessToken);
         var client = api.CreateAnonymousClient();
-        client.DefaultRequestHeaders.Authorization = new("Bearer", second.AccessToken);
+        client = api.CreateBearerClient(second.AccessToken);
         await client.GetAsync("/api/v1/users/me").ShouldHaveStatusAsync(HttpStatusCode.OK);
         var tokens = await api.FindAsync<RefreshToken>(t => t.UserId == user.Id);
         tokens.Count.ShouldBe(2);
@@ -81,8 +80,8 @@ public sealed class RefreshTokensTests(ApiFactory api) : IClassFixture<ApiFactor
         var responses = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ =>
             api.CreateAnonymousClient().PostAsJsonAsync(Url, new { refreshToken = pair.RefreshToken })));
 
-        responses.Count(r => r.StatusCode == HttpStatusCode.OK).ShouldBeLessThanOrEqualTo(1);
-        responses.Count(r => r.StatusCode == HttpStatusCode.Unauthorized).ShouldBeGreaterThanOrEqualTo(3);
+        responses.Count(r => r.StatusCode() == HttpStatusCode.OK).ShouldBeLessThanOrEqualTo(1);
+        responses.Count(r => r.StatusCode() == HttpStatusCode.Unauthorized).ShouldBeGreaterThanOrEqualTo(3);
     }
 
     [Fact]

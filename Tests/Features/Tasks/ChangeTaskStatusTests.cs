@@ -1,12 +1,11 @@
 using System.Net;
-using System.Net.Http.Json;
 using SliceApi.Features.Tasks;
 using SliceApi.Infrastructure.Security;
 using SliceApi.Tests.Support;
 
 namespace SliceApi.Tests.Features.Tasks;
 
-public sealed class ChangeTaskStatusTests(ApiFactory api) : IClassFixture<ApiFactory>
+public sealed class ChangeTaskStatusTests(AppFixture api) : IClassFixture<AppFixture>
 {
     [Fact]
     public async Task The_assignee_changes_the_status_and_nothing_else()

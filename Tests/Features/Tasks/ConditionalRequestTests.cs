@@ -1,13 +1,11 @@
 using System.Net;
-using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using SliceApi.Features.Tasks;
 using SliceApi.Tests.Support;
 
 namespace SliceApi.Tests.Features.Tasks;
 
 /// <summary>ETags on GetTask, and If-None-Match / If-Match on the task slices (RFC 9110 sections 8.8.3 and 13).</summary>
-public sealed class ConditionalRequestTests(ApiFactory api) : IClassFixture<ApiFactory>
+public sealed class ConditionalRequestTests(AppFixture api) : IClassFixture<AppFixture>
 {
     [Fact]
     public async Task Get_returns_a_strong_etag_and_private_revalidation()
@@ -17,10 +15,10 @@ public sealed class ConditionalRequestTests(ApiFactory api) : IClassFixture<ApiF
 
         var response = await api.CreateClient(user).GetAsync($"/api/v1/tasks/{task.Id}").ShouldHaveStatusAsync(HttpStatusCode.OK);
 
-        response.Headers.ETag!.IsWeak.ShouldBeFalse();
-        response.Headers.ETag.Tag.ShouldMatch("^\"[0-9]+\"$");
-        response.Headers.CacheControl!.Private.ShouldBeTrue();
-        response.Headers.CacheControl.NoCache.ShouldBeTrue();
+        response.ETag()!.IsWeak.ShouldBeFalse();
+        response.ETag()!.Tag.ToString().ShouldMatch("^\"[0-9]+\"$");
+        response.CacheControl()!.Private.ShouldBeTrue();
+        response.CacheControl()!.NoCache.ShouldBeTrue();
     }
 
     [Fact]
@@ -29,14 +27,17 @@ public sealed class ConditionalRequestTests(ApiFactory api) : IClassFixture<ApiF
         var user = await api.CreateUserAsync();
         var task = await api.CreateTaskAsync(user.Id, "Unchanged");
         var client = api.CreateClient(user);
-        var etag = (await client.GetAsync($"/api/v1/tasks/{task.Id}")).Headers.ETag!;
+        var etag = (await client.GetAsync($"/api/v1/tasks/{task.Id}")).ETag()!;
 
-        var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/tasks/{task.Id}") { Headers = { IfNoneMatch = { etag } } };
-        var response = await client.SendAsync(request);
+        var response = await client.Scenario(s =>
+        {
+            s.Get.Url($"/api/v1/tasks/{task.Id}");
+            s.WithRequestHeader("If-None-Match", etag.ToString());
+            s.StatusCodeShouldBe(HttpStatusCode.NotModified);
+        });
 
-        response.StatusCode.ShouldBe(HttpStatusCode.NotModified);
-        (await response.Content.ReadAsByteArrayAsync()).ShouldBeEmpty();
-        response.Headers.ETag.ShouldBe(etag);
+        (await response.ReadAsTextAsync()).ShouldBeEmpty();
+        response.ETag().ShouldBe(etag);
     }
 
     [Fact]
@@ -45,12 +46,15 @@ public sealed class ConditionalRequestTests(ApiFactory api) : IClassFixture<ApiF
         var user = await api.CreateUserAsync();
         var task = await api.CreateTaskAsync(user.Id, "Before");
         var client = api.CreateClient(user);
-        var old = (await client.GetAsync($"/api/v1/tasks/{task.Id}")).Headers.ETag!;
+        var old = (await client.GetAsync($"/api/v1/tasks/{task.Id}")).ETag()!;
         var put = await client.PutAsJsonAsync($"/api/v1/tasks/{task.Id}", new { title = "After" }).ShouldHaveStatusAsync(HttpStatusCode.OK);
-        put.Headers.ETag.ShouldNotBe(old);
+        put.ETag().ShouldNotBe(old);
 
-        var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/tasks/{task.Id}") { Headers = { IfNoneMatch = { old } } };
-        var response = await client.SendAsync(request).ShouldReturnAsync<TaskResponse>();
+        var response = await client.Scenario(s =>
+        {
+            s.Get.Url($"/api/v1/tasks/{task.Id}");
+            s.WithRequestHeader("If-None-Match", old.ToString());
+        }).ShouldReturnAsync<TaskResponse>();
 
         response.Title.ShouldBe("After");
     }
@@ -61,11 +65,15 @@ public sealed class ConditionalRequestTests(ApiFactory api) : IClassFixture<ApiF
         var user = await api.CreateUserAsync();
         var task = await api.CreateTaskAsync(user.Id, "Original");
         var client = api.CreateClient(user);
-        var stale = (await client.GetAsync($"/api/v1/tasks/{task.Id}")).Headers.ETag!;
+        var stale = (await client.GetAsync($"/api/v1/tasks/{task.Id}")).ETag()!;
         await client.PutAsJsonAsync($"/api/v1/tasks/{task.Id}", new { title = "Someone else's edit" }).ShouldHaveStatusAsync(HttpStatusCode.OK);
 
-        var request = new HttpRequestMessage(HttpMethod.Put, $"/api/v1/tasks/{task.Id}") { Content = JsonContent.Create(new { title = "My edit" }), Headers = { IfMatch = { stale } } };
-        await client.SendAsync(request).ShouldBeProblemAsync(HttpStatusCode.PreconditionFailed);
+        await client.Scenario(s =>
+        {
+            s.Put.Json(new { title = "My edit" }).ToUrl($"/api/v1/tasks/{task.Id}");
+            s.WithRequestHeader("If-Match", stale.ToString());
+            s.StatusCodeShouldBe(HttpStatusCode.PreconditionFailed);
+        }).ShouldBeProblemAsync(HttpStatusCode.PreconditionFailed);
 
         (await api.FindAsync<TaskItem>(t => t.Id == task.Id)).Single().Title.ShouldBe("Someone else's edit");
     }
@@ -76,11 +84,15 @@ public sealed class ConditionalRequestTests(ApiFactory api) : IClassFixture<ApiF
         var user = await api.CreateUserAsync();
         var task = await api.CreateTaskAsync(user.Id, "Original");
         var client = api.CreateClient(user);
-        var current = (await client.GetAsync($"/api/v1/tasks/{task.Id}")).Headers.ETag!;
+        var current = (await client.GetAsync($"/api/v1/tasks/{task.Id}")).ETag()!;
 
-        var request = new HttpRequestMessage(HttpMethod.Put, $"/api/v1/tasks/{task.Id}") { Content = JsonContent.Create(new { title = "Mine" }), Headers = { IfMatch = { current } } };
+        var replaced = await client.Scenario(s =>
+        {
+            s.Put.Json(new { title = "Mine" }).ToUrl($"/api/v1/tasks/{task.Id}");
+            s.WithRequestHeader("If-Match", current.ToString());
+        }).ShouldReturnAsync<TaskResponse>();
 
-        (await client.SendAsync(request).ShouldReturnAsync<TaskResponse>()).Title.ShouldBe("Mine");
+        replaced.Title.ShouldBe("Mine");
     }
 
     [Fact]
@@ -88,13 +100,17 @@ public sealed class ConditionalRequestTests(ApiFactory api) : IClassFixture<ApiF
     {
         var user = await api.CreateUserAsync();
         var task = await api.CreateTaskAsync(user.Id, "Contended");
-        var etag = (await api.CreateClient(user).GetAsync($"/api/v1/tasks/{task.Id}")).Headers.ETag!;
+        var etag = (await api.CreateClient(user).GetAsync($"/api/v1/tasks/{task.Id}")).ETag()!;
 
-        var responses = await Task.WhenAll(Enumerable.Range(0, 6).Select(i => api.CreateClient(user).SendAsync(
-            new HttpRequestMessage(HttpMethod.Put, $"/api/v1/tasks/{task.Id}") { Content = JsonContent.Create(new { title = $"Writer {i}" }), Headers = { IfMatch = { etag } } })));
+        var responses = await Task.WhenAll(Enumerable.Range(0, 6).Select(i => api.CreateClient(user).Scenario(s =>
+        {
+            s.Put.Json(new { title = $"Writer {i}" }).ToUrl($"/api/v1/tasks/{task.Id}");
+            s.WithRequestHeader("If-Match", etag.ToString());
+            s.IgnoreStatusCode();
+        })));
 
-        responses.Count(r => r.StatusCode == HttpStatusCode.OK).ShouldBe(1);
-        responses.Count(r => r.StatusCode == HttpStatusCode.PreconditionFailed).ShouldBe(5);
+        responses.Count(r => r.StatusCode() == HttpStatusCode.OK).ShouldBe(1);
+        responses.Count(r => r.StatusCode() == HttpStatusCode.PreconditionFailed).ShouldBe(5);
     }
 
     [Fact]
@@ -104,8 +120,12 @@ public sealed class ConditionalRequestTests(ApiFactory api) : IClassFixture<ApiF
         var task = await api.CreateTaskAsync(user.Id, "Keep me");
         var client = api.CreateClient(user);
 
-        var request = new HttpRequestMessage(HttpMethod.Delete, $"/api/v1/tasks/{task.Id}") { Headers = { IfMatch = { new EntityTagHeaderValue("\"1\"") } } };
-        await client.SendAsync(request).ShouldBeProblemAsync(HttpStatusCode.PreconditionFailed);
+        await client.Scenario(s =>
+        {
+            s.Delete.Url($"/api/v1/tasks/{task.Id}");
+            s.WithRequestHeader("If-Match", "\"1\"");
+            s.StatusCodeShouldBe(HttpStatusCode.PreconditionFailed);
+        }).ShouldBeProblemAsync(HttpStatusCode.PreconditionFailed);
 
         (await api.FindAsync<TaskItem>(t => t.Id == task.Id)).ShouldHaveSingleItem();
     }
@@ -116,14 +136,13 @@ public sealed class ConditionalRequestTests(ApiFactory api) : IClassFixture<ApiF
         var user = await api.CreateUserAsync();
         var task = await api.CreateTaskAsync(user.Id, "Strong only");
         var client = api.CreateClient(user);
-        var etag = (await client.GetAsync($"/api/v1/tasks/{task.Id}")).Headers.ETag!;
+        var etag = (await client.GetAsync($"/api/v1/tasks/{task.Id}")).ETag()!;
 
-        var request = new HttpRequestMessage(HttpMethod.Put, $"/api/v1/tasks/{task.Id}/status")
+        await client.Scenario(s =>
         {
-            Content = JsonContent.Create(new { status = "done" }),
-            Headers = { IfMatch = { new EntityTagHeaderValue(etag.Tag, isWeak: true) } },
-        };
-
-        await client.SendAsync(request).ShouldBeProblemAsync(HttpStatusCode.PreconditionFailed);
+            s.Put.Json(new { status = "done" }).ToUrl($"/api/v1/tasks/{task.Id}/status");
+            s.WithRequestHeader("If-Match", $"W/{etag.Tag}");
+            s.StatusCodeShouldBe(HttpStatusCode.PreconditionFailed);
+        }).ShouldBeProblemAsync(HttpStatusCode.PreconditionFailed);
     }
 }

@@ -1,12 +1,11 @@
 using System.Net;
-using System.Net.Http.Json;
 using SliceApi.Features.Tasks;
 using SliceApi.Infrastructure.Security;
 using SliceApi.Tests.Support;
 
 namespace SliceApi.Tests.Features.Tasks;
 
-public sealed class CreateTaskTests(ApiFactory api) : IClassFixture<ApiFactory>
+public sealed class CreateTaskTests(AppFixture api) : IClassFixture<AppFixture>
 {
     private const string Url = "/api/v1/tasks";
 
@@ -19,7 +18,7 @@ public sealed class CreateTaskTests(ApiFactory api) : IClassFixture<ApiFactory>
         var response = await client.PostAsJsonAsync(Url, new { title = "  Write the README  ", description = "Two commands.", dueAt = "2026-12-01T18:30:00+01:00", status = "in_progress" });
 
         var created = await Task.FromResult(response).ShouldReturnAsync<TaskResponse>(HttpStatusCode.Created);
-        response.Headers.Location!.ToString().ShouldBe($"/api/v1/tasks/{created.Id}");
+        response.Location()!.ToString().ShouldBe($"/api/v1/tasks/{created.Id}");
         created.Title.ShouldBe("Write the README");
         created.Description.ShouldBe("Two commands.");
         created.Status.ShouldBe(TaskItemStatus.InProgress);
@@ -35,7 +34,7 @@ public sealed class CreateTaskTests(ApiFactory api) : IClassFixture<ApiFactory>
         stored.DueAt.ShouldBe(created.DueAt);
         stored.CreatedAt.ShouldBe(created.CreatedAt);
 
-        var fetched = await client.GetAsync(response.Headers.Location).ShouldReturnAsync<TaskResponse>();
+        var fetched = await client.GetAsync(response.Location()!).ShouldReturnAsync<TaskResponse>();
         fetched.ShouldBe(created);
     }
 
@@ -116,7 +115,7 @@ public sealed class CreateTaskTests(ApiFactory api) : IClassFixture<ApiFactory>
         var response = await api.CreateAnonymousClient().PostAsJsonAsync(Url, new { title = "x" });
 
         await response.ShouldBeProblemAsync(HttpStatusCode.Unauthorized);
-        response.Headers.WwwAuthenticate.ToString().ShouldStartWith("Bearer");
+        response.WwwAuthenticate().ShouldStartWith("Bearer");
     }
 
     [Fact]

@@ -5,7 +5,7 @@ using SliceApi.Tests.Support;
 
 namespace SliceApi.Tests.Features.Tasks;
 
-public sealed class DeleteTaskTests(ApiFactory api) : IClassFixture<ApiFactory>
+public sealed class DeleteTaskTests(AppFixture api) : IClassFixture<AppFixture>
 {
     [Fact]
     public async Task Delete_own_task_returns_204_and_removes_it()
@@ -16,7 +16,7 @@ public sealed class DeleteTaskTests(ApiFactory api) : IClassFixture<ApiFactory>
 
         var response = await client.DeleteAsync($"/api/v1/tasks/{task.Id}").ShouldHaveStatusAsync(HttpStatusCode.NoContent);
 
-        (await response.Content.ReadAsStringAsync()).ShouldBeEmpty();
+        (await response.ReadAsTextAsync()).ShouldBeEmpty();
         (await api.FindAsync<TaskItem>(t => t.Id == task.Id)).ShouldBeEmpty();
         await client.GetAsync($"/api/v1/tasks/{task.Id}").ShouldBeProblemAsync(HttpStatusCode.NotFound);
     }

@@ -1,12 +1,11 @@
 using System.Net;
-using System.Net.Http.Json;
 using SliceApi.Features.Tasks;
 using SliceApi.Infrastructure.Security;
 using SliceApi.Tests.Support;
 
 namespace SliceApi.Tests.Features.Tasks;
 
-public sealed class GetTaskTests(ApiFactory api) : IClassFixture<ApiFactory>
+public sealed class GetTaskTests(AppFixture api) : IClassFixture<AppFixture>
 {
     [Fact]
     public async Task Get_own_task_returns_it()

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Json;
 using System.Text;
 using Microsoft.EntityFrameworkCore;
 using SliceApi.Features.Tasks;
@@ -9,7 +8,7 @@ using SliceApi.Tests.Support;
 namespace SliceApi.Tests.Features.Tasks;
 
 /// <summary>POST /api/v1/tasks with Idempotency-Key (draft-ietf-httpapi-idempotency-key-header), on PostgreSQL.</summary>
-public sealed class IdempotentCreateTaskTests(ApiFactory api) : IClassFixture<ApiFactory>
+public sealed class IdempotentCreateTaskTests(AppFixture api) : IClassFixture<AppFixture>
 {
     [Fact]
     public async Task A_retry_with_the_same_key_and_body_replays_the_first_response_and_creates_nothing()
@@ -21,14 +20,14 @@ public sealed class IdempotentCreateTaskTests(ApiFactory api) : IClassFixture<Ap
         var first = await PostAsync(client, key, """{"title":"Pay rent","dueAt":"2026-12-01T09:00:00Z"}""");
         var retry = await PostAsync(client, key, """{ "dueAt": "2026-12-01T10:00:00+01:00", "title": "Pay rent" }""");
 
-        first.StatusCode.ShouldBe(HttpStatusCode.Created);
-        retry.StatusCode.ShouldBe(HttpStatusCode.Created);
-        (await retry.Content.ReadAsStringAsync()).ShouldBe(await first.Content.ReadAsStringAsync());
-        retry.Headers.Location.ShouldBe(first.Headers.Location);
-        retry.Headers.ETag.ShouldBe(first.Headers.ETag);
-        retry.Content.Headers.ContentType!.MediaType.ShouldBe("application/json");
-        retry.Headers.GetValues(IdempotencyKeys.ReplayedHeader).ShouldBe(["true"]);
-        first.Headers.Contains(IdempotencyKeys.ReplayedHeader).ShouldBeFalse();
+        first.StatusCode().ShouldBe(HttpStatusCode.Created);
+        retry.StatusCode().ShouldBe(HttpStatusCode.Created);
+        (await retry.ReadAsTextAsync()).ShouldBe(await first.ReadAsTextAsync());
+        retry.Location().ShouldBe(first.Location());
+        retry.ETag().ShouldBe(first.ETag());
+        retry.MediaType().ShouldBe("application/json");
+        retry.Header(IdempotencyKeys.ReplayedHeader).ShouldBe(["true"]);
+        first.HasHeader(IdempotencyKeys.ReplayedHeader).ShouldBeFalse();
         (await CountTasksAsync(user, "Pay rent")).ShouldBe(1);
     }
 
@@ -56,10 +55,10 @@ public sealed class IdempotentCreateTaskTests(ApiFactory api) : IClassFixture<Ap
         var forAlice = await PostAsync(api.CreateClient(alice), key, """{"title":"Same title"}""");
         var forBob = await PostAsync(api.CreateClient(bob), key, """{"title":"Same title"}""");
 
-        forAlice.StatusCode.ShouldBe(HttpStatusCode.Created);
-        forBob.StatusCode.ShouldBe(HttpStatusCode.Created);
-        forBob.Headers.Location.ShouldNotBe(forAlice.Headers.Location);
-        forBob.Headers.Contains(IdempotencyKeys.ReplayedHeader).ShouldBeFalse();
+        forAlice.StatusCode().ShouldBe(HttpStatusCode.Created);
+        forBob.StatusCode().ShouldBe(HttpStatusCode.Created);
+        forBob.Location().ShouldNotBe(forAlice.Location());
+        forBob.HasHeader(IdempotencyKeys.ReplayedHeader).ShouldBeFalse();
     }
 
     [Fact]
@@ -67,16 +66,15 @@ public sealed class IdempotentCreateTaskTests(ApiFactory api) : IClassFixture<Ap
     {
         var user = await api.CreateUserAsync();
         var key = Guid.NewGuid().ToString();
-        await using var otherInstance = api.WithWebHostBuilder(_ => { });
-        var other = otherInstance.CreateClient();
-        other.DefaultRequestHeaders.Authorization = new("Bearer", user.AccessToken);
+        await using var otherInstance = await api.StartHostAsync();
+        var other = new ScenarioClient(otherInstance, s => s.WithBearerToken(user.AccessToken));
 
         var first = await PostAsync(api.CreateClient(user), key, """{"title":"Across instances"}""");
         var retry = await PostAsync(other, key, """{"title":"Across instances"}""");
 
-        retry.StatusCode.ShouldBe(HttpStatusCode.Created);
-        retry.Headers.Location.ShouldBe(first.Headers.Location);
-        retry.Headers.GetValues(IdempotencyKeys.ReplayedHeader).ShouldBe(["true"]);
+        retry.StatusCode().ShouldBe(HttpStatusCode.Created);
+        retry.Location().ShouldBe(first.Location());
+        retry.Header(IdempotencyKeys.ReplayedHeader).ShouldBe(["true"]);
         (await CountTasksAsync(user, "Across instances")).ShouldBe(1);
     }
 
@@ -89,9 +87,9 @@ public sealed class IdempotentCreateTaskTests(ApiFactory api) : IClassFixture<Ap
 
         var responses = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => PostAsync(client, key, """{"title":"Raced"}""")));
 
-        responses.ShouldAllBe(r => r.StatusCode == HttpStatusCode.Created);
-        responses.Select(r => r.Headers.Location).Distinct().Count().ShouldBe(1);
-        responses.Count(r => r.Headers.Contains(IdempotencyKeys.ReplayedHeader)).ShouldBe(5);
+        responses.ShouldAllBe(r => r.StatusCode() == HttpStatusCode.Created);
+        responses.Select(r => r.Location()).Distinct().Count().ShouldBe(1);
+        responses.Count(r => r.HasHeader(IdempotencyKeys.ReplayedHeader)).ShouldBe(5);
         (await CountTasksAsync(user, "Raced")).ShouldBe(1);
     }
 
@@ -109,9 +107,9 @@ public sealed class IdempotentCreateTaskTests(ApiFactory api) : IClassFixture<Ap
 
         var later = await PostAsync(client, key, """{"title":"New"}""");
 
-        later.StatusCode.ShouldBe(HttpStatusCode.Created);
-        later.Headers.Location.ShouldNotBe(first.Headers.Location);
-        later.Headers.Contains(IdempotencyKeys.ReplayedHeader).ShouldBeFalse();
+        later.StatusCode().ShouldBe(HttpStatusCode.Created);
+        later.Location().ShouldNotBe(first.Location());
+        later.HasHeader(IdempotencyKeys.ReplayedHeader).ShouldBeFalse();
     }
 
     [Fact]
@@ -124,7 +122,7 @@ public sealed class IdempotentCreateTaskTests(ApiFactory api) : IClassFixture<Ap
         await PostAsync(client, key, """{"title":""}""").ShouldBeProblemAsync(HttpStatusCode.BadRequest, "title");
         var fixedRequest = await PostAsync(client, key, """{"title":"Fixed"}""");
 
-        fixedRequest.StatusCode.ShouldBe(HttpStatusCode.Created);
+        fixedRequest.StatusCode().ShouldBe(HttpStatusCode.Created);
         (await api.WithDbAsync(db => db.Set<IdempotencyRecord>().CountAsync(r => r.UserId == user.Id))).ShouldBe(1);
     }
 
@@ -169,10 +167,10 @@ public sealed class IdempotentCreateTaskTests(ApiFactory api) : IClassFixture<Ap
         var first = await PostAsync(client, "\"abc-123\"", """{"title":"Quoted"}""");
         var retry = await PostAsync(client, "abc-123", """{"title":"Quoted"}""");
 
-        retry.Headers.Location.ShouldBe(first.Headers.Location);
+        retry.Location().ShouldBe(first.Location());
     }
 
-    private static Task<HttpResponseMessage> PostAsync(HttpClient client, string? key, string json)
+    private static Task<IScenarioResult> PostAsync(ScenarioClient client, string? key, string json)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/tasks") { Content = new StringContent(json, Encoding.UTF8, "application/json") };
         if (key is not null)

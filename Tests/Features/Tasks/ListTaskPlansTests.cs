@@ -92,7 +92,7 @@ public sealed class ListTaskPlansTests(MillionTasksApi api, ITestOutputHelper ou
 /// The app on a database seeded with 1,000 users and 1,000,000 tasks (statuses, deadlines over 500 days, a quarter
 /// without one, a third assigned, half with a description), indexes rebuilt from the migrations' own definitions.
 /// </summary>
-public sealed class MillionTasksApi : ApiFactory
+public sealed class MillionTasksApi : AppFixture
 {
     public const int TaskCount = 1_000_000;
 
@@ -160,9 +160,8 @@ public sealed class MillionTasksApi : ApiFactory
         TestContext.Current.SendDiagnosticMessage($"Seeded {TaskCount:N0} tasks in {clock.Elapsed.TotalSeconds:F1} s");
     }
 
-    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    protected override void ConfigureHost(IWebHostBuilder builder)
     {
-        base.ConfigureWebHost(builder);
         builder.ConfigureServices(services => services.AddSingleton<IInterceptor>(Plans));
     }
 }

@@ -7,7 +7,7 @@ using SliceApi.Tests.Support;
 namespace SliceApi.Tests.Features.Tasks;
 
 /// <summary>GET /api/v1/tasks: filters, sorts, keyset cursors under concurrent writes, and the Link header.</summary>
-public sealed partial class ListTasksQueryTests(ApiFactory api) : IClassFixture<ApiFactory>
+public sealed partial class ListTasksQueryTests(AppFixture api) : IClassFixture<AppFixture>
 {
     private static readonly DateTimeOffset Noon = new(2026, 12, 1, 12, 0, 0, TimeSpan.Zero);
 
@@ -132,7 +132,7 @@ public sealed partial class ListTasksQueryTests(ApiFactory api) : IClassFixture<
 
         NextLink(response).ShouldBe($"/api/v1/tasks?status=todo&q=report&limit=2&sort=title&cursor={page.NextCursor}");
         (await last.ShouldReturnAsync<ListTasksResponse>()).Items.ShouldHaveSingleItem().Title.ShouldBe("report 2");
-        last.Headers.Contains("Link").ShouldBeFalse();
+        last.HasHeader("Link").ShouldBeFalse();
     }
 
     [Fact]
@@ -161,7 +161,7 @@ public sealed partial class ListTasksQueryTests(ApiFactory api) : IClassFixture<
             var unseen = original.LastOrDefault(t => !deleted.Contains(t.Id) && seen.All(s => s.Id != t.Id) && t.Title != "r");
             foreach (var victim in new[] { unseen?.Id, seen[0].Id }.OfType<Guid>().Where(deleted.Add))
             {
-                (await client.DeleteAsync($"/api/v1/tasks/{victim}")).StatusCode.ShouldBe(HttpStatusCode.NoContent);
+                (await client.DeleteAsync($"/api/v1/tasks/{victim}")).StatusCode().ShouldBe(HttpStatusCode.NoContent);
             }
         }
 
@@ -218,7 +218,7 @@ public sealed partial class ListTasksQueryTests(ApiFactory api) : IClassFixture<
         await client.GetAsync($"/api/v1/tasks?q={new string('x', 201)}").ShouldBeProblemAsync(HttpStatusCode.BadRequest, "q");
     }
 
-    private static async Task<List<TaskResponse>> PageAllAsync(HttpClient client, string firstPage)
+    private static async Task<List<TaskResponse>> PageAllAsync(ScenarioClient client, string firstPage)
     {
         var all = new List<TaskResponse>();
         for (string? url = firstPage; url is not null;)
@@ -233,8 +233,8 @@ public sealed partial class ListTasksQueryTests(ApiFactory api) : IClassFixture<
         return all;
     }
 
-    private static string? NextLink(HttpResponseMessage response) =>
-        response.Headers.TryGetValues("Link", out var values) && NextRelation().Match(string.Join(",", values)) is { Success: true } match
+    private static string? NextLink(IScenarioResult response) =>
+        NextRelation().Match(string.Join(",", response.Header("Link"))) is { Success: true } match
             ? match.Groups["target"].Value
             : null;
 

@@ -1,12 +1,11 @@
 using System.Net;
-using System.Net.Http.Json;
 using SliceApi.Features.Tasks;
 using SliceApi.Infrastructure.Security;
 using SliceApi.Tests.Support;
 
 namespace SliceApi.Tests.Features.Tasks;
 
-public sealed class ListTasksTests(ApiFactory api) : IClassFixture<ApiFactory>
+public sealed class ListTasksTests(AppFixture api) : IClassFixture<AppFixture>
 {
     [Fact]
     public async Task List_returns_only_the_callers_tasks_newest_first()

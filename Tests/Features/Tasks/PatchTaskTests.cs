@@ -7,7 +7,7 @@ using SliceApi.Tests.Support;
 
 namespace SliceApi.Tests.Features.Tasks;
 
-public sealed class PatchTaskTests(ApiFactory api) : IClassFixture<ApiFactory>
+public sealed class PatchTaskTests(AppFixture api) : IClassFixture<AppFixture>
 {
     private static HttpRequestMessage Patch(Guid id, string body, string contentType = "application/merge-patch+json") =>
         new(HttpMethod.Patch, $"/api/v1/tasks/{id}") { Content = new StringContent(body, Encoding.UTF8, contentType) };

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Json;
 using SliceApi.Features.Tasks;
 using SliceApi.Infrastructure.Security;
 using SliceApi.Tests.Support;
@@ -7,7 +6,7 @@ using SliceApi.Tests.Support;
 namespace SliceApi.Tests.Features.Tasks;
 
 /// <summary>Setting assigneeId through CreateTask and UpdateTask, and what the assignee may then do.</summary>
-public sealed class TaskAssignmentTests(ApiFactory api) : IClassFixture<ApiFactory>
+public sealed class TaskAssignmentTests(AppFixture api) : IClassFixture<AppFixture>
 {
     [Fact]
     public async Task The_owner_assigns_at_creation_and_the_assignee_sees_the_task()

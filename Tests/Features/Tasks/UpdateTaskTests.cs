@@ -1,12 +1,11 @@
 using System.Net;
-using System.Net.Http.Json;
 using SliceApi.Features.Tasks;
 using SliceApi.Infrastructure.Security;
 using SliceApi.Tests.Support;
 
 namespace SliceApi.Tests.Features.Tasks;
 
-public sealed class UpdateTaskTests(ApiFactory api) : IClassFixture<ApiFactory>
+public sealed class UpdateTaskTests(AppFixture api) : IClassFixture<AppFixture>
 {
     [Fact]
     public async Task Update_own_task_replaces_the_writable_fields_and_stores_them()

@@ -1,11 +1,10 @@
 using System.Net;
-using System.Net.Http.Json;
 using SliceApi.Features.Auth;
 using SliceApi.Tests.Support;
 
 namespace SliceApi.Tests.Features.Users;
 
-public sealed class ChangePasswordTests(ApiFactory api) : IClassFixture<ApiFactory>
+public sealed class ChangePasswordTests(AppFixture api) : IClassFixture<AppFixture>
 {
     private const string Url = "/api/v1/users/me/password";
 

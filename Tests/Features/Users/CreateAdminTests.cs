@@ -1,12 +1,11 @@
 using System.Net;
-using System.Net.Http.Json;
 using SliceApi.Features.Auth;
 using SliceApi.Features.Users;
 using SliceApi.Tests.Support;
 
 namespace SliceApi.Tests.Features.Users;
 
-public sealed class CreateAdminTests(ApiFactory api) : IClassFixture<ApiFactory>
+public sealed class CreateAdminTests(AppFixture api) : IClassFixture<AppFixture>
 {
     [Fact]
     public async Task Create_admin_command_creates_an_admin_who_can_log_in_and_read_any_task()
@@ -20,7 +19,7 @@ public sealed class CreateAdminTests(ApiFactory api) : IClassFixture<ApiFactory>
         (await api.FindAsync<User>(u => u.Email == email)).ShouldHaveSingleItem().Role.ShouldBe("admin");
         var client = api.CreateAnonymousClient();
         var login = await client.PostAsJsonAsync("/api/v1/auth/login", new { email, password = "an admin passphrase" }).ShouldReturnAsync<TokenResponse>();
-        client.DefaultRequestHeaders.Authorization = new("Bearer", login.AccessToken);
+        client = api.CreateBearerClient(login.AccessToken);
         await client.GetAsync($"/api/v1/tasks/{task.Id}").ShouldHaveStatusAsync(HttpStatusCode.OK);
     }
 

@@ -6,7 +6,7 @@ using SliceApi.Tests.Support;
 
 namespace SliceApi.Tests.Features.Users;
 
-public sealed class DeleteUserTests(ApiFactory api) : IClassFixture<ApiFactory>
+public sealed class DeleteUserTests(AppFixture api) : IClassFixture<AppFixture>
 {
     [Fact]
     public async Task Deleting_ones_own_account_deletes_its_tasks_and_stops_its_token()

@@ -5,7 +5,7 @@ using SliceApi.Tests.Support;
 
 namespace SliceApi.Tests.Features.Users;
 
-public sealed class GetUserTests(ApiFactory api) : IClassFixture<ApiFactory>
+public sealed class GetUserTests(AppFixture api) : IClassFixture<AppFixture>
 {
     [Fact]
     public async Task Get_own_account_by_id_returns_it()

@@ -5,7 +5,7 @@ using SliceApi.Tests.Support;
 
 namespace SliceApi.Tests.Features.Users;
 
-public sealed class ListUsersTests(ApiFactory api) : IClassFixture<ApiFactory>
+public sealed class ListUsersTests(AppFixture api) : IClassFixture<AppFixture>
 {
     [Fact]
     public async Task An_admin_pages_through_every_account_without_repeats()

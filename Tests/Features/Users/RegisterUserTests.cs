@@ -1,12 +1,11 @@
 using System.Net;
-using System.Net.Http.Json;
 using Microsoft.AspNetCore.Identity;
 using SliceApi.Features.Users;
 using SliceApi.Tests.Support;
 
 namespace SliceApi.Tests.Features.Users;
 
-public sealed class RegisterUserTests(ApiFactory api) : IClassFixture<ApiFactory>
+public sealed class RegisterUserTests(AppFixture api) : IClassFixture<AppFixture>
 {
     private const string Url = "/api/v1/users";
 
@@ -18,11 +17,11 @@ public sealed class RegisterUserTests(ApiFactory api) : IClassFixture<ApiFactory
         var response = await api.CreateAnonymousClient().PostAsJsonAsync(Url, new { email = $"  {email} ", password = "a long enough passphrase", displayName = " Ada " });
 
         var user = await Task.FromResult(response).ShouldReturnAsync<UserResponse>(HttpStatusCode.Created);
-        response.Headers.Location!.ToString().ShouldBe($"/api/v1/users/{user.Id}");
+        response.Location()!.ToString().ShouldBe($"/api/v1/users/{user.Id}");
         user.Email.ShouldBe(email.ToLowerInvariant());
         user.DisplayName.ShouldBe("Ada");
         user.Role.ShouldBe("user");
-        (await response.Content.ReadAsStringAsync()).ShouldNotContain("password", Case.Insensitive);
+        (await response.ReadAsTextAsync()).ShouldNotContain("password", Case.Insensitive);
 
         var stored = (await api.FindAsync<User>(u => u.Id == user.Id)).ShouldHaveSingleItem();
         stored.Email.ShouldBe(email.ToLowerInvariant());
@@ -38,9 +37,9 @@ public sealed class RegisterUserTests(ApiFactory api) : IClassFixture<ApiFactory
         var response = await client.PostAsJsonAsync(Url, new { email, password = "a long enough passphrase", displayName = "Grace" });
         await response.ShouldHaveStatusAsync(HttpStatusCode.Created);
         var login = await client.PostAsJsonAsync("/api/v1/auth/login", new { email, password = "a long enough passphrase" }).ShouldReturnAsync<SliceApi.Features.Auth.TokenResponse>();
-        client.DefaultRequestHeaders.Authorization = new("Bearer", login.AccessToken);
+        client = api.CreateBearerClient(login.AccessToken);
 
-        var self = await client.GetAsync(response.Headers.Location).ShouldReturnAsync<UserResponse>();
+        var self = await client.GetAsync(response.Location()!).ShouldReturnAsync<UserResponse>();
 
         self.Email.ShouldBe(email);
     }

@@ -1,12 +1,11 @@
 using System.Net;
-using System.Net.Http.Json;
 using SliceApi.Features.Users;
 using SliceApi.Infrastructure.Security;
 using SliceApi.Tests.Support;
 
 namespace SliceApi.Tests.Features.Users;
 
-public sealed class UpdateUserTests(ApiFactory api) : IClassFixture<ApiFactory>
+public sealed class UpdateUserTests(AppFixture api) : IClassFixture<AppFixture>
 {
     [Fact]
     public async Task A_user_changes_their_own_display_name()

@@ -1,8 +1,7 @@
-using System.Net.Http.Headers;
 using System.Security.Cryptography;
+using Alba;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Identity;
-using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using SliceApi.Features.Tasks;
@@ -16,10 +15,11 @@ namespace SliceApi.Tests.Support;
 public sealed record TestUser(Guid Id, string Email, string Password, string Role, string AccessToken);
 
 /// <summary>
-/// The real app (the whole middleware pipeline, real JWT validation) on TestServer, against its own
-/// PostgreSQL database cloned from the migrated template. One instance per test class.
+/// The real app (the whole middleware pipeline, real JWT validation) on an Alba host, against its own
+/// PostgreSQL database. One instance per test class (<c>IClassFixture&lt;AppFixture&gt;</c>), so classes run in parallel,
+/// each on its own database; tests assert only on data they made (a fresh user per test).
 /// </summary>
-public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
+public class AppFixture : IAsyncLifetime
 {
     /// <summary>The password of every user made by <see cref="CreateUserAsync"/>.</summary>
     public const string Password = "correct horse battery staple";
@@ -28,23 +28,62 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
     private static readonly Lazy<string> PasswordHash = new(() =>
         new PasswordHasher<User>().HashPassword(new User { Email = "x@example.com", DisplayName = "x", Role = Roles.User }, Password));
 
-    /// <summary>The HS256 key of this factory's tokens (random per factory).</summary>
+    private IAlbaHost? host;
+
+    /// <summary>The HS256 key of this fixture's tokens (random per fixture).</summary>
     public string SigningKey { get; } = Convert.ToBase64String(RandomNumberGenerator.GetBytes(48));
 
-    /// <summary>The connection string of this factory's database; it is dropped on dispose.</summary>
+    /// <summary>The connection string of this fixture's database; it is dropped on dispose.</summary>
     public string ConnectionString { get; protected set; } = string.Empty;
 
-    public virtual async ValueTask InitializeAsync() =>
-        ConnectionString = await TestDatabaseServer.Current.CreateMigratedDatabaseAsync();
+    /// <summary>The running app.</summary>
+    public IAlbaHost Host => host ?? throw new InvalidOperationException("The fixture has not started.");
 
-    public override async ValueTask DisposeAsync()
+    /// <summary>The app's root service provider.</summary>
+    public IServiceProvider Services => Host.Services;
+
+    public virtual async ValueTask InitializeAsync()
     {
-        await base.DisposeAsync();
+        ConnectionString = await CreateDatabaseAsync();
+        host = await StartHostAsync();
+    }
+
+    /// <summary>
+    /// Starts another instance of the app on this fixture's database and settings, as a second server behind a load
+    /// balancer would be. The caller disposes it.
+    /// </summary>
+    public Task<IAlbaHost> StartHostAsync() =>
+        AlbaHost.For<Program>(builder =>
+        {
+            // Not Development: tests see what production clients see (no exception details, strict key checks).
+            builder.UseEnvironment("Testing");
+            builder.UseSetting("ConnectionStrings:Postgres", ConnectionString);
+            builder.UseSetting("Jwt:SigningKey", SigningKey);
+            builder.UseSetting("Logging:LogLevel:Default", "Warning");
+            // The test server speaks plain HTTP, and every anonymous test request shares one client address:
+            // the transport and rate-limit tests turn these back on in fixtures of their own.
+            builder.UseSetting("Http:RequireHttps", "false");
+            builder.UseSetting("RateLimiting:AnonymousPerMinute", "100000");
+            builder.UseSetting("RateLimiting:CredentialsPerMinute", "100000");
+            ConfigureHost(builder);
+        });
+
+    public virtual async ValueTask DisposeAsync()
+    {
+        if (host is not null)
+        {
+            await host.DisposeAsync();
+        }
+
         await DropDatabaseAsync();
         GC.SuppressFinalize(this);
     }
 
-    /// <summary>Drops this factory's database after the host has stopped.</summary>
+    /// <summary>Creates this fixture's database before the host starts.</summary>
+    /// <returns>Its connection string.</returns>
+    protected virtual Task<string> CreateDatabaseAsync() => TestDatabaseServer.Current.CreateMigratedDatabaseAsync();
+
+    /// <summary>Drops this fixture's database after the host has stopped.</summary>
     protected virtual async Task DropDatabaseAsync()
     {
         if (ConnectionString.Length > 0)
@@ -53,38 +92,25 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
         }
     }
 
-    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    /// <summary>Settings and services of a fixture variant, applied after the defaults above.</summary>
+    protected virtual void ConfigureHost(IWebHostBuilder builder)
     {
-        // Not Development: tests see what production clients see (no exception details, strict key checks).
-        builder.UseEnvironment("Testing");
-        builder.UseSetting("ConnectionStrings:Postgres", ConnectionString);
-        builder.UseSetting("Jwt:SigningKey", SigningKey);
-        builder.UseSetting("Logging:LogLevel:Default", "Warning");
-        // TestServer speaks plain HTTP, and every anonymous test request shares one client address:
-        // the transport and rate-limit tests turn these back on in factories of their own.
-        builder.UseSetting("Http:RequireHttps", "false");
-        builder.UseSetting("RateLimiting:AnonymousPerMinute", "100000");
-        builder.UseSetting("RateLimiting:CredentialsPerMinute", "100000");
     }
 
-    /// <summary>An HttpClient without credentials.</summary>
-    public HttpClient CreateAnonymousClient() => CreateClient();
+    /// <summary>A client without credentials.</summary>
+    public ScenarioClient CreateAnonymousClient() => new(Host);
 
-    /// <summary>An HttpClient that sends <paramref name="user"/>'s access token.</summary>
-    public HttpClient CreateClient(TestUser user)
-    {
-        var client = CreateClient();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", user.AccessToken);
-        return client;
-    }
+    /// <summary>A client without credentials whose requests arrive over HTTPS (scheme https, host localhost).</summary>
+    public ScenarioClient CreateHttpsClient() => new(Host, s => s.ConfigureHttpContext(c => c.Request.Scheme = "https"));
 
-    /// <summary>An HttpClient that sends <paramref name="apiKey"/> as <c>X-Api-Key</c>.</summary>
-    public HttpClient CreateApiKeyClient(string apiKey)
-    {
-        var client = CreateClient();
-        client.DefaultRequestHeaders.Add("X-Api-Key", apiKey);
-        return client;
-    }
+    /// <summary>A client that sends <paramref name="user"/>'s access token.</summary>
+    public ScenarioClient CreateClient(TestUser user) => CreateBearerClient(user.AccessToken);
+
+    /// <summary>A client that sends <paramref name="accessToken"/> as <c>Authorization: Bearer</c>.</summary>
+    public ScenarioClient CreateBearerClient(string accessToken) => new(Host, s => s.WithBearerToken(accessToken));
+
+    /// <summary>A client that sends <paramref name="apiKey"/> as <c>X-Api-Key</c>.</summary>
+    public ScenarioClient CreateApiKeyClient(string apiKey) => new(Host, s => s.WithRequestHeader("X-Api-Key", apiKey));
 
     /// <summary>Stores a fresh user with <paramref name="role"/> and a unique email, and issues their access token.</summary>
     public async Task<TestUser> CreateUserAsync(string role = Roles.User)
@@ -127,7 +153,7 @@ public class ApiFactory : WebApplicationFactory<Program>, IAsyncLifetime
         return task;
     }
 
-    /// <summary>Runs <paramref name="action"/> with a fresh data session on this factory's database, for arranging and asserting.</summary>
+    /// <summary>Runs <paramref name="action"/> with a fresh data session on this fixture's database, for arranging and asserting.</summary>
     internal async Task<T> WithDbAsync<T>(Func<AppDbContext, Task<T>> action)
     {
         await using var scope = Services.CreateAsyncScope();
