@@ -94,7 +94,7 @@ public sealed class AccessTokenCacheTests(NoSkewFixture api) : IClassFixture<NoS
     public async Task An_altered_copy_of_a_remembered_token_is_refused()
     {
         var user = await api.CreateUserAsync();
-        var client = api.CreateClient(user);
+        var client = api.ClientFor(user);
         await client.GetAsync("/api/v1/users/me").ShouldHaveStatusAsync(HttpStatusCode.OK);
         var parts = user.AccessToken.Split('.');
         var altered = $"{parts[0]}.{parts[1]}.{(parts[2][0] == 'A' ? 'B' : 'A')}{parts[2][1..]}";

@@ -148,11 +148,11 @@ public sealed class AuthorizationMatrixTests(AppFixture api) : IClassFixture<App
             return caller switch
             {
                 Caller.Anonymous => Api.CreateAnonymousClient(),
-                Caller.Guest => Api.CreateClient(Guest),
-                Caller.Owner => Api.CreateClient(Owner),
-                Caller.Assignee => Api.CreateClient(Assignee),
-                Caller.OtherUser => Api.CreateClient(OtherUser),
-                Caller.Admin => Api.CreateClient(Admin),
+                Caller.Guest => Api.ClientFor(Guest),
+                Caller.Owner => Api.ClientFor(Owner),
+                Caller.Assignee => Api.ClientFor(Assignee),
+                Caller.OtherUser => Api.ClientFor(OtherUser),
+                Caller.Admin => Api.ClientFor(Admin),
                 Caller.KeyWithScope => Api.CreateApiKeyClient(Keys[withScope]),
                 _ => Api.CreateApiKeyClient(Keys[withoutScope]),
             };

@@ -13,7 +13,7 @@ public sealed class ErrorHandlingTests(AppFixture api) : IClassFixture<AppFixtur
     [InlineData(true)]
     public async Task Unknown_route_returns_404_problem_for_anyone(bool authenticated)
     {
-        var client = authenticated ? api.CreateClient(await api.CreateUserAsync()) : api.CreateAnonymousClient();
+        var client = authenticated ? api.ClientFor(await api.CreateUserAsync()) : api.CreateAnonymousClient();
 
         await client.GetAsync("/api/v1/no-such-thing").ShouldBeProblemAsync(HttpStatusCode.NotFound);
     }

@@ -35,8 +35,8 @@ public sealed class RateLimitTests(RateLimitedFixture api) : IClassFixture<RateL
     [Fact]
     public async Task Each_user_has_a_limit_of_their_own()
     {
-        var busy = api.CreateClient(await api.CreateUserAsync());
-        var other = api.CreateClient(await api.CreateUserAsync());
+        var busy = api.ClientFor(await api.CreateUserAsync());
+        var other = api.ClientFor(await api.CreateUserAsync());
         for (var i = 0; i < 5; i++)
         {
             await busy.GetAsync("/api/v1/users/me").ShouldHaveStatusAsync(HttpStatusCode.OK);
@@ -58,7 +58,7 @@ public sealed class ApiKeyRateLimitTests(RateLimitedFixture api) : IClassFixture
         var keys = new List<string>();
         for (var i = 0; i < 2; i++)
         {
-            var created = await api.CreateClient(owner).PostAsJsonAsync("/api/v1/api-keys", new { name = $"k{i}", scopes = ReadScope })
+            var created = await api.ClientFor(owner).PostAsJsonAsync("/api/v1/api-keys", new { name = $"k{i}", scopes = ReadScope })
                 .ShouldReturnAsync<SliceApi.Features.ApiKeys.CreateApiKeyResponse>(HttpStatusCode.Created);
             keys.Add(created.Key);
         }

@@ -27,7 +27,7 @@ public sealed class ResponseHeaderAndBodyLimitTests(AppFixture api) : IClassFixt
     {
         var user = await api.CreateUserAsync();
 
-        var response = await api.CreateClient(user).PostAsJsonAsync("/api/v1/tasks", new { title = "big", description = new string('x', 1024 * 1024) });
+        var response = await api.ClientFor(user).PostAsJsonAsync("/api/v1/tasks", new { title = "big", description = new string('x', 1024 * 1024) });
 
         await response.ShouldBeProblemAsync(HttpStatusCode.RequestEntityTooLarge);
         (await api.FindAsync<TaskItem>(t => t.OwnerId == user.Id)).ShouldBeEmpty();

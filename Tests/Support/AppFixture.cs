@@ -104,7 +104,7 @@ public class AppFixture : IAsyncLifetime
     public ScenarioClient CreateHttpsClient() => new(Host, s => s.ConfigureHttpContext(c => c.Request.Scheme = "https"));
 
     /// <summary>A client that sends <paramref name="user"/>'s access token.</summary>
-    public ScenarioClient CreateClient(TestUser user) => CreateBearerClient(user.AccessToken);
+    public ScenarioClient ClientFor(TestUser user) => CreateBearerClient(user.AccessToken);
 
     /// <summary>A client that sends <paramref name="accessToken"/> as <c>Authorization: Bearer</c>.</summary>
     public ScenarioClient CreateBearerClient(string accessToken) => new(Host, s => s.WithBearerToken(accessToken));

@@ -14,7 +14,7 @@ public sealed class ApiKeyTests(AppFixture api) : IClassFixture<AppFixture>
     public async Task Create_returns_the_secret_once_and_stores_only_its_hash()
     {
         var user = await api.CreateUserAsync();
-        var client = api.CreateClient(user);
+        var client = api.ClientFor(user);
 
         var response = await client.PostAsJsonAsync("/api/v1/api-keys", new { name = " CI ", scopes = ReadOnly });
 
@@ -69,7 +69,7 @@ public sealed class ApiKeyTests(AppFixture api) : IClassFixture<AppFixture>
     public async Task A_revoked_key_stops_working_at_once()
     {
         var user = await api.CreateUserAsync();
-        var owner = api.CreateClient(user);
+        var owner = api.ClientFor(user);
         var created = await owner.PostAsJsonAsync("/api/v1/api-keys", new { name = "old", scopes = ReadOnly }).ShouldReturnAsync<CreateApiKeyResponse>(HttpStatusCode.Created);
         var keyClient = KeyClient(created.Key);
         await keyClient.GetAsync("/api/v1/tasks").ShouldHaveStatusAsync(HttpStatusCode.OK);
@@ -86,7 +86,7 @@ public sealed class ApiKeyTests(AppFixture api) : IClassFixture<AppFixture>
     public async Task Unknown_and_expired_keys_are_refused()
     {
         var user = await api.CreateUserAsync();
-        var created = await api.CreateClient(user).PostAsJsonAsync("/api/v1/api-keys", new { name = "short-lived", scopes = ReadOnly, expiresAt = DateTimeOffset.UtcNow.AddSeconds(2) })
+        var created = await api.ClientFor(user).PostAsJsonAsync("/api/v1/api-keys", new { name = "short-lived", scopes = ReadOnly, expiresAt = DateTimeOffset.UtcNow.AddSeconds(2) })
             .ShouldReturnAsync<CreateApiKeyResponse>(HttpStatusCode.Created);
         await Task.Delay(TimeSpan.FromSeconds(2.2));
 
@@ -98,10 +98,10 @@ public sealed class ApiKeyTests(AppFixture api) : IClassFixture<AppFixture>
     public async Task A_user_cannot_revoke_someone_elses_key()
     {
         var owner = await api.CreateUserAsync();
-        var created = await api.CreateClient(owner).PostAsJsonAsync("/api/v1/api-keys", new { name = "mine", scopes = ReadOnly })
+        var created = await api.ClientFor(owner).PostAsJsonAsync("/api/v1/api-keys", new { name = "mine", scopes = ReadOnly })
             .ShouldReturnAsync<CreateApiKeyResponse>(HttpStatusCode.Created);
 
-        await api.CreateClient(await api.CreateUserAsync()).DeleteAsync($"/api/v1/api-keys/{created.ApiKey.Id}").ShouldBeProblemAsync(HttpStatusCode.NotFound);
+        await api.ClientFor(await api.CreateUserAsync()).DeleteAsync($"/api/v1/api-keys/{created.ApiKey.Id}").ShouldBeProblemAsync(HttpStatusCode.NotFound);
 
         (await api.FindAsync<ApiKey>(k => k.Id == created.ApiKey.Id)).Single().RevokedAt.ShouldBeNull();
     }
@@ -113,7 +113,7 @@ public sealed class ApiKeyTests(AppFixture api) : IClassFixture<AppFixture>
     [InlineData("""{"name":"x","scopes":["tasks:read"],"expiresAt":"2000-01-01T00:00:00Z"}""", "expiresAt")]
     public async Task Invalid_key_requests_are_validation_problems(string body, string errorKey)
     {
-        await api.CreateClient(await api.CreateUserAsync()).SendRawAsync(HttpMethod.Post, "/api/v1/api-keys", body).ShouldBeProblemAsync(HttpStatusCode.BadRequest, errorKey);
+        await api.ClientFor(await api.CreateUserAsync()).SendRawAsync(HttpMethod.Post, "/api/v1/api-keys", body).ShouldBeProblemAsync(HttpStatusCode.BadRequest, errorKey);
     }
 
     [Fact]
@@ -126,7 +126,7 @@ public sealed class ApiKeyTests(AppFixture api) : IClassFixture<AppFixture>
 
     private async Task<ScenarioClient> KeyClientAsync(TestUser owner, params string[] scopes)
     {
-        var created = await api.CreateClient(owner).PostAsJsonAsync("/api/v1/api-keys", new { name = "test", scopes })
+        var created = await api.ClientFor(owner).PostAsJsonAsync("/api/v1/api-keys", new { name = "test", scopes })
             .ShouldReturnAsync<CreateApiKeyResponse>(HttpStatusCode.Created);
         return KeyClient(created.Key);
     }

@@ -13,7 +13,7 @@ public sealed class ChangeTaskStatusTests(AppFixture api) : IClassFixture<AppFix
         var owner = await api.CreateUserAsync();
         var assignee = await api.CreateUserAsync();
         var task = await api.CreateTaskAsync(owner.Id, "Shared", assigneeId: assignee.Id);
-        var client = api.CreateClient(assignee);
+        var client = api.ClientFor(assignee);
 
         var changed = await client.PutAsJsonAsync($"/api/v1/tasks/{task.Id}/status", new { status = "done" }).ShouldReturnAsync<TaskResponse>();
 
@@ -30,8 +30,8 @@ public sealed class ChangeTaskStatusTests(AppFixture api) : IClassFixture<AppFix
         var owner = await api.CreateUserAsync();
         var task = await api.CreateTaskAsync(owner.Id, "Mine");
 
-        await api.CreateClient(owner).PutAsJsonAsync($"/api/v1/tasks/{task.Id}/status", new { status = "in_progress" }).ShouldHaveStatusAsync(HttpStatusCode.OK);
-        await api.CreateClient(await api.CreateUserAsync(Roles.Admin)).PutAsJsonAsync($"/api/v1/tasks/{task.Id}/status", new { status = "done" })
+        await api.ClientFor(owner).PutAsJsonAsync($"/api/v1/tasks/{task.Id}/status", new { status = "in_progress" }).ShouldHaveStatusAsync(HttpStatusCode.OK);
+        await api.ClientFor(await api.CreateUserAsync(Roles.Admin)).PutAsJsonAsync($"/api/v1/tasks/{task.Id}/status", new { status = "done" })
             .ShouldHaveStatusAsync(HttpStatusCode.OK);
 
         (await api.FindAsync<TaskItem>(t => t.Id == task.Id)).Single().Status.ShouldBe(TaskItemStatus.Done);
@@ -43,7 +43,7 @@ public sealed class ChangeTaskStatusTests(AppFixture api) : IClassFixture<AppFix
         var guest = await api.CreateUserAsync(Roles.Guest);
         var task = await api.CreateTaskAsync((await api.CreateUserAsync()).Id, "For the guest", assigneeId: guest.Id);
 
-        await api.CreateClient(guest).PutAsJsonAsync($"/api/v1/tasks/{task.Id}/status", new { status = "done" }).ShouldBeProblemAsync(HttpStatusCode.Forbidden);
+        await api.ClientFor(guest).PutAsJsonAsync($"/api/v1/tasks/{task.Id}/status", new { status = "done" }).ShouldBeProblemAsync(HttpStatusCode.Forbidden);
 
         (await api.FindAsync<TaskItem>(t => t.Id == task.Id)).Single().Status.ShouldBe(TaskItemStatus.Todo);
     }
@@ -53,7 +53,7 @@ public sealed class ChangeTaskStatusTests(AppFixture api) : IClassFixture<AppFix
     {
         var task = await api.CreateTaskAsync((await api.CreateUserAsync()).Id, "Private");
 
-        await api.CreateClient(await api.CreateUserAsync()).PutAsJsonAsync($"/api/v1/tasks/{task.Id}/status", new { status = "done" })
+        await api.ClientFor(await api.CreateUserAsync()).PutAsJsonAsync($"/api/v1/tasks/{task.Id}/status", new { status = "done" })
             .ShouldBeProblemAsync(HttpStatusCode.NotFound);
     }
 
@@ -65,6 +65,6 @@ public sealed class ChangeTaskStatusTests(AppFixture api) : IClassFixture<AppFix
         var owner = await api.CreateUserAsync();
         var task = await api.CreateTaskAsync(owner.Id, "Mine");
 
-        await api.CreateClient(owner).SendRawAsync(HttpMethod.Put, $"/api/v1/tasks/{task.Id}/status", body).ShouldBeProblemAsync(HttpStatusCode.BadRequest, errorKey);
+        await api.ClientFor(owner).SendRawAsync(HttpMethod.Put, $"/api/v1/tasks/{task.Id}/status", body).ShouldBeProblemAsync(HttpStatusCode.BadRequest, errorKey);
     }
 }

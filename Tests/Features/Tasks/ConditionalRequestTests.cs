@@ -13,7 +13,7 @@ public sealed class ConditionalRequestTests(AppFixture api) : IClassFixture<AppF
         var user = await api.CreateUserAsync();
         var task = await api.CreateTaskAsync(user.Id, "Tagged");
 
-        var response = await api.CreateClient(user).GetAsync($"/api/v1/tasks/{task.Id}").ShouldHaveStatusAsync(HttpStatusCode.OK);
+        var response = await api.ClientFor(user).GetAsync($"/api/v1/tasks/{task.Id}").ShouldHaveStatusAsync(HttpStatusCode.OK);
 
         response.ETag()!.IsWeak.ShouldBeFalse();
         response.ETag()!.Tag.ToString().ShouldMatch("^\"[0-9]+\"$");
@@ -26,7 +26,7 @@ public sealed class ConditionalRequestTests(AppFixture api) : IClassFixture<AppF
     {
         var user = await api.CreateUserAsync();
         var task = await api.CreateTaskAsync(user.Id, "Unchanged");
-        var client = api.CreateClient(user);
+        var client = api.ClientFor(user);
         var etag = (await client.GetAsync($"/api/v1/tasks/{task.Id}")).ETag()!;
 
         var response = await client.Scenario(s =>
@@ -45,7 +45,7 @@ public sealed class ConditionalRequestTests(AppFixture api) : IClassFixture<AppF
     {
         var user = await api.CreateUserAsync();
         var task = await api.CreateTaskAsync(user.Id, "Before");
-        var client = api.CreateClient(user);
+        var client = api.ClientFor(user);
         var old = (await client.GetAsync($"/api/v1/tasks/{task.Id}")).ETag()!;
         var put = await client.PutAsJsonAsync($"/api/v1/tasks/{task.Id}", new { title = "After" }).ShouldHaveStatusAsync(HttpStatusCode.OK);
         put.ETag().ShouldNotBe(old);
@@ -64,7 +64,7 @@ public sealed class ConditionalRequestTests(AppFixture api) : IClassFixture<AppF
     {
         var user = await api.CreateUserAsync();
         var task = await api.CreateTaskAsync(user.Id, "Original");
-        var client = api.CreateClient(user);
+        var client = api.ClientFor(user);
         var stale = (await client.GetAsync($"/api/v1/tasks/{task.Id}")).ETag()!;
         await client.PutAsJsonAsync($"/api/v1/tasks/{task.Id}", new { title = "Someone else's edit" }).ShouldHaveStatusAsync(HttpStatusCode.OK);
 
@@ -83,7 +83,7 @@ public sealed class ConditionalRequestTests(AppFixture api) : IClassFixture<AppF
     {
         var user = await api.CreateUserAsync();
         var task = await api.CreateTaskAsync(user.Id, "Original");
-        var client = api.CreateClient(user);
+        var client = api.ClientFor(user);
         var current = (await client.GetAsync($"/api/v1/tasks/{task.Id}")).ETag()!;
 
         var replaced = await client.Scenario(s =>
@@ -100,9 +100,9 @@ public sealed class ConditionalRequestTests(AppFixture api) : IClassFixture<AppF
     {
         var user = await api.CreateUserAsync();
         var task = await api.CreateTaskAsync(user.Id, "Contended");
-        var etag = (await api.CreateClient(user).GetAsync($"/api/v1/tasks/{task.Id}")).ETag()!;
+        var etag = (await api.ClientFor(user).GetAsync($"/api/v1/tasks/{task.Id}")).ETag()!;
 
-        var responses = await Task.WhenAll(Enumerable.Range(0, 6).Select(i => api.CreateClient(user).Scenario(s =>
+        var responses = await Task.WhenAll(Enumerable.Range(0, 6).Select(i => api.ClientFor(user).Scenario(s =>
         {
             s.Put.Json(new { title = $"Writer {i}" }).ToUrl($"/api/v1/tasks/{task.Id}");
             s.WithRequestHeader("If-Match", etag.ToString());
@@ -118,7 +118,7 @@ public sealed class ConditionalRequestTests(AppFixture api) : IClassFixture<AppF
     {
         var user = await api.CreateUserAsync();
         var task = await api.CreateTaskAsync(user.Id, "Keep me");
-        var client = api.CreateClient(user);
+        var client = api.ClientFor(user);
 
         await client.Scenario(s =>
         {
@@ -135,7 +135,7 @@ public sealed class ConditionalRequestTests(AppFixture api) : IClassFixture<AppF
     {
         var user = await api.CreateUserAsync();
         var task = await api.CreateTaskAsync(user.Id, "Strong only");
-        var client = api.CreateClient(user);
+        var client = api.ClientFor(user);
         var etag = (await client.GetAsync($"/api/v1/tasks/{task.Id}")).ETag()!;
 
         await client.Scenario(s =>

@@ -13,7 +13,7 @@ public sealed class CreateTaskTests(AppFixture api) : IClassFixture<AppFixture>
     public async Task Create_task_returns_201_with_location_and_stores_the_task()
     {
         var user = await api.CreateUserAsync();
-        var client = api.CreateClient(user);
+        var client = api.ClientFor(user);
 
         var response = await client.PostAsJsonAsync(Url, new { title = "  Write the README  ", description = "Two commands.", dueAt = "2026-12-01T18:30:00+01:00", status = "in_progress" });
 
@@ -41,7 +41,7 @@ public sealed class CreateTaskTests(AppFixture api) : IClassFixture<AppFixture>
     [Fact]
     public async Task Create_task_without_optional_fields_defaults_status_to_todo()
     {
-        var client = api.CreateClient(await api.CreateUserAsync());
+        var client = api.ClientFor(await api.CreateUserAsync());
 
         var created = await client.PostAsJsonAsync(Url, new { title = "Minimal" }).ShouldReturnAsync<TaskResponse>(HttpStatusCode.Created);
 
@@ -53,7 +53,7 @@ public sealed class CreateTaskTests(AppFixture api) : IClassFixture<AppFixture>
     [Fact]
     public async Task Create_task_accepts_a_title_of_200_characters_after_trimming()
     {
-        var client = api.CreateClient(await api.CreateUserAsync());
+        var client = api.ClientFor(await api.CreateUserAsync());
 
         var created = await client.PostAsJsonAsync(Url, new { title = "  " + new string('a', 200) + "  " }).ShouldReturnAsync<TaskResponse>(HttpStatusCode.Created);
 
@@ -76,7 +76,7 @@ public sealed class CreateTaskTests(AppFixture api) : IClassFixture<AppFixture>
     public async Task Create_task_with_invalid_field_returns_validation_problem_and_stores_nothing(string body, string errorKey)
     {
         var user = await api.CreateUserAsync();
-        var client = api.CreateClient(user);
+        var client = api.ClientFor(user);
         body = body.Replace("DESC4001", new string('d', 4001), StringComparison.Ordinal)
                    .Replace("TITLE201", new string('t', 201), StringComparison.Ordinal);
 
@@ -94,7 +94,7 @@ public sealed class CreateTaskTests(AppFixture api) : IClassFixture<AppFixture>
     public async Task Create_task_with_malformed_or_missing_body_returns_400_problem_and_stores_nothing(string body)
     {
         var user = await api.CreateUserAsync();
-        var client = api.CreateClient(user);
+        var client = api.ClientFor(user);
 
         await client.SendRawAsync(HttpMethod.Post, Url, body).ShouldBeProblemAsync(HttpStatusCode.BadRequest);
 
@@ -104,7 +104,7 @@ public sealed class CreateTaskTests(AppFixture api) : IClassFixture<AppFixture>
     [Fact]
     public async Task Create_task_with_wrong_content_type_returns_415_problem()
     {
-        var client = api.CreateClient(await api.CreateUserAsync());
+        var client = api.ClientFor(await api.CreateUserAsync());
 
         await client.SendRawAsync(HttpMethod.Post, Url, """{"title":"x"}""", "text/plain").ShouldBeProblemAsync(HttpStatusCode.UnsupportedMediaType);
     }
@@ -123,7 +123,7 @@ public sealed class CreateTaskTests(AppFixture api) : IClassFixture<AppFixture>
     {
         var guest = await api.CreateUserAsync(Roles.Guest);
 
-        await api.CreateClient(guest).PostAsJsonAsync(Url, new { title = "x" }).ShouldBeProblemAsync(HttpStatusCode.Forbidden);
+        await api.ClientFor(guest).PostAsJsonAsync(Url, new { title = "x" }).ShouldBeProblemAsync(HttpStatusCode.Forbidden);
 
         (await api.FindAsync<TaskItem>(t => t.OwnerId == guest.Id)).ShouldBeEmpty();
     }
@@ -133,7 +133,7 @@ public sealed class CreateTaskTests(AppFixture api) : IClassFixture<AppFixture>
     {
         var admin = await api.CreateUserAsync(Roles.Admin);
 
-        var created = await api.CreateClient(admin).PostAsJsonAsync(Url, new { title = "Admin's" }).ShouldReturnAsync<TaskResponse>(HttpStatusCode.Created);
+        var created = await api.ClientFor(admin).PostAsJsonAsync(Url, new { title = "Admin's" }).ShouldReturnAsync<TaskResponse>(HttpStatusCode.Created);
 
         created.OwnerId.ShouldBe(admin.Id);
     }

@@ -12,7 +12,7 @@ public sealed class DeleteTaskTests(AppFixture api) : IClassFixture<AppFixture>
     {
         var user = await api.CreateUserAsync();
         var task = await api.CreateTaskAsync(user.Id, "Done with it");
-        var client = api.CreateClient(user);
+        var client = api.ClientFor(user);
 
         var response = await client.DeleteAsync($"/api/v1/tasks/{task.Id}").ShouldHaveStatusAsync(HttpStatusCode.NoContent);
 
@@ -26,7 +26,7 @@ public sealed class DeleteTaskTests(AppFixture api) : IClassFixture<AppFixture>
     {
         var user = await api.CreateUserAsync();
         var task = await api.CreateTaskAsync(user.Id, "Once");
-        var client = api.CreateClient(user);
+        var client = api.ClientFor(user);
         await client.DeleteAsync($"/api/v1/tasks/{task.Id}").ShouldHaveStatusAsync(HttpStatusCode.NoContent);
 
         await client.DeleteAsync($"/api/v1/tasks/{task.Id}").ShouldBeProblemAsync(HttpStatusCode.NotFound);
@@ -37,7 +37,7 @@ public sealed class DeleteTaskTests(AppFixture api) : IClassFixture<AppFixture>
     {
         var task = await api.CreateTaskAsync((await api.CreateUserAsync()).Id, "Keep");
 
-        await api.CreateClient(await api.CreateUserAsync()).DeleteAsync($"/api/v1/tasks/{task.Id}").ShouldBeProblemAsync(HttpStatusCode.NotFound);
+        await api.ClientFor(await api.CreateUserAsync()).DeleteAsync($"/api/v1/tasks/{task.Id}").ShouldBeProblemAsync(HttpStatusCode.NotFound);
 
         (await api.FindAsync<TaskItem>(t => t.Id == task.Id)).ShouldHaveSingleItem();
     }
@@ -47,7 +47,7 @@ public sealed class DeleteTaskTests(AppFixture api) : IClassFixture<AppFixture>
     {
         var task = await api.CreateTaskAsync((await api.CreateUserAsync()).Id, "Moderated");
 
-        await api.CreateClient(await api.CreateUserAsync(Roles.Admin)).DeleteAsync($"/api/v1/tasks/{task.Id}").ShouldHaveStatusAsync(HttpStatusCode.NoContent);
+        await api.ClientFor(await api.CreateUserAsync(Roles.Admin)).DeleteAsync($"/api/v1/tasks/{task.Id}").ShouldHaveStatusAsync(HttpStatusCode.NoContent);
 
         (await api.FindAsync<TaskItem>(t => t.Id == task.Id)).ShouldBeEmpty();
     }
@@ -58,7 +58,7 @@ public sealed class DeleteTaskTests(AppFixture api) : IClassFixture<AppFixture>
         var guest = await api.CreateUserAsync(Roles.Guest);
         var task = await api.CreateTaskAsync(guest.Id, "Guest's");
 
-        await api.CreateClient(guest).DeleteAsync($"/api/v1/tasks/{task.Id}").ShouldBeProblemAsync(HttpStatusCode.Forbidden);
+        await api.ClientFor(guest).DeleteAsync($"/api/v1/tasks/{task.Id}").ShouldBeProblemAsync(HttpStatusCode.Forbidden);
 
         (await api.FindAsync<TaskItem>(t => t.Id == task.Id)).ShouldHaveSingleItem();
     }
@@ -66,7 +66,7 @@ public sealed class DeleteTaskTests(AppFixture api) : IClassFixture<AppFixture>
     [Fact]
     public async Task Delete_with_invalid_id_returns_400_problem()
     {
-        await api.CreateClient(await api.CreateUserAsync()).DeleteAsync("/api/v1/tasks/xyz").ShouldBeProblemAsync(HttpStatusCode.BadRequest, "id");
+        await api.ClientFor(await api.CreateUserAsync()).DeleteAsync("/api/v1/tasks/xyz").ShouldBeProblemAsync(HttpStatusCode.BadRequest, "id");
     }
 
     [Fact]

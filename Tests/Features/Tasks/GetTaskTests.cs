@@ -10,7 +10,7 @@ public sealed class GetTaskTests(AppFixture api) : IClassFixture<AppFixture>
     [Fact]
     public async Task Get_own_task_returns_it()
     {
-        var owner = api.CreateClient(await api.CreateUserAsync());
+        var owner = api.ClientFor(await api.CreateUserAsync());
         var created = await owner.PostAsJsonAsync("/api/v1/tasks", new { title = "Mine", description = "d" }).ShouldReturnAsync<TaskResponse>(HttpStatusCode.Created);
 
         var fetched = await owner.GetAsync($"/api/v1/tasks/{created.Id}").ShouldReturnAsync<TaskResponse>();
@@ -21,8 +21,8 @@ public sealed class GetTaskTests(AppFixture api) : IClassFixture<AppFixture>
     [Fact]
     public async Task Get_another_users_task_returns_404_problem()
     {
-        var created = await api.CreateClient(await api.CreateUserAsync()).PostAsJsonAsync("/api/v1/tasks", new { title = "Private" }).ShouldReturnAsync<TaskResponse>(HttpStatusCode.Created);
-        var other = api.CreateClient(await api.CreateUserAsync());
+        var created = await api.ClientFor(await api.CreateUserAsync()).PostAsJsonAsync("/api/v1/tasks", new { title = "Private" }).ShouldReturnAsync<TaskResponse>(HttpStatusCode.Created);
+        var other = api.ClientFor(await api.CreateUserAsync());
 
         var problem = await other.GetAsync($"/api/v1/tasks/{created.Id}").ShouldBeProblemAsync(HttpStatusCode.NotFound);
 
@@ -32,8 +32,8 @@ public sealed class GetTaskTests(AppFixture api) : IClassFixture<AppFixture>
     [Fact]
     public async Task Get_another_users_task_as_admin_returns_it()
     {
-        var created = await api.CreateClient(await api.CreateUserAsync()).PostAsJsonAsync("/api/v1/tasks", new { title = "Visible to admins" }).ShouldReturnAsync<TaskResponse>(HttpStatusCode.Created);
-        var admin = api.CreateClient(await api.CreateUserAsync(Roles.Admin));
+        var created = await api.ClientFor(await api.CreateUserAsync()).PostAsJsonAsync("/api/v1/tasks", new { title = "Visible to admins" }).ShouldReturnAsync<TaskResponse>(HttpStatusCode.Created);
+        var admin = api.ClientFor(await api.CreateUserAsync(Roles.Admin));
 
         (await admin.GetAsync($"/api/v1/tasks/{created.Id}").ShouldReturnAsync<TaskResponse>()).ShouldBe(created);
     }
@@ -44,7 +44,7 @@ public sealed class GetTaskTests(AppFixture api) : IClassFixture<AppFixture>
         var guest = await api.CreateUserAsync(Roles.Guest);
         var task = await api.CreateTaskAsync((await api.CreateUserAsync()).Id, "For the guest", assigneeId: guest.Id);
 
-        var fetched = await api.CreateClient(guest).GetAsync($"/api/v1/tasks/{task.Id}").ShouldReturnAsync<TaskResponse>();
+        var fetched = await api.ClientFor(guest).GetAsync($"/api/v1/tasks/{task.Id}").ShouldReturnAsync<TaskResponse>();
 
         fetched.AssigneeId.ShouldBe(guest.Id);
     }
@@ -55,13 +55,13 @@ public sealed class GetTaskTests(AppFixture api) : IClassFixture<AppFixture>
         var guest = await api.CreateUserAsync(Roles.Guest);
         var task = await api.CreateTaskAsync(guest.Id, "Owned, from before a demotion");
 
-        await api.CreateClient(guest).GetAsync($"/api/v1/tasks/{task.Id}").ShouldBeProblemAsync(HttpStatusCode.NotFound);
+        await api.ClientFor(guest).GetAsync($"/api/v1/tasks/{task.Id}").ShouldBeProblemAsync(HttpStatusCode.NotFound);
     }
 
     [Fact]
     public async Task Get_unknown_task_returns_404_problem()
     {
-        var client = api.CreateClient(await api.CreateUserAsync());
+        var client = api.ClientFor(await api.CreateUserAsync());
 
         await client.GetAsync($"/api/v1/tasks/{Guid.NewGuid()}").ShouldBeProblemAsync(HttpStatusCode.NotFound);
     }
@@ -69,7 +69,7 @@ public sealed class GetTaskTests(AppFixture api) : IClassFixture<AppFixture>
     [Fact]
     public async Task Get_task_with_invalid_id_returns_400_problem_naming_the_id()
     {
-        var client = api.CreateClient(await api.CreateUserAsync());
+        var client = api.ClientFor(await api.CreateUserAsync());
 
         await client.GetAsync("/api/v1/tasks/not-a-guid").ShouldBeProblemAsync(HttpStatusCode.BadRequest, "id");
     }

@@ -14,7 +14,7 @@ public sealed class IdempotentCreateTaskTests(AppFixture api) : IClassFixture<Ap
     public async Task A_retry_with_the_same_key_and_body_replays_the_first_response_and_creates_nothing()
     {
         var user = await api.CreateUserAsync();
-        var client = api.CreateClient(user);
+        var client = api.ClientFor(user);
         var key = Guid.NewGuid().ToString();
 
         var first = await PostAsync(client, key, """{"title":"Pay rent","dueAt":"2026-12-01T09:00:00Z"}""");
@@ -35,7 +35,7 @@ public sealed class IdempotentCreateTaskTests(AppFixture api) : IClassFixture<Ap
     public async Task The_same_key_with_another_body_is_422_and_creates_nothing()
     {
         var user = await api.CreateUserAsync();
-        var client = api.CreateClient(user);
+        var client = api.ClientFor(user);
         var key = Guid.NewGuid().ToString();
         await PostAsync(client, key, """{"title":"First"}""");
 
@@ -52,8 +52,8 @@ public sealed class IdempotentCreateTaskTests(AppFixture api) : IClassFixture<Ap
         var bob = await api.CreateUserAsync();
         const string key = "shared-key-1";
 
-        var forAlice = await PostAsync(api.CreateClient(alice), key, """{"title":"Same title"}""");
-        var forBob = await PostAsync(api.CreateClient(bob), key, """{"title":"Same title"}""");
+        var forAlice = await PostAsync(api.ClientFor(alice), key, """{"title":"Same title"}""");
+        var forBob = await PostAsync(api.ClientFor(bob), key, """{"title":"Same title"}""");
 
         forAlice.StatusCode().ShouldBe(HttpStatusCode.Created);
         forBob.StatusCode().ShouldBe(HttpStatusCode.Created);
@@ -69,7 +69,7 @@ public sealed class IdempotentCreateTaskTests(AppFixture api) : IClassFixture<Ap
         await using var otherInstance = await api.StartHostAsync();
         var other = new ScenarioClient(otherInstance, s => s.WithBearerToken(user.AccessToken));
 
-        var first = await PostAsync(api.CreateClient(user), key, """{"title":"Across instances"}""");
+        var first = await PostAsync(api.ClientFor(user), key, """{"title":"Across instances"}""");
         var retry = await PostAsync(other, key, """{"title":"Across instances"}""");
 
         retry.StatusCode().ShouldBe(HttpStatusCode.Created);
@@ -82,7 +82,7 @@ public sealed class IdempotentCreateTaskTests(AppFixture api) : IClassFixture<Ap
     public async Task Concurrent_requests_with_one_key_create_one_task_and_all_get_its_response()
     {
         var user = await api.CreateUserAsync();
-        var client = api.CreateClient(user);
+        var client = api.ClientFor(user);
         var key = Guid.NewGuid().ToString();
 
         var responses = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => PostAsync(client, key, """{"title":"Raced"}""")));
@@ -97,7 +97,7 @@ public sealed class IdempotentCreateTaskTests(AppFixture api) : IClassFixture<Ap
     public async Task After_24_hours_a_key_may_be_used_for_a_new_request()
     {
         var user = await api.CreateUserAsync();
-        var client = api.CreateClient(user);
+        var client = api.ClientFor(user);
         var key = Guid.NewGuid().ToString();
         var first = await PostAsync(client, key, """{"title":"Old"}""");
         var stored = await api.WithDbAsync(db => db.Set<IdempotencyRecord>().SingleAsync(r => r.UserId == user.Id && r.Key == key));
@@ -116,7 +116,7 @@ public sealed class IdempotentCreateTaskTests(AppFixture api) : IClassFixture<Ap
     public async Task A_rejected_request_keeps_nothing_so_the_fixed_request_may_reuse_the_key()
     {
         var user = await api.CreateUserAsync();
-        var client = api.CreateClient(user);
+        var client = api.ClientFor(user);
         var key = Guid.NewGuid().ToString();
 
         await PostAsync(client, key, """{"title":""}""").ShouldBeProblemAsync(HttpStatusCode.BadRequest, "title");
@@ -130,7 +130,7 @@ public sealed class IdempotentCreateTaskTests(AppFixture api) : IClassFixture<Ap
     public async Task Without_a_key_every_post_creates_a_task()
     {
         var user = await api.CreateUserAsync();
-        var client = api.CreateClient(user);
+        var client = api.ClientFor(user);
 
         await PostAsync(client, null, """{"title":"Twice"}""");
         await PostAsync(client, null, """{"title":"Twice"}""");
@@ -145,7 +145,7 @@ public sealed class IdempotentCreateTaskTests(AppFixture api) : IClassFixture<Ap
     [InlineData("ключ")]
     public async Task A_malformed_key_is_a_400_naming_the_header(string key)
     {
-        var client = api.CreateClient(await api.CreateUserAsync());
+        var client = api.ClientFor(await api.CreateUserAsync());
 
         await PostAsync(client, key, """{"title":"x"}""").ShouldBeProblemAsync(HttpStatusCode.BadRequest, IdempotencyKeys.Header);
     }
@@ -153,7 +153,7 @@ public sealed class IdempotentCreateTaskTests(AppFixture api) : IClassFixture<Ap
     [Fact]
     public async Task A_key_over_255_characters_is_a_400_naming_the_header()
     {
-        var client = api.CreateClient(await api.CreateUserAsync());
+        var client = api.ClientFor(await api.CreateUserAsync());
 
         await PostAsync(client, new string('k', 256), """{"title":"x"}""").ShouldBeProblemAsync(HttpStatusCode.BadRequest, IdempotencyKeys.Header);
     }
@@ -162,7 +162,7 @@ public sealed class IdempotentCreateTaskTests(AppFixture api) : IClassFixture<Ap
     public async Task A_quoted_structured_field_key_and_the_bare_key_are_the_same_key()
     {
         var user = await api.CreateUserAsync();
-        var client = api.CreateClient(user);
+        var client = api.ClientFor(user);
 
         var first = await PostAsync(client, "\"abc-123\"", """{"title":"Quoted"}""");
         var retry = await PostAsync(client, "abc-123", """{"title":"Quoted"}""");

@@ -49,7 +49,7 @@ public sealed class ListTaskPlansTests(MillionTasksApi api, ITestOutputHelper ou
     [MemberData(nameof(Queries))]
     public async Task Each_list_query_and_its_next_page_use_an_index(string role, string query, string[] expectedIndexes)
     {
-        var client = api.CreateClient(api.Callers[role]);
+        var client = api.ClientFor(api.Callers[role]);
         var url = $"/api/v1/tasks?limit=10&{query.Replace("{seedUser}", api.Callers[Roles.User].Id.ToString(), StringComparison.Ordinal)}";
 
         var first = await api.Plans.CaptureAsync(() => client.GetAsync(url).ShouldReturnAsync<ListTasksResponse>());

@@ -19,7 +19,7 @@ public sealed partial class ListTasksQueryTests(AppFixture api) : IClassFixture<
         var done = await api.CreateTaskAsync(user.Id, "finished", TaskItemStatus.Done);
         await api.CreateTaskAsync(user.Id, "busy", TaskItemStatus.InProgress);
 
-        var page = await api.CreateClient(user).GetAsync("/api/v1/tasks?status=todo&status=done").ShouldReturnAsync<ListTasksResponse>();
+        var page = await api.ClientFor(user).GetAsync("/api/v1/tasks?status=todo&status=done").ShouldReturnAsync<ListTasksResponse>();
 
         page.Items.Select(t => t.Id).Order().ShouldBe(new[] { todo.Id, done.Id }.Order());
     }
@@ -33,7 +33,7 @@ public sealed partial class ListTasksQueryTests(AppFixture api) : IClassFixture<
         var inside = await api.CreateTaskAsync(user.Id, "inside", dueAt: Noon.AddHours(1));
         await api.CreateTaskAsync(user.Id, "at end", dueAt: Noon.AddHours(2));
         await api.CreateTaskAsync(user.Id, "no deadline");
-        var client = api.CreateClient(user);
+        var client = api.ClientFor(user);
 
         var window = await client.GetAsync("/api/v1/tasks?dueAfter=2026-12-01T12:00:00Z&dueBefore=2026-12-01T15:00:00%2B01:00&sort=dueAt")
             .ShouldReturnAsync<ListTasksResponse>();
@@ -56,7 +56,7 @@ public sealed partial class ListTasksQueryTests(AppFixture api) : IClassFixture<
         await api.CreateTaskAsync(owner.Id, "unassigned");
         await api.CreateTaskAsync(owner.Id, "for someone else", assigneeId: (await api.CreateUserAsync()).Id);
 
-        var page = await api.CreateClient(owner).GetAsync($"/api/v1/tasks?assigneeId={helper.Id}").ShouldReturnAsync<ListTasksResponse>();
+        var page = await api.ClientFor(owner).GetAsync($"/api/v1/tasks?assigneeId={helper.Id}").ShouldReturnAsync<ListTasksResponse>();
 
         page.Items.ShouldHaveSingleItem().Id.ShouldBe(assigned.Id);
     }
@@ -70,7 +70,7 @@ public sealed partial class ListTasksQueryTests(AppFixture api) : IClassFixture<
         await api.CreateTaskAsync(user.Id, "Unrelated", description: "nothing to see");
         await api.CreateTaskAsync((await api.CreateUserAsync()).Id, "Someone else's invoice");
 
-        var page = await api.CreateClient(user).GetAsync("/api/v1/tasks?q=Invoice").ShouldReturnAsync<ListTasksResponse>();
+        var page = await api.ClientFor(user).GetAsync("/api/v1/tasks?q=Invoice").ShouldReturnAsync<ListTasksResponse>();
 
         page.Items.Select(t => t.Id).Order().ShouldBe(new[] { inTitle.Id, inDescription.Id }.Order());
     }
@@ -89,7 +89,7 @@ public sealed partial class ListTasksQueryTests(AppFixture api) : IClassFixture<
         await api.CreateTaskAsync(user.Id, @"clean c:\temp");
         await api.CreateTaskAsync(user.Id, @"clean c:temp");
 
-        var page = await api.CreateClient(user).GetAsync($"/api/v1/tasks?q={Uri.EscapeDataString(q)}").ShouldReturnAsync<ListTasksResponse>();
+        var page = await api.ClientFor(user).GetAsync($"/api/v1/tasks?q={Uri.EscapeDataString(q)}").ShouldReturnAsync<ListTasksResponse>();
 
         page.Items.ShouldHaveSingleItem().Title.ShouldBe(expectedTitle);
     }
@@ -112,7 +112,7 @@ public sealed partial class ListTasksQueryTests(AppFixture api) : IClassFixture<
             tasks.Add(await api.CreateTaskAsync(user.Id, titles[i], dueAt: deadlines[i]));
         }
 
-        var seen = await PageAllAsync(api.CreateClient(user), $"/api/v1/tasks?limit=2&sort={sort}");
+        var seen = await PageAllAsync(api.ClientFor(user), $"/api/v1/tasks?limit=2&sort={sort}");
 
         seen.Select(t => t.Id).ShouldBe(Expected(tasks, sort).Select(t => t.Id));
     }
@@ -126,9 +126,9 @@ public sealed partial class ListTasksQueryTests(AppFixture api) : IClassFixture<
             await api.CreateTaskAsync(user.Id, $"report {i}", TaskItemStatus.Todo);
         }
 
-        var response = await api.CreateClient(user).GetAsync("/api/v1/tasks?status=todo&q=report&limit=2&sort=title");
+        var response = await api.ClientFor(user).GetAsync("/api/v1/tasks?status=todo&q=report&limit=2&sort=title");
         var page = await response.ShouldReturnAsync<ListTasksResponse>();
-        var last = await api.CreateClient(user).GetAsync(NextLink(response)!);
+        var last = await api.ClientFor(user).GetAsync(NextLink(response)!);
 
         NextLink(response).ShouldBe($"/api/v1/tasks?status=todo&q=report&limit=2&sort=title&cursor={page.NextCursor}");
         (await last.ShouldReturnAsync<ListTasksResponse>()).Items.ShouldHaveSingleItem().Title.ShouldBe("report 2");
@@ -139,7 +139,7 @@ public sealed partial class ListTasksQueryTests(AppFixture api) : IClassFixture<
     public async Task Paging_neither_skips_nor_repeats_tasks_while_others_are_inserted_and_deleted()
     {
         var user = await api.CreateUserAsync();
-        var client = api.CreateClient(user);
+        var client = api.ClientFor(user);
         var original = new List<TaskItem>();
         foreach (var title in new[] { "b", "d", "f", "h", "j", "l", "n", "p", "r", "t" })
         {
@@ -179,7 +179,7 @@ public sealed partial class ListTasksQueryTests(AppFixture api) : IClassFixture<
         var user = await api.CreateUserAsync();
         await api.CreateTaskAsync(user.Id, "one");
         await api.CreateTaskAsync(user.Id, "two");
-        var client = api.CreateClient(user);
+        var client = api.ClientFor(user);
         var page = await client.GetAsync("/api/v1/tasks?limit=1&sort=title").ShouldReturnAsync<ListTasksResponse>();
 
         var problem = await client.GetAsync($"/api/v1/tasks?limit=1&sort=-title&cursor={page.NextCursor}")
@@ -195,7 +195,7 @@ public sealed partial class ListTasksQueryTests(AppFixture api) : IClassFixture<
         var other = await api.CreateUserAsync();
         await api.CreateTaskAsync(other.Id, "not for the guest", assigneeId: other.Id);
 
-        var page = await api.CreateClient(guest).GetAsync($"/api/v1/tasks?assigneeId={other.Id}").ShouldReturnAsync<ListTasksResponse>();
+        var page = await api.ClientFor(guest).GetAsync($"/api/v1/tasks?assigneeId={other.Id}").ShouldReturnAsync<ListTasksResponse>();
 
         page.Items.ShouldBeEmpty();
     }
@@ -203,7 +203,7 @@ public sealed partial class ListTasksQueryTests(AppFixture api) : IClassFixture<
     [Fact]
     public async Task An_unknown_query_parameter_is_a_400_naming_it_and_listing_the_known_ones()
     {
-        var client = api.CreateClient(await api.CreateUserAsync());
+        var client = api.ClientFor(await api.CreateUserAsync());
 
         var problem = await client.GetAsync("/api/v1/tasks?stauts=done").ShouldBeProblemAsync(HttpStatusCode.BadRequest, "stauts");
 
@@ -213,7 +213,7 @@ public sealed partial class ListTasksQueryTests(AppFixture api) : IClassFixture<
     [Fact]
     public async Task A_search_text_over_200_characters_is_a_400_naming_q()
     {
-        var client = api.CreateClient(await api.CreateUserAsync());
+        var client = api.ClientFor(await api.CreateUserAsync());
 
         await client.GetAsync($"/api/v1/tasks?q={new string('x', 201)}").ShouldBeProblemAsync(HttpStatusCode.BadRequest, "q");
     }

@@ -11,7 +11,7 @@ public sealed class ListTasksTests(AppFixture api) : IClassFixture<AppFixture>
     public async Task List_returns_only_the_callers_tasks_newest_first()
     {
         var user = await api.CreateUserAsync();
-        var client = api.CreateClient(user);
+        var client = api.ClientFor(user);
         var mine = new List<TaskResponse>();
         for (var i = 0; i < 3; i++)
         {
@@ -30,7 +30,7 @@ public sealed class ListTasksTests(AppFixture api) : IClassFixture<AppFixture>
     public async Task List_pages_through_every_task_by_cursor_without_gaps_or_repeats()
     {
         var user = await api.CreateUserAsync();
-        var client = api.CreateClient(user);
+        var client = api.ClientFor(user);
         var created = new List<TaskItem>();
         for (var i = 0; i < 5; i++)
         {
@@ -53,7 +53,7 @@ public sealed class ListTasksTests(AppFixture api) : IClassFixture<AppFixture>
     public async Task A_task_created_after_the_first_page_does_not_shift_the_next_page()
     {
         var user = await api.CreateUserAsync();
-        var client = api.CreateClient(user);
+        var client = api.ClientFor(user);
         var older = await api.CreateTaskAsync(user.Id, "Older");
         var newer = await api.CreateTaskAsync(user.Id, "Newer");
 
@@ -74,7 +74,7 @@ public sealed class ListTasksTests(AppFixture api) : IClassFixture<AppFixture>
             await api.CreateTaskAsync(user.Id, $"Task {i}");
         }
 
-        var page = await api.CreateClient(user).GetAsync("/api/v1/tasks").ShouldReturnAsync<ListTasksResponse>();
+        var page = await api.ClientFor(user).GetAsync("/api/v1/tasks").ShouldReturnAsync<ListTasksResponse>();
 
         page.Items.Count.ShouldBe(20);
         page.NextCursor.ShouldNotBeNull();
@@ -87,7 +87,7 @@ public sealed class ListTasksTests(AppFixture api) : IClassFixture<AppFixture>
         var done = await api.CreateTaskAsync(user.Id, "Finished", TaskItemStatus.Done);
         await api.CreateTaskAsync(user.Id, "Open", TaskItemStatus.Todo);
         var inProgress = await api.CreateTaskAsync(user.Id, "Busy", TaskItemStatus.InProgress);
-        var client = api.CreateClient(user);
+        var client = api.ClientFor(user);
 
         (await client.GetAsync("/api/v1/tasks?status=done").ShouldReturnAsync<ListTasksResponse>()).Items.ShouldHaveSingleItem().Id.ShouldBe(done.Id);
         (await client.GetAsync("/api/v1/tasks?status=in_progress").ShouldReturnAsync<ListTasksResponse>()).Items.ShouldHaveSingleItem().Id.ShouldBe(inProgress.Id);
@@ -98,7 +98,7 @@ public sealed class ListTasksTests(AppFixture api) : IClassFixture<AppFixture>
     {
         var othersTask = await api.CreateTaskAsync((await api.CreateUserAsync()).Id, "Visible to admins");
 
-        var page = await api.CreateClient(await api.CreateUserAsync(Roles.Admin)).GetAsync("/api/v1/tasks?limit=100").ShouldReturnAsync<ListTasksResponse>();
+        var page = await api.ClientFor(await api.CreateUserAsync(Roles.Admin)).GetAsync("/api/v1/tasks?limit=100").ShouldReturnAsync<ListTasksResponse>();
 
         page.Items.Select(t => t.Id).ShouldContain(othersTask.Id);
     }
@@ -110,7 +110,7 @@ public sealed class ListTasksTests(AppFixture api) : IClassFixture<AppFixture>
         var assigned = await api.CreateTaskAsync((await api.CreateUserAsync()).Id, "For the guest", assigneeId: guest.Id);
         await api.CreateTaskAsync(guest.Id, "Owned, not assigned");
 
-        var page = await api.CreateClient(guest).GetAsync("/api/v1/tasks").ShouldReturnAsync<ListTasksResponse>();
+        var page = await api.ClientFor(guest).GetAsync("/api/v1/tasks").ShouldReturnAsync<ListTasksResponse>();
 
         page.Items.ShouldHaveSingleItem().Id.ShouldBe(assigned.Id);
     }
@@ -122,7 +122,7 @@ public sealed class ListTasksTests(AppFixture api) : IClassFixture<AppFixture>
         var own = await api.CreateTaskAsync(user.Id, "Own");
         var assigned = await api.CreateTaskAsync((await api.CreateUserAsync()).Id, "Assigned", assigneeId: user.Id);
 
-        var page = await api.CreateClient(user).GetAsync("/api/v1/tasks").ShouldReturnAsync<ListTasksResponse>();
+        var page = await api.ClientFor(user).GetAsync("/api/v1/tasks").ShouldReturnAsync<ListTasksResponse>();
 
         page.Items.Select(t => t.Id).Order().ShouldBe(new[] { own.Id, assigned.Id }.Order());
     }
@@ -148,7 +148,7 @@ public sealed class ListTasksTests(AppFixture api) : IClassFixture<AppFixture>
     [InlineData("sort=--title", "sort")]
     public async Task List_with_invalid_query_returns_validation_problem_naming_the_parameter(string query, string errorKey)
     {
-        var client = api.CreateClient(await api.CreateUserAsync());
+        var client = api.ClientFor(await api.CreateUserAsync());
 
         await client.GetAsync($"/api/v1/tasks?{query}").ShouldBeProblemAsync(HttpStatusCode.BadRequest, errorKey);
     }

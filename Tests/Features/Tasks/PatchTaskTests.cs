@@ -28,7 +28,7 @@ public sealed class PatchTaskTests(AppFixture api) : IClassFixture<AppFixture>
     {
         var (user, task) = await SeedAsync();
 
-        var patched = await api.CreateClient(user).SendAsync(Patch(task.Id, """{"title":"  Renamed  "}""")).ShouldReturnAsync<TaskResponse>();
+        var patched = await api.ClientFor(user).SendAsync(Patch(task.Id, """{"title":"  Renamed  "}""")).ShouldReturnAsync<TaskResponse>();
 
         patched.Title.ShouldBe("Renamed");
         patched.Description.ShouldBe("Keep me");
@@ -42,7 +42,7 @@ public sealed class PatchTaskTests(AppFixture api) : IClassFixture<AppFixture>
     {
         var (user, task) = await SeedAsync();
 
-        var patched = await api.CreateClient(user).SendAsync(Patch(task.Id, """{"description":null,"dueAt":null}""")).ShouldReturnAsync<TaskResponse>();
+        var patched = await api.ClientFor(user).SendAsync(Patch(task.Id, """{"description":null,"dueAt":null}""")).ShouldReturnAsync<TaskResponse>();
 
         patched.Description.ShouldBeNull();
         patched.DueAt.ShouldBeNull();
@@ -59,7 +59,7 @@ public sealed class PatchTaskTests(AppFixture api) : IClassFixture<AppFixture>
     {
         var (user, task) = await SeedAsync();
 
-        await api.CreateClient(user).SendAsync(Patch(task.Id, """{"title":"x"}""", contentType)).ShouldBeProblemAsync(HttpStatusCode.UnsupportedMediaType);
+        await api.ClientFor(user).SendAsync(Patch(task.Id, """{"title":"x"}""", contentType)).ShouldBeProblemAsync(HttpStatusCode.UnsupportedMediaType);
 
         (await api.FindAsync<TaskItem>(t => t.Id == task.Id)).Single().Title.ShouldBe("Original");
     }
@@ -78,7 +78,7 @@ public sealed class PatchTaskTests(AppFixture api) : IClassFixture<AppFixture>
     {
         var (user, task) = await SeedAsync();
 
-        await api.CreateClient(user).SendAsync(Patch(task.Id, body.Replace("TITLE201", new string('t', 201), StringComparison.Ordinal)))
+        await api.ClientFor(user).SendAsync(Patch(task.Id, body.Replace("TITLE201", new string('t', 201), StringComparison.Ordinal)))
             .ShouldBeProblemAsync(HttpStatusCode.BadRequest, errorKey);
 
         var stored = (await api.FindAsync<TaskItem>(t => t.Id == task.Id)).Single();
@@ -93,7 +93,7 @@ public sealed class PatchTaskTests(AppFixture api) : IClassFixture<AppFixture>
         var request = Patch(task.Id, """{"title":"x"}""");
         request.Headers.IfMatch.Add(new EntityTagHeaderValue("\"1\""));
 
-        await api.CreateClient(user).SendAsync(request).ShouldBeProblemAsync(HttpStatusCode.PreconditionFailed);
+        await api.ClientFor(user).SendAsync(request).ShouldBeProblemAsync(HttpStatusCode.PreconditionFailed);
     }
 
     [Fact]
@@ -103,6 +103,6 @@ public sealed class PatchTaskTests(AppFixture api) : IClassFixture<AppFixture>
         var assignee = await api.CreateUserAsync();
         var task = await api.CreateTaskAsync(owner.Id, "Shared", assigneeId: assignee.Id);
 
-        await api.CreateClient(assignee).SendAsync(Patch(task.Id, """{"title":"Mine now"}""")).ShouldBeProblemAsync(HttpStatusCode.Forbidden);
+        await api.ClientFor(assignee).SendAsync(Patch(task.Id, """{"title":"Mine now"}""")).ShouldBeProblemAsync(HttpStatusCode.Forbidden);
     }
 }

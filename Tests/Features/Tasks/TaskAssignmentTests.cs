@@ -14,12 +14,12 @@ public sealed class TaskAssignmentTests(AppFixture api) : IClassFixture<AppFixtu
         var owner = await api.CreateUserAsync();
         var assignee = await api.CreateUserAsync();
 
-        var created = await api.CreateClient(owner).PostAsJsonAsync("/api/v1/tasks", new { title = "Review", assigneeId = assignee.Id })
+        var created = await api.ClientFor(owner).PostAsJsonAsync("/api/v1/tasks", new { title = "Review", assigneeId = assignee.Id })
             .ShouldReturnAsync<TaskResponse>(HttpStatusCode.Created);
 
         created.AssigneeId.ShouldBe(assignee.Id);
         (await api.FindAsync<TaskItem>(t => t.Id == created.Id)).Single().AssigneeId.ShouldBe(assignee.Id);
-        (await api.CreateClient(assignee).GetAsync($"/api/v1/tasks/{created.Id}").ShouldReturnAsync<TaskResponse>()).Id.ShouldBe(created.Id);
+        (await api.ClientFor(assignee).GetAsync($"/api/v1/tasks/{created.Id}").ShouldReturnAsync<TaskResponse>()).Id.ShouldBe(created.Id);
     }
 
     [Fact]
@@ -29,7 +29,7 @@ public sealed class TaskAssignmentTests(AppFixture api) : IClassFixture<AppFixtu
         var task = await api.CreateTaskAsync(owner.Id, "Reassign me");
         var assignee = await api.CreateUserAsync(Roles.Guest);
 
-        var updated = await api.CreateClient(await api.CreateUserAsync(Roles.Admin)).PutAsJsonAsync($"/api/v1/tasks/{task.Id}", new { title = "Reassign me", assigneeId = assignee.Id })
+        var updated = await api.ClientFor(await api.CreateUserAsync(Roles.Admin)).PutAsJsonAsync($"/api/v1/tasks/{task.Id}", new { title = "Reassign me", assigneeId = assignee.Id })
             .ShouldReturnAsync<TaskResponse>();
 
         updated.AssigneeId.ShouldBe(assignee.Id);
@@ -40,7 +40,7 @@ public sealed class TaskAssignmentTests(AppFixture api) : IClassFixture<AppFixtu
     {
         var owner = await api.CreateUserAsync();
 
-        await api.CreateClient(owner).PostAsJsonAsync("/api/v1/tasks", new { title = "Nobody's", assigneeId = Guid.NewGuid() })
+        await api.ClientFor(owner).PostAsJsonAsync("/api/v1/tasks", new { title = "Nobody's", assigneeId = Guid.NewGuid() })
             .ShouldBeProblemAsync(HttpStatusCode.BadRequest, "assigneeId");
 
         (await api.FindAsync<TaskItem>(t => t.OwnerId == owner.Id)).ShouldBeEmpty();
@@ -53,7 +53,7 @@ public sealed class TaskAssignmentTests(AppFixture api) : IClassFixture<AppFixtu
         var assignee = await api.CreateUserAsync();
         var task = await api.CreateTaskAsync(owner.Id, "Orphaned assignment", assigneeId: assignee.Id);
 
-        await api.CreateClient(assignee).DeleteAsync($"/api/v1/users/{assignee.Id}").ShouldHaveStatusAsync(HttpStatusCode.NoContent);
+        await api.ClientFor(assignee).DeleteAsync($"/api/v1/users/{assignee.Id}").ShouldHaveStatusAsync(HttpStatusCode.NoContent);
 
         (await api.FindAsync<TaskItem>(t => t.Id == task.Id)).Single().AssigneeId.ShouldBeNull();
     }

@@ -11,7 +11,7 @@ public sealed class UpdateTaskTests(AppFixture api) : IClassFixture<AppFixture>
     public async Task Update_own_task_replaces_the_writable_fields_and_stores_them()
     {
         var user = await api.CreateUserAsync();
-        var client = api.CreateClient(user);
+        var client = api.ClientFor(user);
         var created = await client.PostAsJsonAsync("/api/v1/tasks", new { title = "Draft", description = "old", dueAt = "2026-12-01T10:00:00Z" }).ShouldReturnAsync<TaskResponse>(HttpStatusCode.Created);
 
         var updated = await client.PutAsJsonAsync($"/api/v1/tasks/{created.Id}", new { title = " Final ", status = "done", dueAt = "2027-01-02T03:04:05-02:00" }).ShouldReturnAsync<TaskResponse>();
@@ -34,7 +34,7 @@ public sealed class UpdateTaskTests(AppFixture api) : IClassFixture<AppFixture>
     [Fact]
     public async Task Update_without_status_sets_todo()
     {
-        var client = api.CreateClient(await api.CreateUserAsync());
+        var client = api.ClientFor(await api.CreateUserAsync());
         var created = await client.PostAsJsonAsync("/api/v1/tasks", new { title = "t", status = "done" }).ShouldReturnAsync<TaskResponse>(HttpStatusCode.Created);
 
         var updated = await client.PutAsJsonAsync($"/api/v1/tasks/{created.Id}", new { title = "t" }).ShouldReturnAsync<TaskResponse>();
@@ -47,7 +47,7 @@ public sealed class UpdateTaskTests(AppFixture api) : IClassFixture<AppFixture>
     {
         var owner = await api.CreateUserAsync();
         var task = await api.CreateTaskAsync(owner.Id, "Untouched");
-        var other = api.CreateClient(await api.CreateUserAsync());
+        var other = api.ClientFor(await api.CreateUserAsync());
 
         await other.PutAsJsonAsync($"/api/v1/tasks/{task.Id}", new { title = "Hijacked" }).ShouldBeProblemAsync(HttpStatusCode.NotFound);
 
@@ -59,7 +59,7 @@ public sealed class UpdateTaskTests(AppFixture api) : IClassFixture<AppFixture>
     {
         var owner = await api.CreateUserAsync();
         var task = await api.CreateTaskAsync(owner.Id, "Before");
-        var admin = api.CreateClient(await api.CreateUserAsync(Roles.Admin));
+        var admin = api.ClientFor(await api.CreateUserAsync(Roles.Admin));
 
         var updated = await admin.PutAsJsonAsync($"/api/v1/tasks/{task.Id}", new { title = "After" }).ShouldReturnAsync<TaskResponse>();
 
@@ -73,7 +73,7 @@ public sealed class UpdateTaskTests(AppFixture api) : IClassFixture<AppFixture>
         var guest = await api.CreateUserAsync(Roles.Guest);
         var task = await api.CreateTaskAsync(guest.Id, "Read only");
 
-        await api.CreateClient(guest).PutAsJsonAsync($"/api/v1/tasks/{task.Id}", new { title = "Changed" }).ShouldBeProblemAsync(HttpStatusCode.Forbidden);
+        await api.ClientFor(guest).PutAsJsonAsync($"/api/v1/tasks/{task.Id}", new { title = "Changed" }).ShouldBeProblemAsync(HttpStatusCode.Forbidden);
 
         (await api.FindAsync<TaskItem>(t => t.Id == task.Id)).ShouldHaveSingleItem().Title.ShouldBe("Read only");
     }
@@ -88,7 +88,7 @@ public sealed class UpdateTaskTests(AppFixture api) : IClassFixture<AppFixture>
         var user = await api.CreateUserAsync();
         var task = await api.CreateTaskAsync(user.Id, "Stable");
 
-        await api.CreateClient(user).SendRawAsync(HttpMethod.Put, $"/api/v1/tasks/{task.Id}", body.Replace("DESC4001", new string('d', 4001), StringComparison.Ordinal))
+        await api.ClientFor(user).SendRawAsync(HttpMethod.Put, $"/api/v1/tasks/{task.Id}", body.Replace("DESC4001", new string('d', 4001), StringComparison.Ordinal))
             .ShouldBeProblemAsync(HttpStatusCode.BadRequest, errorKey);
 
         (await api.FindAsync<TaskItem>(t => t.Id == task.Id)).ShouldHaveSingleItem().Title.ShouldBe("Stable");
@@ -100,7 +100,7 @@ public sealed class UpdateTaskTests(AppFixture api) : IClassFixture<AppFixture>
         var user = await api.CreateUserAsync();
         var task = await api.CreateTaskAsync(user.Id, "Stable");
 
-        await api.CreateClient(user).SendRawAsync(HttpMethod.Put, $"/api/v1/tasks/{task.Id}", "{\"title\":\"x\",").ShouldBeProblemAsync(HttpStatusCode.BadRequest);
+        await api.ClientFor(user).SendRawAsync(HttpMethod.Put, $"/api/v1/tasks/{task.Id}", "{\"title\":\"x\",").ShouldBeProblemAsync(HttpStatusCode.BadRequest);
 
         (await api.FindAsync<TaskItem>(t => t.Id == task.Id)).ShouldHaveSingleItem().Title.ShouldBe("Stable");
     }
@@ -108,7 +108,7 @@ public sealed class UpdateTaskTests(AppFixture api) : IClassFixture<AppFixture>
     [Fact]
     public async Task Update_unknown_task_returns_404_problem()
     {
-        var client = api.CreateClient(await api.CreateUserAsync());
+        var client = api.ClientFor(await api.CreateUserAsync());
 
         await client.PutAsJsonAsync($"/api/v1/tasks/{Guid.NewGuid()}", new { title = "x" }).ShouldBeProblemAsync(HttpStatusCode.NotFound);
     }
@@ -116,7 +116,7 @@ public sealed class UpdateTaskTests(AppFixture api) : IClassFixture<AppFixture>
     [Fact]
     public async Task Update_with_invalid_id_returns_400_problem()
     {
-        var client = api.CreateClient(await api.CreateUserAsync());
+        var client = api.ClientFor(await api.CreateUserAsync());
 
         await client.PutAsJsonAsync("/api/v1/tasks/123", new { title = "x" }).ShouldBeProblemAsync(HttpStatusCode.BadRequest, "id");
     }

@@ -15,7 +15,7 @@ public sealed class ChangePasswordTests(AppFixture api) : IClassFixture<AppFixtu
         var anonymous = api.CreateAnonymousClient();
         var before = await anonymous.PostAsJsonAsync("/api/v1/auth/login", new { email = user.Email, password = user.Password }).ShouldReturnAsync<TokenResponse>();
 
-        await api.CreateClient(user).PostAsJsonAsync(Url, new { currentPassword = user.Password, newPassword = "a brand new passphrase" })
+        await api.ClientFor(user).PostAsJsonAsync(Url, new { currentPassword = user.Password, newPassword = "a brand new passphrase" })
             .ShouldHaveStatusAsync(HttpStatusCode.NoContent);
 
         await anonymous.PostAsJsonAsync("/api/v1/auth/login", new { email = user.Email, password = user.Password }).ShouldHaveStatusAsync(HttpStatusCode.Unauthorized);
@@ -28,7 +28,7 @@ public sealed class ChangePasswordTests(AppFixture api) : IClassFixture<AppFixtu
     {
         var user = await api.CreateUserAsync();
 
-        await api.CreateClient(user).PostAsJsonAsync(Url, new { currentPassword = "not my password", newPassword = "a brand new passphrase" })
+        await api.ClientFor(user).PostAsJsonAsync(Url, new { currentPassword = "not my password", newPassword = "a brand new passphrase" })
             .ShouldBeProblemAsync(HttpStatusCode.BadRequest, "currentPassword");
 
         await api.CreateAnonymousClient().PostAsJsonAsync("/api/v1/auth/login", new { email = user.Email, password = user.Password }).ShouldHaveStatusAsync(HttpStatusCode.OK);
@@ -43,7 +43,7 @@ public sealed class ChangePasswordTests(AppFixture api) : IClassFixture<AppFixtu
         var user = await api.CreateUserAsync();
         newPassword = newPassword == "SAME" ? user.Password : newPassword == "EMAIL" ? user.Email : newPassword;
 
-        await api.CreateClient(user).PostAsJsonAsync(Url, new { currentPassword = user.Password, newPassword }).ShouldBeProblemAsync(HttpStatusCode.BadRequest, errorKey);
+        await api.ClientFor(user).PostAsJsonAsync(Url, new { currentPassword = user.Password, newPassword }).ShouldBeProblemAsync(HttpStatusCode.BadRequest, errorKey);
     }
 
     [Fact]

@@ -13,7 +13,7 @@ public sealed class DeleteUserTests(AppFixture api) : IClassFixture<AppFixture>
     {
         var user = await api.CreateUserAsync();
         await api.CreateTaskAsync(user.Id, "Goes with the account");
-        var client = api.CreateClient(user);
+        var client = api.ClientFor(user);
 
         await client.DeleteAsync($"/api/v1/users/{user.Id}").ShouldHaveStatusAsync(HttpStatusCode.NoContent);
 
@@ -27,7 +27,7 @@ public sealed class DeleteUserTests(AppFixture api) : IClassFixture<AppFixture>
     {
         var other = await api.CreateUserAsync();
 
-        await api.CreateClient(await api.CreateUserAsync()).DeleteAsync($"/api/v1/users/{other.Id}").ShouldBeProblemAsync(HttpStatusCode.NotFound);
+        await api.ClientFor(await api.CreateUserAsync()).DeleteAsync($"/api/v1/users/{other.Id}").ShouldBeProblemAsync(HttpStatusCode.NotFound);
 
         (await api.FindAsync<User>(u => u.Id == other.Id)).ShouldHaveSingleItem();
     }
@@ -37,7 +37,7 @@ public sealed class DeleteUserTests(AppFixture api) : IClassFixture<AppFixture>
     {
         var other = await api.CreateUserAsync(Roles.Guest);
 
-        await api.CreateClient(await api.CreateUserAsync(Roles.Admin)).DeleteAsync($"/api/v1/users/{other.Id}").ShouldHaveStatusAsync(HttpStatusCode.NoContent);
+        await api.ClientFor(await api.CreateUserAsync(Roles.Admin)).DeleteAsync($"/api/v1/users/{other.Id}").ShouldHaveStatusAsync(HttpStatusCode.NoContent);
 
         (await api.FindAsync<User>(u => u.Id == other.Id)).ShouldBeEmpty();
     }

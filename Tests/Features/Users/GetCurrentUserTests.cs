@@ -12,7 +12,7 @@ public sealed class GetCurrentUserTests(AppFixture api) : IClassFixture<AppFixtu
     {
         var user = await api.CreateUserAsync();
 
-        var me = await api.CreateClient(user).GetAsync("/api/v1/users/me").ShouldReturnAsync<UserResponse>();
+        var me = await api.ClientFor(user).GetAsync("/api/v1/users/me").ShouldReturnAsync<UserResponse>();
 
         me.Id.ShouldBe(user.Id);
         me.Email.ShouldBe(user.Email);
@@ -34,6 +34,6 @@ public sealed class GetCurrentUserTests(AppFixture api) : IClassFixture<AppFixtu
         var user = await api.CreateUserAsync();
         await api.WithDbAsync(db => db.Set<User>().Where(u => u.Id == user.Id).ExecuteDeleteAsync());
 
-        await api.CreateClient(user).GetAsync("/api/v1/users/me").ShouldBeProblemAsync(HttpStatusCode.Unauthorized);
+        await api.ClientFor(user).GetAsync("/api/v1/users/me").ShouldBeProblemAsync(HttpStatusCode.Unauthorized);
     }
 }

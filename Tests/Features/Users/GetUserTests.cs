@@ -12,7 +12,7 @@ public sealed class GetUserTests(AppFixture api) : IClassFixture<AppFixture>
     {
         var user = await api.CreateUserAsync();
 
-        (await api.CreateClient(user).GetAsync($"/api/v1/users/{user.Id}").ShouldReturnAsync<UserResponse>()).Id.ShouldBe(user.Id);
+        (await api.ClientFor(user).GetAsync($"/api/v1/users/{user.Id}").ShouldReturnAsync<UserResponse>()).Id.ShouldBe(user.Id);
     }
 
     [Fact]
@@ -20,7 +20,7 @@ public sealed class GetUserTests(AppFixture api) : IClassFixture<AppFixture>
     {
         var other = await api.CreateUserAsync();
 
-        await api.CreateClient(await api.CreateUserAsync()).GetAsync($"/api/v1/users/{other.Id}").ShouldBeProblemAsync(HttpStatusCode.NotFound);
+        await api.ClientFor(await api.CreateUserAsync()).GetAsync($"/api/v1/users/{other.Id}").ShouldBeProblemAsync(HttpStatusCode.NotFound);
     }
 
     [Fact]
@@ -28,7 +28,7 @@ public sealed class GetUserTests(AppFixture api) : IClassFixture<AppFixture>
     {
         var other = await api.CreateUserAsync(Roles.Guest);
 
-        var found = await api.CreateClient(await api.CreateUserAsync(Roles.Admin)).GetAsync($"/api/v1/users/{other.Id}").ShouldReturnAsync<UserResponse>();
+        var found = await api.ClientFor(await api.CreateUserAsync(Roles.Admin)).GetAsync($"/api/v1/users/{other.Id}").ShouldReturnAsync<UserResponse>();
 
         found.Email.ShouldBe(other.Email);
         found.Role.ShouldBe("guest");
@@ -37,7 +37,7 @@ public sealed class GetUserTests(AppFixture api) : IClassFixture<AppFixture>
     [Fact]
     public async Task Get_user_with_invalid_id_returns_400_problem()
     {
-        await api.CreateClient(await api.CreateUserAsync()).GetAsync("/api/v1/users/12").ShouldBeProblemAsync(HttpStatusCode.BadRequest, "id");
+        await api.ClientFor(await api.CreateUserAsync()).GetAsync("/api/v1/users/12").ShouldBeProblemAsync(HttpStatusCode.BadRequest, "id");
     }
 
     [Fact]

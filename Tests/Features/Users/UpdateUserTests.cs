@@ -12,7 +12,7 @@ public sealed class UpdateUserTests(AppFixture api) : IClassFixture<AppFixture>
     {
         var user = await api.CreateUserAsync();
 
-        var updated = await api.CreateClient(user).PatchAsJsonAsync($"/api/v1/users/{user.Id}", new { displayName = " Grace " }).ShouldReturnAsync<UserResponse>();
+        var updated = await api.ClientFor(user).PatchAsJsonAsync($"/api/v1/users/{user.Id}", new { displayName = " Grace " }).ShouldReturnAsync<UserResponse>();
 
         updated.DisplayName.ShouldBe("Grace");
         (await api.FindAsync<User>(u => u.Id == user.Id)).Single().DisplayName.ShouldBe("Grace");
@@ -25,7 +25,7 @@ public sealed class UpdateUserTests(AppFixture api) : IClassFixture<AppFixture>
     {
         var user = await api.CreateUserAsync();
 
-        await api.CreateClient(user).SendRawAsync(HttpMethod.Patch, $"/api/v1/users/{user.Id}", body).ShouldBeProblemAsync(HttpStatusCode.Forbidden);
+        await api.ClientFor(user).SendRawAsync(HttpMethod.Patch, $"/api/v1/users/{user.Id}", body).ShouldBeProblemAsync(HttpStatusCode.Forbidden);
 
         var stored = (await api.FindAsync<User>(u => u.Id == user.Id)).Single();
         stored.Role.ShouldBe("user");
@@ -37,7 +37,7 @@ public sealed class UpdateUserTests(AppFixture api) : IClassFixture<AppFixture>
     {
         var other = await api.CreateUserAsync();
 
-        await api.CreateClient(await api.CreateUserAsync()).PatchAsJsonAsync($"/api/v1/users/{other.Id}", new { displayName = "Hijacked" })
+        await api.ClientFor(await api.CreateUserAsync()).PatchAsJsonAsync($"/api/v1/users/{other.Id}", new { displayName = "Hijacked" })
             .ShouldBeProblemAsync(HttpStatusCode.NotFound);
     }
 
@@ -45,10 +45,10 @@ public sealed class UpdateUserTests(AppFixture api) : IClassFixture<AppFixture>
     public async Task Deactivating_an_account_stops_its_existing_access_token_and_its_logins()
     {
         var user = await api.CreateUserAsync();
-        var client = api.CreateClient(user);
+        var client = api.ClientFor(user);
         await client.GetAsync("/api/v1/users/me").ShouldHaveStatusAsync(HttpStatusCode.OK);
 
-        await api.CreateClient(await api.CreateUserAsync(Roles.Admin)).PatchAsJsonAsync($"/api/v1/users/{user.Id}", new { isActive = false })
+        await api.ClientFor(await api.CreateUserAsync(Roles.Admin)).PatchAsJsonAsync($"/api/v1/users/{user.Id}", new { isActive = false })
             .ShouldHaveStatusAsync(HttpStatusCode.OK);
 
         await client.GetAsync("/api/v1/users/me").ShouldBeProblemAsync(HttpStatusCode.Unauthorized);
@@ -60,10 +60,10 @@ public sealed class UpdateUserTests(AppFixture api) : IClassFixture<AppFixture>
     public async Task Demoting_a_user_to_guest_takes_write_rights_from_their_existing_token()
     {
         var user = await api.CreateUserAsync();
-        var client = api.CreateClient(user);
+        var client = api.ClientFor(user);
         await client.PostAsJsonAsync("/api/v1/tasks", new { title = "Before" }).ShouldHaveStatusAsync(HttpStatusCode.Created);
 
-        var updated = await api.CreateClient(await api.CreateUserAsync(Roles.Admin)).PatchAsJsonAsync($"/api/v1/users/{user.Id}", new { role = "guest" })
+        var updated = await api.ClientFor(await api.CreateUserAsync(Roles.Admin)).PatchAsJsonAsync($"/api/v1/users/{user.Id}", new { role = "guest" })
             .ShouldReturnAsync<UserResponse>();
 
         updated.Role.ShouldBe("guest");
@@ -78,7 +78,7 @@ public sealed class UpdateUserTests(AppFixture api) : IClassFixture<AppFixture>
     {
         var target = await api.CreateUserAsync();
 
-        await api.CreateClient(await api.CreateUserAsync(Roles.Admin)).SendRawAsync(HttpMethod.Patch, $"/api/v1/users/{target.Id}", body)
+        await api.ClientFor(await api.CreateUserAsync(Roles.Admin)).SendRawAsync(HttpMethod.Patch, $"/api/v1/users/{target.Id}", body)
             .ShouldBeProblemAsync(HttpStatusCode.BadRequest, errorKey);
     }
 }
