@@ -33,6 +33,7 @@ app.UseRateLimiter();
 app.UseAuthorization();
 app.UseApiKeyScopes();
 app.UseDeprecationHeaders();
+app.UseStorableTextCheck();
 app.MapHealthEndpoints();
 app.MapEndpoints();
 
