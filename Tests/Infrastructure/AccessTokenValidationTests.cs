@@ -29,8 +29,7 @@ public sealed class AccessTokenValidationTests(AppFixture api) : IClassFixture<A
             "tampered payload" => Tamper(user.AccessToken),
             _ => "not-a-jwt",
         };
-        var client = api.CreateAnonymousClient();
-        client = api.CreateBearerClient(token);
+        var client = api.CreateBearerClient(token);
 
         await client.GetAsync("/api/v1/users/me").ShouldBeProblemAsync(HttpStatusCode.Unauthorized);
     }
@@ -39,8 +38,7 @@ public sealed class AccessTokenValidationTests(AppFixture api) : IClassFixture<A
     public async Task A_valid_token_minted_with_the_configured_key_is_accepted()
     {
         var user = await api.CreateUserAsync();
-        var client = api.CreateAnonymousClient();
-        client = api.CreateBearerClient(TestTokens.Create(api.SigningKey, user.Id, "user", DateTime.UtcNow, DateTime.UtcNow.AddMinutes(5)));
+        var client = api.CreateBearerClient(TestTokens.Create(api.SigningKey, user.Id, "user", DateTime.UtcNow, DateTime.UtcNow.AddMinutes(5)));
 
         await client.GetAsync("/api/v1/users/me").ShouldHaveStatusAsync(HttpStatusCode.OK);
     }
@@ -80,8 +78,7 @@ public sealed class AccessTokenCacheTests(NoSkewFixture api) : IClassFixture<NoS
     {
         var user = await api.CreateUserAsync();
         var now = DateTime.UtcNow;
-        var client = api.CreateAnonymousClient();
-        client = api.CreateBearerClient(TestTokens.Create(api.SigningKey, user.Id, "user", now.AddMinutes(-1), now.AddSeconds(2)));
+        var client = api.CreateBearerClient(TestTokens.Create(api.SigningKey, user.Id, "user", now.AddMinutes(-1), now.AddSeconds(2)));
         await client.GetAsync("/api/v1/users/me").ShouldHaveStatusAsync(HttpStatusCode.OK);
         await client.GetAsync("/api/v1/users/me").ShouldHaveStatusAsync(HttpStatusCode.OK);
 

@@ -65,8 +65,7 @@ public sealed class UnexpectedErrorTests(FaultyFixture api) : IClassFixture<Faul
             await db.SaveChangesAsync();
         });
         var token = TestTokens.Create(api.SigningKey, user.Id, "user", DateTime.UtcNow.AddMinutes(-1), DateTime.UtcNow.AddMinutes(5));
-        var client = api.CreateAnonymousClient();
-        client = api.CreateBearerClient(token);
+        var client = api.CreateBearerClient(token);
 
         var response = await client.PostAsJsonAsync("/api/v1/tasks", new { title = "boom" });
 

@@ -35,8 +35,7 @@ public sealed class RefreshTokensTests(AppFixture api) : IClassFixture<AppFixtur
         response.CacheControl()!.NoStore.ShouldBeTrue();
         second.RefreshToken.ShouldNotBe(first.RefreshToken);
         second.AccessToken.ShouldNotBe(first.AccessToken);
-        var client = api.CreateAnonymousClient();
-        client = api.CreateBearerClient(second.AccessToken);
+        var client = api.CreateBearerClient(second.AccessToken);
         await client.GetAsync("/api/v1/users/me").ShouldHaveStatusAsync(HttpStatusCode.OK);
         var tokens = await api.FindAsync<RefreshToken>(t => t.UserId == user.Id);
         tokens.Count.ShouldBe(2);
