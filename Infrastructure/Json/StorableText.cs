@@ -28,14 +28,14 @@ public static class StorableText
 
     /// <summary>
     /// Refuses a request whose query parameters or JSON body strings hold U+0000 with a 400 problem naming each one.
-    /// Place after authentication and rate limiting, before the endpoints. A JSON body is buffered so the endpoint
-    /// reads it again; its size limit still applies (413).
+    /// Place after authentication and rate limiting, before the endpoints. A JSON body is read into memory once and
+    /// handed to the endpoint from there; its size limit still applies (413).
     /// </summary>
     public static IApplicationBuilder UseStorableTextCheck(this IApplicationBuilder app) =>
         app.Use(async (context, next) =>
         {
             var errors = UnstorableParameters(context.Request);
-            if (await UnstorableBodyMemberAsync(context.Request, context.RequestAborted) is { } member)
+            if (await UnstorableBodyMemberAsync(context, context.RequestAborted) is { } member)
             {
                 (errors ??= new(StringComparer.Ordinal))[member] = [Message];
             }
@@ -78,18 +78,22 @@ public static class StorableText
         return errors;
     }
 
-    private static async Task<string?> UnstorableBodyMemberAsync(HttpRequest request, CancellationToken ct)
+    private static async Task<string?> UnstorableBodyMemberAsync(HttpContext context, CancellationToken ct)
     {
+        var request = context.Request;
         if (!MediaTypeHeaderValue.TryParse(request.ContentType, out var type)
             || !(type.MediaType.Equals("application/json", StringComparison.OrdinalIgnoreCase) || type.Suffix.Equals("json", StringComparison.OrdinalIgnoreCase)))
         {
             return null;
         }
 
-        request.EnableBuffering();
-        using var body = new MemoryStream();
+        // One copy: the endpoint reads the same bytes from memory. The body size limit applies while copying (413).
+        // Content-Length only sizes the first buffer, up to 16 KiB: a client's claim is not an allocation.
+        var body = new MemoryStream((int)Math.Clamp(request.ContentLength ?? 0, 0, 16 * 1024));
         await request.Body.CopyToAsync(body, ct);
-        request.Body.Position = 0;
+        body.Position = 0;
+        request.Body = body;
+        context.Response.RegisterForDispose(body);
         var json = body.GetBuffer().AsSpan(0, (int)body.Length);
         return json.IndexOf("\\u0000"u8) < 0 ? null : FindUnstorableMember(json);
     }
