@@ -134,6 +134,7 @@ namespace SliceApi.Benchmarks
                 app.UseRateLimiter();
                 app.UseAuthorization();
                 app.UseApiKeyScopes();
+                app.UseStorableTextCheck();
                 app.MapGroup("/api/v1").RequireAuthorization()
                    .MapPost("/tasks", (CreateTaskRequest request, ClaimsPrincipal caller, TimeProvider clock) =>
                    {
