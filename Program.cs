@@ -15,7 +15,7 @@ builder.Services.AddSingleton(TimeProvider.System);
 builder.Services.AddApiJson();
 builder.Services.AddHttpHardening();
 builder.Services.AddApiProblemDetails();
-builder.Services.AddData();
+builder.Services.AddData(builder.Configuration);
 builder.Services.AddIdempotencyKeys();
 builder.Services.AddApiSecurity();
 builder.Services.AddApiRateLimiting();

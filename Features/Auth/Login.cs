@@ -52,12 +52,12 @@ internal sealed class LoginEndpoint : IEndpoint
            .ProducesProblem(StatusCodes.Status429TooManyRequests);
 
     private static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> HandleAsync(
-        LoginRequest request, AppDbContext db, AccessTokenIssuer tokens, IOptions<JwtOptions> options, TimeProvider clock,
+        LoginRequest request, AppDbContext db, Marten.IDocumentSession session, AccessTokenIssuer tokens, IOptions<JwtOptions> options, TimeProvider clock,
         HttpContext http, CancellationToken ct)
     {
         var email = User.NormalizeEmail(request.Email);
         var now = clock.GetStoredUtcNow();
-        if (await Lockout.LockedUntilAsync(db, email, now, ct) is { } lockedUntil)
+        if (await Lockout.LockedUntilAsync(session, email, now, ct) is { } lockedUntil)
         {
             var seconds = (int)Math.Ceiling((lockedUntil - now).TotalSeconds);
             http.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -71,7 +71,7 @@ internal sealed class LoginEndpoint : IEndpoint
         var verification = User.PasswordHasher.VerifyHashedPassword(user ?? Decoy, (user ?? Decoy).PasswordHash, request.Password);
         if (user is null || !user.IsActive || verification == PasswordVerificationResult.Failed)
         {
-            await Lockout.RecordFailureAsync(db, email, now, ct);
+            await Lockout.RecordFailureAsync(session, email, now, ct);
             http.Response.Headers.WWWAuthenticate = "Bearer";
             return TypedResults.Problem(
                 statusCode: StatusCodes.Status401Unauthorized,
@@ -79,7 +79,7 @@ internal sealed class LoginEndpoint : IEndpoint
                 detail: "The email and password do not match an account.");
         }
 
-        await Lockout.ResetAsync(db, email, ct);
+        await Lockout.ResetAsync(session, email, ct);
 
         if (verification == PasswordVerificationResult.SuccessRehashNeeded)
         {

@@ -1,33 +1,31 @@
-using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using Marten;
 
 namespace SliceApi.Features.Auth;
 
-/// <summary>One failed login for an email (table <c>login_failures</c>).</summary>
-internal sealed class LoginFailure
+/// <summary>One failed login for an email: a Marten document (table <c>mt_doc_loginfailure</c>).</summary>
+public sealed class LoginFailure
 {
-    public long Id { get; init; }
+    /// <summary>UUIDv7, assigned by Marten on store.</summary>
+    public Guid Id { get; set; }
 
     /// <summary>Normalized (trimmed, lower-case); need not belong to an account.</summary>
     public required string Email { get; init; }
 
-    /// <summary>UTC.</summary>
+    /// <summary>UTC, microsecond precision.</summary>
     public DateTimeOffset FailedAt { get; init; }
 }
 
-/// <summary>Maps <see cref="LoginFailure"/> onto the table created by migration 0003.</summary>
-internal sealed class LoginFailureConfiguration : IEntityTypeConfiguration<LoginFailure>
+/// <summary>
+/// The storage of <see cref="LoginFailure"/>: email and time duplicated into columns, one index for the lockout count
+/// (email, newest first) and one for the purge by age.
+/// </summary>
+internal sealed class LoginFailureMapping : IConfigureMarten
 {
-    public void Configure(EntityTypeBuilder<LoginFailure> builder)
-    {
-        builder.ToTable("login_failures");
-        builder.HasKey(f => f.Id);
-        builder.Property(f => f.Id).HasColumnName("id").UseIdentityAlwaysColumn();
-        builder.Property(f => f.Email).HasColumnName("email").HasMaxLength(254);
-        builder.Property(f => f.FailedAt).HasColumnName("failed_at");
-        builder.HasIndex(f => new { f.Email, f.FailedAt }).HasDatabaseName("ix_login_failures_email_failed_at");
-        builder.HasIndex(f => f.FailedAt).HasDatabaseName("ix_login_failures_failed_at");
-    }
+    public void Configure(IServiceProvider services, StoreOptions options) =>
+        options.Schema.For<LoginFailure>()
+            .Duplicate(f => f.Email, configure: ix => ix.Name = "ix_login_failure_email")
+            .Duplicate(f => f.FailedAt, configure: ix => ix.Name = "ix_login_failure_failed_at")
+            .Index([f => f.Email, f => f.FailedAt], ix => ix.Name = "ix_login_failure_email_failed_at");
 }
 
 /// <summary>
@@ -45,10 +43,10 @@ internal static class Lockout
     public static readonly TimeSpan Window = TimeSpan.FromMinutes(15);
 
     /// <summary>When the lock on <paramref name="email"/> ends (UTC), or null when it is not locked at <paramref name="now"/>.</summary>
-    public static async Task<DateTimeOffset?> LockedUntilAsync(SliceApi.Infrastructure.Data.AppDbContext db, string email, DateTimeOffset now, CancellationToken ct)
+    public static async Task<DateTimeOffset?> LockedUntilAsync(IQuerySession session, string email, DateTimeOffset now, CancellationToken ct)
     {
         var since = now - Window - Window;
-        var recent = await db.Set<LoginFailure>()
+        var recent = await session.Query<LoginFailure>()
             .Where(f => f.Email == email && f.FailedAt > since)
             .OrderByDescending(f => f.FailedAt)
             .Take(MaxFailures)
@@ -64,15 +62,18 @@ internal static class Lockout
     }
 
     /// <summary>Records a failure and deletes failures too old to matter for anyone.</summary>
-    public static async Task RecordFailureAsync(SliceApi.Infrastructure.Data.AppDbContext db, string email, DateTimeOffset now, CancellationToken ct)
+    public static Task RecordFailureAsync(IDocumentSession session, string email, DateTimeOffset now, CancellationToken ct)
     {
-        db.Add(new LoginFailure { Email = email, FailedAt = now });
-        await db.SaveChangesAsync(ct);
+        session.Insert(new LoginFailure { Email = email, FailedAt = now });
         var expired = now - Window - Window;
-        await db.Set<LoginFailure>().Where(f => f.FailedAt < expired).ExecuteDeleteAsync(ct);
+        session.DeleteWhere<LoginFailure>(f => f.FailedAt < expired);
+        return session.SaveChangesAsync(ct);
     }
 
     /// <summary>Forgets the failures of an email after a successful login.</summary>
-    public static Task ResetAsync(SliceApi.Infrastructure.Data.AppDbContext db, string email, CancellationToken ct) =>
-        db.Set<LoginFailure>().Where(f => f.Email == email).ExecuteDeleteAsync(ct);
+    public static Task ResetAsync(IDocumentSession session, string email, CancellationToken ct)
+    {
+        session.DeleteWhere<LoginFailure>(f => f.Email == email);
+        return session.SaveChangesAsync(ct);
+    }
 }

@@ -56,6 +56,13 @@ internal static class CliHost
             await Console.Error.WriteLineAsync($"SliceApi cannot start: {e.Message}");
             return 1;
         }
+        catch (Weasel.Core.Migrations.DatabaseValidationException)
+        {
+            await Console.Error.WriteLineAsync(
+                "SliceApi cannot start: the database schema does not match the document mappings (Database:VerifySchemaOnStartup). " +
+                "Apply the changes with 'dotnet SliceApi.dll migrate', or write them for review with 'dotnet SliceApi.dll db-patch <file>'.");
+            return 1;
+        }
         catch (OptionsValidationException e)
         {
             await Console.Error.WriteLineAsync($"SliceApi cannot start: {string.Join(" ", e.Failures)}");

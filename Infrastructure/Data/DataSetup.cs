@@ -1,8 +1,12 @@
+using System.Reflection;
+using JasperFx;
+using Marten;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Weasel.Core;
 
 namespace SliceApi.Infrastructure.Data;
 
@@ -13,16 +17,49 @@ internal static class DataSetup
     public const string ReadyTag = "ready";
 
     /// <summary>
-    /// Registers a pooled <see cref="AppDbContext"/> on the server chosen by <see cref="PostgresConnectionSource"/>,
-    /// with every <see cref="IInterceptor"/> registered as a singleton (none by default; the query-plan tests add one),
-    /// a hosted service that resolves it (and migrates, unless <c>Database:MigrateOnStartup</c> is false)
-    /// before the server accepts requests, and the <c>database</c> and <c>migrations</c> health checks.
+    /// Registers the data sessions on the server chosen by <see cref="PostgresConnectionSource"/>: Marten's
+    /// <see cref="IDocumentSession"/> (writes) and <see cref="IQuerySession"/> (reads), lightweight and scoped, with every
+    /// document mapped by the <see cref="IConfigureMarten"/> classes of the feature folders; and, for the tables not yet
+    /// moved onto documents, a pooled <see cref="AppDbContext"/> with every <see cref="IInterceptor"/> registered as a
+    /// singleton (none by default; the query-plan tests add one). A hosted service resolves the server (and applies the
+    /// SQL migrations, unless <c>Database:MigrateOnStartup</c> is false) before anything else starts; then Marten applies
+    /// its schema changes under its advisory lock (with <c>MigrateOnStartup</c>), or, with
+    /// <c>Database:VerifySchemaOnStartup</c>, refuses to start on a schema that differs from the mapping. Also the
+    /// <c>database</c> and <c>migrations</c> health checks.
     /// </summary>
-    public static IServiceCollection AddData(this IServiceCollection services)
+    public static IServiceCollection AddData(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section);
         services.AddSingleton<PostgresConnectionSource>();
-        services.AddHostedService<DatabaseStartup>();
+        var database = configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
+        var marten = services.AddMarten(provider =>
+            {
+                var options = new StoreOptions();
+                options.Connection(provider.GetRequiredService<PostgresConnectionSource>().ConnectionString);
+                options.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase);
+                // Only the start-up step (or the migrate command) changes the schema; never a request.
+                options.AutoCreateSchemaObjects = database.MigrateOnStartup ? AutoCreate.CreateOrUpdate : AutoCreate.None;
+                return options;
+            })
+            .UseLightweightSessions();
+        if (database.MigrateOnStartup)
+        {
+            marten.ApplyAllDatabaseChangesOnStartup();
+        }
+        else if (database.VerifySchemaOnStartup)
+        {
+            marten.AssertDatabaseMatchesConfigurationOnStartup();
+        }
+
+        foreach (var mapping in Assembly.GetExecutingAssembly().GetTypes()
+                     .Where(t => t is { IsAbstract: false, IsInterface: false } && typeof(IConfigureMarten).IsAssignableFrom(t)))
+        {
+            services.AddSingleton(typeof(IConfigureMarten), mapping);
+        }
+
+        // Marten puts its start-up service first; the server must be resolved (the database created, the SQL
+        // migrations applied) before it, so this one goes in front of it.
+        services.Insert(0, ServiceDescriptor.Singleton<IHostedService, DatabaseStartup>());
         services.AddDbContextPool<AppDbContext>((provider, options) => options
             .UseNpgsql(provider.GetRequiredService<PostgresConnectionSource>().ConnectionString)
             .UseQueryTrackingBehavior(QueryTrackingBehavior.NoTracking)

@@ -10,6 +10,12 @@ internal sealed class DatabaseOptions
     public bool MigrateOnStartup { get; set; } = true;
 
     /// <summary>
+    /// With <see cref="MigrateOnStartup"/> false: refuse to start when the database schema differs from the document
+    /// mappings (default false). For production, where <c>dotnet SliceApi.dll migrate</c> applies the changes.
+    /// </summary>
+    public bool VerifySchemaOnStartup { get; set; }
+
+    /// <summary>
     /// Where the private cluster lives when no connection string is set, relative to the content root
     /// (default <c>.data/postgres</c>, git-ignored).
     /// </summary>

@@ -1,8 +1,15 @@
+using JasperFx;
+using Marten;
 using SliceApi.Infrastructure.Cli;
+using Weasel.Core;
+using Weasel.Core.Migrations;
 
 namespace SliceApi.Infrastructure.Data;
 
-/// <summary><c>dotnet run -- migrate</c>: applies pending migrations and exits.</summary>
+/// <summary>
+/// <c>dotnet SliceApi.dll migrate</c>: applies the pending SQL migrations, then Marten's schema changes for the
+/// document mappings, and exits (0). For deployments that start with <c>Database:MigrateOnStartup=false</c>.
+/// </summary>
 internal sealed class MigrateCommand : ICliCommand
 {
     public string Name => "migrate";
@@ -12,8 +19,45 @@ internal sealed class MigrateCommand : ICliCommand
         var connectionString = services.GetRequiredService<PostgresConnectionSource>().ConnectionString;
         var applied = await MigrationRunner.MigrateAsync(connectionString, cancellationToken);
         Console.WriteLine(applied.Count == 0
-            ? "The database schema is up to date."
+            ? "The SQL migrations are up to date."
             : $"Applied {applied.Count} migration(s): {string.Join(", ", applied)}");
+        var store = services.GetRequiredService<IDocumentStore>();
+        var pending = await store.Storage.Database.CreateMigrationAsync(cancellationToken);
+        await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync(AutoCreate.CreateOrUpdate);
+        Console.WriteLine(pending.Difference == SchemaPatchDifference.None
+            ? "The document schema is up to date."
+            : "Applied the document schema changes.");
+        return 0;
+    }
+}
+
+/// <summary>
+/// <c>dotnet SliceApi.dll db-patch &lt;file&gt;</c>: writes the SQL that would bring the database's document schema
+/// in line with the mappings to <c>&lt;file&gt;</c> (and a rollback script beside it, Weasel's
+/// convention) for review, changing nothing. Exit 0 with "No differences" when there is nothing to apply; 2 on usage errors.
+/// </summary>
+internal sealed class SchemaPatchCommand : ICliCommand
+{
+    public string Name => "db-patch";
+
+    public async Task<int> RunAsync(IReadOnlyList<string> arguments, IServiceProvider services, CancellationToken cancellationToken)
+    {
+        if (arguments.Count != 1)
+        {
+            await Console.Error.WriteLineAsync("Usage: db-patch <file>");
+            return 2;
+        }
+
+        var database = services.GetRequiredService<IDocumentStore>().Storage.Database;
+        var migration = await database.CreateMigrationAsync(cancellationToken);
+        if (migration.Difference == SchemaPatchDifference.None)
+        {
+            Console.WriteLine("No differences between the database and the document mappings.");
+            return 0;
+        }
+
+        await database.WriteMigrationFileAsync(arguments[0], cancellationToken);
+        Console.WriteLine($"Wrote the pending document schema patch to {arguments[0]}.");
         return 0;
     }
 }

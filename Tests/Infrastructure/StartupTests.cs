@@ -27,7 +27,7 @@ public sealed class StartupTests
         var connectionString = await TestDatabaseServer.Current.CreateMigratedDatabaseAsync();
         try
         {
-            var (exitCode, stdout, stderr) = await RunAppAsync(new()
+            var (exitCode, stdout, stderr) = await AppProcess.RunAsync(new()
             {
                 ["ASPNETCORE_ENVIRONMENT"] = "Production",
                 ["Jwt__SigningKey"] = key,
@@ -47,7 +47,7 @@ public sealed class StartupTests
     [Fact]
     public async Task Start_up_with_an_unreachable_server_stops_with_one_clear_line()
     {
-        var (exitCode, stdout, stderr) = await RunAppAsync(new()
+        var (exitCode, stdout, stderr) = await AppProcess.RunAsync(new()
         {
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
             ["Jwt__SigningKey"] = new string('k', 48),
@@ -73,7 +73,7 @@ public sealed class StartupTests
                 (await tamper.ExecuteNonQueryAsync(TestContext.Current.CancellationToken)).ShouldBe(1);
             }
 
-            var (exitCode, stdout, stderr) = await RunAppAsync(new()
+            var (exitCode, stdout, stderr) = await AppProcess.RunAsync(new()
             {
                 ["ASPNETCORE_ENVIRONMENT"] = "Production",
                 ["Jwt__SigningKey"] = new string('k', 48),
@@ -87,39 +87,6 @@ public sealed class StartupTests
         {
             await TestDatabaseServer.Current.DropDatabaseAsync(connectionString);
         }
-    }
-
-    // Runs the built API (dotnet SliceApi.dll) as a real process, as an operator would start it.
-    private static async Task<(int ExitCode, string Stdout, string Stderr)> RunAppAsync(Dictionary<string, string> environment)
-    {
-        var dll = typeof(Program).Assembly.Location;
-        var start = new System.Diagnostics.ProcessStartInfo("dotnet")
-        {
-            ArgumentList = { dll, "--urls", "http://127.0.0.1:0" },
-            WorkingDirectory = Path.GetDirectoryName(dll)!,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        foreach (var (name, value) in environment)
-        {
-            start.Environment[name] = value;
-        }
-
-        using var process = System.Diagnostics.Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw;
-        }
-
-        return (process.ExitCode, await stdout, await stderr);
     }
 
     [Fact]

@@ -168,6 +168,20 @@ public class AppFixture : IAsyncLifetime
             return true;
         });
 
+    /// <summary>Runs <paramref name="action"/> with a fresh Marten document session on this fixture's database, for arranging and asserting.</summary>
+    internal async Task WithDocumentsAsync(Func<Marten.IDocumentSession, Task> action)
+    {
+        await using var session = Services.GetRequiredService<Marten.IDocumentStore>().LightweightSession();
+        await action(session);
+    }
+
+    /// <summary>Reads every document of <typeparamref name="T"/> matching <paramref name="predicate"/>.</summary>
+    public async Task<IReadOnlyList<T>> FindDocumentsAsync<T>(System.Linq.Expressions.Expression<Func<T, bool>> predicate) where T : notnull
+    {
+        await using var session = Services.GetRequiredService<Marten.IDocumentStore>().QuerySession();
+        return await Marten.QueryableExtensions.ToListAsync(session.Query<T>().Where(predicate));
+    }
+
     /// <summary>Reads every row of <typeparamref name="T"/> matching <paramref name="predicate"/>, untracked.</summary>
     public Task<List<T>> FindAsync<T>(System.Linq.Expressions.Expression<Func<T, bool>> predicate) where T : class =>
         WithDbAsync(db => db.Set<T>().AsNoTracking().Where(predicate).ToListAsync());

@@ -73,8 +73,17 @@ public sealed class LockoutTests(AppFixture api) : IClassFixture<AppFixture>
             await client.PostAsJsonAsync(Url, new { email = user.Email, password = "wrong password" });
         }
 
-        await api.WithDbAsync(db => db.Set<LoginFailure>().Where(f => f.Email == user.Email)
-            .ExecuteUpdateAsync(s => s.SetProperty(f => f.FailedAt, f => f.FailedAt.AddMinutes(-15).AddSeconds(-1))));
+        var failures = await api.FindDocumentsAsync<LoginFailure>(f => f.Email == user.Email);
+        failures.Count.ShouldBe(5);
+        await api.WithDocumentsAsync(session =>
+        {
+            foreach (var failure in failures)
+            {
+                session.Update(new LoginFailure { Id = failure.Id, Email = failure.Email, FailedAt = failure.FailedAt.AddMinutes(-15).AddSeconds(-1) });
+            }
+
+            return session.SaveChangesAsync();
+        });
 
         await client.PostAsJsonAsync(Url, new { email = user.Email, password = user.Password }).ShouldHaveStatusAsync(HttpStatusCode.OK);
     }

@@ -1,0 +1,120 @@
+using System.Net;
+using Npgsql;
+using SliceApi.Tests.Support;
+
+namespace SliceApi.Tests.Infrastructure;
+
+/// <summary>
+/// Schema management with real processes: both schema steps (the SQL migrations and Marten's document schema) at
+/// start-up, under advisory locks, by two instances at once; the migrate and db-patch commands; and the production
+/// setting that refuses a database whose schema differs from the document mappings.
+/// </summary>
+public sealed class SchemaManagementTests
+{
+    [Fact]
+    public async Task Two_processes_starting_together_on_an_empty_database_both_come_up()
+    {
+        var connectionString = await TestDatabaseServer.Current.CreateEmptyDatabaseAsync();
+        var first = AppProcess.Serve(AppProcess.ProductionEnvironment(connectionString));
+        var second = AppProcess.Serve(AppProcess.ProductionEnvironment(connectionString));
+        try
+        {
+            var ready = await Task.WhenAll(WaitUntilReadyAsync(first.BaseAddress), WaitUntilReadyAsync(second.BaseAddress));
+
+            ready.ShouldAllBe(status => status == HttpStatusCode.OK);
+            (await CountDocumentTablesAsync(connectionString)).ShouldBeGreaterThan(0);
+        }
+        finally
+        {
+            first.Process.Kill(entireProcessTree: true);
+            second.Process.Kill(entireProcessTree: true);
+            await Task.WhenAll(first.Process.WaitForExitAsync(), second.Process.WaitForExitAsync());
+            first.Process.Dispose();
+            second.Process.Dispose();
+            await TestDatabaseServer.Current.DropDatabaseAsync(connectionString);
+        }
+    }
+
+    [Fact]
+    public async Task Db_patch_writes_the_pending_document_schema_and_migrate_applies_it()
+    {
+        var connectionString = await TestDatabaseServer.Current.CreateMigratedDatabaseAsync(); // SQL migrations only
+        var patch = Path.Combine(Path.GetTempPath(), $"sliceapi-patch-{Guid.NewGuid():N}.sql");
+        var environment = AppProcess.ProductionEnvironment(connectionString);
+        environment["Database__MigrateOnStartup"] = "false";
+        try
+        {
+            var written = await AppProcess.RunAsync(environment, "db-patch", patch);
+            written.ExitCode.ShouldBe(0, written.Stdout + written.Stderr);
+            (await File.ReadAllTextAsync(patch, TestContext.Current.CancellationToken)).ShouldContain("mt_doc_loginfailure");
+            (await CountDocumentTablesAsync(connectionString)).ShouldBe(0);
+
+            var migrated = await AppProcess.RunAsync(environment, "migrate");
+            migrated.ExitCode.ShouldBe(0, migrated.Stdout + migrated.Stderr);
+            migrated.Stdout.ShouldContain("Applied the document schema changes.");
+            (await CountDocumentTablesAsync(connectionString)).ShouldBeGreaterThan(0);
+
+            var again = await AppProcess.RunAsync(environment, "db-patch", patch + ".again");
+            again.ExitCode.ShouldBe(0, again.Stdout + again.Stderr);
+            again.Stdout.ShouldContain("No differences");
+        }
+        finally
+        {
+            File.Delete(patch);
+            File.Delete(Path.ChangeExtension(patch, ".drop.sql"));
+            await TestDatabaseServer.Current.DropDatabaseAsync(connectionString);
+        }
+    }
+
+    [Fact]
+    public async Task With_verify_schema_on_startup_a_database_without_the_document_schema_stops_start_up_with_one_line()
+    {
+        var connectionString = await TestDatabaseServer.Current.CreateMigratedDatabaseAsync(); // SQL migrations only
+        var environment = AppProcess.ProductionEnvironment(connectionString);
+        environment["Database__MigrateOnStartup"] = "false";
+        environment["Database__VerifySchemaOnStartup"] = "true";
+        try
+        {
+            var (exitCode, stdout, stderr) = await AppProcess.RunAsync(environment);
+
+            exitCode.ShouldBe(1, stdout + stderr);
+            stderr.Trim().ShouldStartWith("SliceApi cannot start: the database schema does not match the document mappings");
+            stderr.Trim().Split('\n').Length.ShouldBe(1, stderr);
+        }
+        finally
+        {
+            await TestDatabaseServer.Current.DropDatabaseAsync(connectionString);
+        }
+    }
+
+    private static async Task<HttpStatusCode> WaitUntilReadyAsync(Uri baseAddress)
+    {
+        using var client = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(5) };
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            try
+            {
+                using var response = await client.GetAsync("/health/ready");
+                if (response.StatusCode == HttpStatusCode.OK || DateTime.UtcNow > deadline)
+                {
+                    return response.StatusCode;
+                }
+            }
+            catch (HttpRequestException) when (DateTime.UtcNow < deadline)
+            {
+                // not listening yet
+            }
+
+            await Task.Delay(200);
+        }
+    }
+
+    private static async Task<long> CountDocumentTablesAsync(string connectionString)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT count(*) FROM pg_tables WHERE tablename LIKE 'mt_doc_%'", connection);
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+}
