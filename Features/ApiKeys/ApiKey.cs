@@ -1,11 +1,9 @@
-using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Metadata.Builders;
-using SliceApi.Infrastructure.Data;
+using Marten;
 using SliceApi.Infrastructure.Security;
 
 namespace SliceApi.Features.ApiKeys;
 
-/// <summary>An API key as stored (table <c>api_keys</c>): never the key itself, only its SHA-256.</summary>
+/// <summary>An API key as stored, a Marten document (table <c>mt_doc_apikey</c>): never the key itself, only its SHA-256.</summary>
 internal sealed class ApiKey
 {
     public Guid Id { get; init; }
@@ -18,8 +16,8 @@ internal sealed class ApiKey
     /// <summary>Granted scopes: <c>tasks:read</c>, <c>tasks:write</c>.</summary>
     public required string[] Scopes { get; init; }
 
-    /// <summary>SHA-256 of the key's UTF-8 text.</summary>
-    public required byte[] KeyHash { get; init; }
+    /// <summary>SHA-256 of the key's UTF-8 text, as 64 lower-case hex digits.</summary>
+    public required string KeyHash { get; init; }
 
     /// <summary>The key's first 12 characters, shown in lists so owners can tell keys apart.</summary>
     public required string Prefix { get; init; }
@@ -32,27 +30,24 @@ internal sealed class ApiKey
 
     /// <summary>UTC, once revoked.</summary>
     public DateTimeOffset? RevokedAt { get; set; }
+
+    /// <summary>The stored form of a key's SHA-256.</summary>
+    public static string HashText(byte[] sha256) => Convert.ToHexStringLower(sha256);
 }
 
-/// <summary>Maps <see cref="ApiKey"/> onto the table created by migration 0006.</summary>
-internal sealed class ApiKeyConfiguration : IEntityTypeConfiguration<ApiKey>
+/// <summary>
+/// The storage of <see cref="ApiKey"/>: a unique index on the hash (the authentication lookup), the owner as a column
+/// with a foreign key to <c>users</c> that deletes a user's keys with the user, and the creation time for the list order.
+/// </summary>
+internal sealed class ApiKeyMapping : IConfigureMarten
 {
-    public void Configure(EntityTypeBuilder<ApiKey> builder)
-    {
-        builder.ToTable("api_keys");
-        builder.HasKey(k => k.Id);
-        builder.Property(k => k.Id).HasColumnName("id").ValueGeneratedNever();
-        builder.Property(k => k.OwnerId).HasColumnName("owner_id");
-        builder.Property(k => k.Name).HasColumnName("name").HasMaxLength(100);
-        builder.Property(k => k.Scopes).HasColumnName("scopes");
-        builder.Property(k => k.KeyHash).HasColumnName("key_hash");
-        builder.Property(k => k.Prefix).HasColumnName("prefix").HasMaxLength(12);
-        builder.Property(k => k.CreatedAt).HasColumnName("created_at");
-        builder.Property(k => k.ExpiresAt).HasColumnName("expires_at");
-        builder.Property(k => k.RevokedAt).HasColumnName("revoked_at");
-        builder.HasIndex(k => k.KeyHash).IsUnique().HasDatabaseName("ux_api_keys_key_hash");
-        builder.HasIndex(k => k.OwnerId).HasDatabaseName("ix_api_keys_owner_id");
-    }
+    public void Configure(IServiceProvider services, StoreOptions options) =>
+        options.Schema.For<ApiKey>()
+            .Duplicate(k => k.KeyHash, configure: ix => { ix.IsUnique = true; ix.Name = "ux_api_key_key_hash"; })
+#pragma warning disable CS0618 // Weasel 9.49's ForeignKey.OnDelete still has the type it marks obsolete
+            .ForeignKey(k => k.OwnerId, "public", "users", "id", fk => fk.OnDelete = Weasel.Postgresql.CascadeAction.Cascade)
+#pragma warning restore CS0618
+            .Duplicate(k => k.CreatedAt, configure: ix => ix.Name = "ix_api_key_created_at");
 }
 
 /// <summary>An API key as listed: never the secret.</summary>
@@ -69,10 +64,12 @@ public sealed record ApiKeyResponse(Guid Id, string Name, string Prefix, IReadOn
 }
 
 /// <summary>Serves API key lookups to the authentication handler in Infrastructure/Security.</summary>
-internal sealed class ApiKeySource(AppDbContext db) : IApiKeySource
+internal sealed class ApiKeySource(IQuerySession session) : IApiKeySource
 {
-    public Task<ApiKeyGrant?> FindAsync(byte[] keyHash, CancellationToken ct) =>
-        db.Set<ApiKey>().Where(k => k.KeyHash == keyHash)
-          .Select(k => new ApiKeyGrant(k.Id, k.OwnerId, k.Scopes, k.ExpiresAt, k.RevokedAt != null))
-          .FirstOrDefaultAsync(ct);
+    public async Task<ApiKeyGrant?> FindAsync(byte[] keyHash, CancellationToken ct)
+    {
+        var hash = ApiKey.HashText(keyHash);
+        var key = await session.Query<ApiKey>().FirstOrDefaultAsync(k => k.KeyHash == hash, ct);
+        return key is null ? null : new ApiKeyGrant(key.Id, key.OwnerId, key.Scopes, key.ExpiresAt, key.RevokedAt != null);
+    }
 }

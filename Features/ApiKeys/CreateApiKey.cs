@@ -3,6 +3,7 @@ using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text;
 using FluentValidation;
+using Marten;
 using Microsoft.AspNetCore.Http.HttpResults;
 using SliceApi.Infrastructure.Data;
 using SliceApi.Infrastructure.Endpoints;
@@ -48,7 +49,7 @@ internal sealed class CreateApiKeyEndpoint : IEndpoint
            .WithRequestValidation<CreateApiKeyRequest>();
 
     private static async Task<Created<CreateApiKeyResponse>> HandleAsync(
-        CreateApiKeyRequest request, ClaimsPrincipal caller, AppDbContext db, TimeProvider clock, HttpContext http, CancellationToken ct)
+        CreateApiKeyRequest request, ClaimsPrincipal caller, IDocumentSession session, TimeProvider clock, HttpContext http, CancellationToken ct)
     {
         var secret = "sk_" + Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
         var key = new ApiKey
@@ -57,13 +58,13 @@ internal sealed class CreateApiKeyEndpoint : IEndpoint
             OwnerId = caller.GetUserId(),
             Name = request.Name.Trim(),
             Scopes = request.Scopes.Distinct().Order(StringComparer.Ordinal).ToArray(),
-            KeyHash = SHA256.HashData(Encoding.UTF8.GetBytes(secret)),
+            KeyHash = ApiKey.HashText(SHA256.HashData(Encoding.UTF8.GetBytes(secret))),
             Prefix = secret[..12],
             CreatedAt = clock.GetStoredUtcNow(),
             ExpiresAt = request.ExpiresAt?.ToStoredPrecision(),
         };
-        db.Add(key);
-        await db.SaveChangesAsync(ct);
+        session.Insert(key);
+        await session.SaveChangesAsync(ct);
         http.Response.Headers.CacheControl = "no-store";
         return TypedResults.Created($"{EndpointDiscovery.V1Prefix}/api-keys/{key.Id}", new CreateApiKeyResponse(secret, ApiKeyResponse.From(key)));
     }

@@ -1,6 +1,6 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
+using Marten;
 using SliceApi.Infrastructure.Data;
 using SliceApi.Infrastructure.Endpoints;
 using SliceApi.Infrastructure.Security;
@@ -22,19 +22,20 @@ internal sealed class DeleteApiKeyEndpoint : IEndpoint
            .ProducesProblem(StatusCodes.Status404NotFound);
 
     private static async Task<Results<NoContent, ProblemHttpResult>> HandleAsync(
-        Guid id, ClaimsPrincipal caller, AppDbContext db, ApiKeyCache cache, TimeProvider clock, CancellationToken ct)
+        Guid id, ClaimsPrincipal caller, IDocumentSession session, ApiKeyCache cache, TimeProvider clock, CancellationToken ct)
     {
         var callerId = caller.GetUserId();
         var isAdmin = caller.IsAdmin();
-        var key = await db.Set<ApiKey>().AsTracking().FirstOrDefaultAsync(k => k.Id == id && (isAdmin || k.OwnerId == callerId), ct);
+        var key = await session.Query<ApiKey>().FirstOrDefaultAsync(k => k.Id == id && (isAdmin || k.OwnerId == callerId), ct);
         if (key is null)
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "API key not found.", detail: $"No API key {id} is visible to you.");
         }
 
         key.RevokedAt ??= clock.GetStoredUtcNow();
-        await db.SaveChangesAsync(ct);
-        cache.Forget(key.KeyHash);
+        session.Update(key);
+        await session.SaveChangesAsync(ct);
+        cache.Forget(Convert.FromHexString(key.KeyHash));
         return TypedResults.NoContent();
     }
 }

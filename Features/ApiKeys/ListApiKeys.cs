@@ -1,7 +1,6 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
-using SliceApi.Infrastructure.Data;
+using Marten;
 using SliceApi.Infrastructure.Endpoints;
 using SliceApi.Infrastructure.Security;
 
@@ -16,12 +15,12 @@ internal sealed class ListApiKeysEndpoint : IEndpoint
            .WithTags("ApiKeys")
            .WithSummary("List the caller's API keys");
 
-    private static async Task<Ok<List<ApiKeyResponse>>> HandleAsync(ClaimsPrincipal caller, AppDbContext db, CancellationToken ct)
+    private static async Task<Ok<List<ApiKeyResponse>>> HandleAsync(ClaimsPrincipal caller, IQuerySession session, CancellationToken ct)
     {
         var ownerId = caller.GetUserId();
-        var keys = await db.Set<ApiKey>().Where(k => k.OwnerId == ownerId)
+        var keys = await session.Query<ApiKey>().Where(k => k.OwnerId == ownerId)
             .OrderByDescending(k => k.CreatedAt).ThenByDescending(k => k.Id)
-            .Select(k => ApiKeyResponse.From(k)).ToListAsync(ct);
-        return TypedResults.Ok(keys);
+            .ToListAsync(ct);
+        return TypedResults.Ok(keys.Select(ApiKeyResponse.From).ToList());
     }
 }

@@ -127,12 +127,12 @@ public sealed class AuthorizationMatrixTests(AppFixture api) : IClassFixture<App
                 var key = new ApiKey
                 {
                     Id = Guid.CreateVersion7(), OwnerId = owner.Id, Name = name, Scopes = scopes, Prefix = secret[..12],
-                    KeyHash = SHA256.HashData(Encoding.UTF8.GetBytes(secret)), CreatedAt = DateTimeOffset.UtcNow.AddTicks(-(DateTimeOffset.UtcNow.Ticks % 10)),
+                    KeyHash = ApiKey.HashText(SHA256.HashData(Encoding.UTF8.GetBytes(secret))), CreatedAt = DateTimeOffset.UtcNow.AddTicks(-(DateTimeOffset.UtcNow.Ticks % 10)),
                 };
-                await api.WithDbAsync(async db =>
+                await api.WithDocumentsAsync(session =>
                 {
-                    db.Add(key);
-                    await db.SaveChangesAsync();
+                    session.Insert(key);
+                    return session.SaveChangesAsync();
                 });
                 keys[name] = secret;
                 keyId = key.Id;

@@ -23,8 +23,8 @@ public sealed class ApiKeyTests(AppFixture api) : IClassFixture<AppFixture>
         created.ApiKey.Name.ShouldBe("CI");
         created.ApiKey.Prefix.ShouldBe(created.Key[..12]);
         response.Location()!.ToString().ShouldBe($"/api/v1/api-keys/{created.ApiKey.Id}");
-        var stored = (await api.FindAsync<ApiKey>(k => k.OwnerId == user.Id)).ShouldHaveSingleItem();
-        stored.KeyHash.ShouldBe(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(created.Key)));
+        var stored = (await api.FindDocumentsAsync<ApiKey>(k => k.OwnerId == user.Id)).ShouldHaveSingleItem();
+        stored.KeyHash.ShouldBe(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(created.Key))));
         var listed = await client.GetAsync("/api/v1/api-keys").ShouldHaveStatusAsync(HttpStatusCode.OK);
         (await listed.ReadAsTextAsync()).ShouldNotContain(created.Key);
     }
@@ -79,7 +79,7 @@ public sealed class ApiKeyTests(AppFixture api) : IClassFixture<AppFixture>
         var refused = await keyClient.GetAsync("/api/v1/tasks");
         await refused.ShouldBeProblemAsync(HttpStatusCode.Unauthorized);
         refused.WwwAuthenticate().ShouldContain("X-Api-Key");
-        (await api.FindAsync<ApiKey>(k => k.Id == created.ApiKey.Id)).Single().RevokedAt.ShouldNotBeNull();
+        (await api.FindDocumentsAsync<ApiKey>(k => k.Id == created.ApiKey.Id)).Single().RevokedAt.ShouldNotBeNull();
     }
 
     [Fact]
@@ -103,7 +103,7 @@ public sealed class ApiKeyTests(AppFixture api) : IClassFixture<AppFixture>
 
         await api.ClientFor(await api.CreateUserAsync()).DeleteAsync($"/api/v1/api-keys/{created.ApiKey.Id}").ShouldBeProblemAsync(HttpStatusCode.NotFound);
 
-        (await api.FindAsync<ApiKey>(k => k.Id == created.ApiKey.Id)).Single().RevokedAt.ShouldBeNull();
+        (await api.FindDocumentsAsync<ApiKey>(k => k.Id == created.ApiKey.Id)).Single().RevokedAt.ShouldBeNull();
     }
 
     [Theory]

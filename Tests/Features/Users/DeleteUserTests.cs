@@ -1,4 +1,5 @@
 using System.Net;
+using SliceApi.Features.ApiKeys;
 using SliceApi.Features.Tasks;
 using SliceApi.Features.Users;
 using SliceApi.Infrastructure.Security;
@@ -9,17 +10,21 @@ namespace SliceApi.Tests.Features.Users;
 public sealed class DeleteUserTests(AppFixture api) : IClassFixture<AppFixture>
 {
     [Fact]
-    public async Task Deleting_ones_own_account_deletes_its_tasks_and_stops_its_token()
+    public async Task Deleting_ones_own_account_deletes_its_tasks_and_api_keys_and_stops_its_token()
     {
         var user = await api.CreateUserAsync();
         await api.CreateTaskAsync(user.Id, "Goes with the account");
         var client = api.ClientFor(user);
+        var key = await client.PostAsJsonAsync("/api/v1/api-keys", new { name = "goes too", scopes = new List<string> { "tasks:read" } })
+            .ShouldReturnAsync<CreateApiKeyResponse>(HttpStatusCode.Created);
 
         await client.DeleteAsync($"/api/v1/users/{user.Id}").ShouldHaveStatusAsync(HttpStatusCode.NoContent);
 
         (await api.FindAsync<User>(u => u.Id == user.Id)).ShouldBeEmpty();
         (await api.FindAsync<TaskItem>(t => t.OwnerId == user.Id)).ShouldBeEmpty();
+        (await api.FindDocumentsAsync<ApiKey>(k => k.OwnerId == user.Id)).ShouldBeEmpty();
         await client.GetAsync("/api/v1/users/me").ShouldBeProblemAsync(HttpStatusCode.Unauthorized);
+        await api.CreateApiKeyClient(key.Key).GetAsync("/api/v1/tasks").ShouldBeProblemAsync(HttpStatusCode.Unauthorized);
     }
 
     [Fact]
