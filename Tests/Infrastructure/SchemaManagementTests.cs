@@ -89,8 +89,8 @@ public sealed class SchemaManagementTests
 
     private static async Task<HttpStatusCode> WaitUntilReadyAsync(Uri baseAddress)
     {
-        using var client = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(5) };
-        var deadline = DateTime.UtcNow.AddSeconds(60);
+        using var client = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(10) };
+        var deadline = DateTime.UtcNow.AddSeconds(90);
         while (true)
         {
             try
@@ -101,9 +101,9 @@ public sealed class SchemaManagementTests
                     return response.StatusCode;
                 }
             }
-            catch (HttpRequestException) when (DateTime.UtcNow < deadline)
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException && DateTime.UtcNow < deadline)
             {
-                // not listening yet
+                // not listening yet, or still applying the schema under the other instance's lock
             }
 
             await Task.Delay(200);
