@@ -10,7 +10,7 @@ using Weasel.Core;
 
 namespace SliceApi.Infrastructure.Data;
 
-/// <summary>Registers the data session (EF Core on PostgreSQL), start-up migration and the database health checks.</summary>
+/// <summary>Registers the data sessions (Marten documents; EF Core for the tables not yet moved), the start-up schema steps and the database health checks.</summary>
 internal static class DataSetup
 {
     /// <summary>Health-check tag of the checks that <c>/health/ready</c> runs.</summary>
