@@ -87,7 +87,7 @@ internal sealed class LoginEndpoint : IEndpoint
             await db.SaveChangesAsync(ct);
         }
 
-        var pair = await TokenPairs.IssueAsync(db, tokens, options, clock, user, familyId: null, ct);
+        var pair = await TokenPairs.IssueAsync(session, tokens, options, clock, user, familyId: null, ct);
         TokenPairs.MarkNoStore(http.Response);
         return TypedResults.Ok(pair);
     }

@@ -1,6 +1,6 @@
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
+using Marten;
 using SliceApi.Infrastructure.Data;
 using SliceApi.Infrastructure.Endpoints;
 using SliceApi.Infrastructure.OpenApi;
@@ -34,13 +34,13 @@ internal sealed class LogoutEndpoint : IEndpoint
            .WithRequestExample(new LogoutRequest("hQ3y9cXvN1qg0mV4uY0n2x5bJkq7Wg8fT6rL1sD3eA0"))
            .WithRequestValidation<LogoutRequest>();
 
-    private static async Task<NoContent> HandleAsync(LogoutRequest request, AppDbContext db, TimeProvider clock, CancellationToken ct)
+    private static async Task<NoContent> HandleAsync(LogoutRequest request, IDocumentSession session, TimeProvider clock, CancellationToken ct)
     {
         var hash = RefreshToken.Hash(request.RefreshToken);
-        var familyId = await db.Set<RefreshToken>().Where(t => t.TokenHash == hash).Select(t => (Guid?)t.FamilyId).FirstOrDefaultAsync(ct);
-        if (familyId is { } family)
+        var token = await session.Query<RefreshToken>().FirstOrDefaultAsync(t => t.TokenHash == hash, ct);
+        if (token is not null)
         {
-            await TokenPairs.RevokeFamilyAsync(db, family, clock.GetStoredUtcNow(), ct);
+            await TokenPairs.RevokeFamilyAsync(session, token.FamilyId, clock.GetStoredUtcNow(), ct);
         }
 
         return TypedResults.NoContent();

@@ -1,8 +1,8 @@
 using System.Buffers.Text;
 using System.Security.Cryptography;
 using System.Text;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Metadata.Builders;
+using Marten;
+using Marten.Patching;
 using Microsoft.Extensions.Options;
 using SliceApi.Features.Users;
 using SliceApi.Infrastructure.Data;
@@ -10,7 +10,10 @@ using SliceApi.Infrastructure.Security;
 
 namespace SliceApi.Features.Auth;
 
-/// <summary>A refresh token as stored (table <c>refresh_tokens</c>): never the token itself, only its SHA-256.</summary>
+/// <summary>
+/// A refresh token as stored, a Marten document (table <c>mt_doc_refreshtoken</c>): never the token itself, only its
+/// SHA-256. Its numeric revision makes rotation single-use: of two requests exchanging one token, one wins.
+/// </summary>
 internal sealed class RefreshToken
 {
     public Guid Id { get; init; }
@@ -20,8 +23,8 @@ internal sealed class RefreshToken
     /// <summary>Every token rotated from one login shares the family id of the first.</summary>
     public Guid FamilyId { get; init; }
 
-    /// <summary>SHA-256 of the token's UTF-8 text (32 bytes).</summary>
-    public required byte[] TokenHash { get; init; }
+    /// <summary>SHA-256 of the token's UTF-8 text, as 64 lower-case hex digits.</summary>
+    public required string TokenHash { get; init; }
 
     /// <summary>UTC.</summary>
     public DateTimeOffset CreatedAt { get; init; }
@@ -35,29 +38,28 @@ internal sealed class RefreshToken
     /// <summary>When its family was revoked (UTC): reuse, logout or a password change.</summary>
     public DateTimeOffset? RevokedAt { get; set; }
 
+    /// <summary>Marten's numeric revision of the stored document (1 when inserted).</summary>
+    public long Version { get; set; }
+
     /// <summary>The stored form of a presented token.</summary>
-    public static byte[] Hash(string token) => SHA256.HashData(Encoding.UTF8.GetBytes(token));
+    public static string Hash(string token) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(token)));
 }
 
-/// <summary>Maps <see cref="RefreshToken"/> onto the table created by migration 0002.</summary>
-internal sealed class RefreshTokenConfiguration : IEntityTypeConfiguration<RefreshToken>
+/// <summary>
+/// The storage of <see cref="RefreshToken"/>: numeric revisions, a unique index on the hash (the lookup), the family as
+/// a column (revocation), and a foreign key to <c>users</c> that deletes a user's tokens with the user.
+/// </summary>
+internal sealed class RefreshTokenMapping : IConfigureMarten
 {
-    public void Configure(EntityTypeBuilder<RefreshToken> builder)
-    {
-        builder.ToTable("refresh_tokens");
-        builder.HasKey(t => t.Id);
-        builder.Property(t => t.Id).HasColumnName("id").ValueGeneratedNever();
-        builder.Property(t => t.UserId).HasColumnName("user_id");
-        builder.Property(t => t.FamilyId).HasColumnName("family_id");
-        builder.Property(t => t.TokenHash).HasColumnName("token_hash");
-        builder.Property(t => t.CreatedAt).HasColumnName("created_at");
-        builder.Property(t => t.ExpiresAt).HasColumnName("expires_at");
-        builder.Property(t => t.UsedAt).HasColumnName("used_at");
-        builder.Property(t => t.RevokedAt).HasColumnName("revoked_at");
-        builder.HasIndex(t => t.TokenHash).IsUnique().HasDatabaseName("ux_refresh_tokens_token_hash");
-        builder.HasIndex(t => t.FamilyId).HasDatabaseName("ix_refresh_tokens_family_id");
-        builder.HasIndex(t => t.UserId).HasDatabaseName("ix_refresh_tokens_user_id");
-    }
+    public void Configure(IServiceProvider services, StoreOptions options) =>
+        options.Schema.For<RefreshToken>()
+            .UseNumericRevisions(true)
+            .Metadata(m => m.Revision.MapTo(t => t.Version))
+            .Duplicate(t => t.TokenHash, configure: ix => { ix.IsUnique = true; ix.Name = "ux_refresh_token_token_hash"; })
+            .Duplicate(t => t.FamilyId, configure: ix => ix.Name = "ix_refresh_token_family_id")
+#pragma warning disable CS0618 // Weasel 9.49's ForeignKey.OnDelete still has the type it marks obsolete
+            .ForeignKey(t => t.UserId, "public", "users", "id", fk => fk.OnDelete = Weasel.Postgresql.CascadeAction.Cascade);
+#pragma warning restore CS0618
 }
 
 /// <summary>A token pair (RFC 6749 section 5.1 members, camelCase).</summary>
@@ -71,15 +73,19 @@ public sealed record TokenResponse(string AccessToken, string TokenType, int Exp
 /// <summary>Issues token pairs; login and refresh share it.</summary>
 internal static class TokenPairs
 {
-    /// <summary>Creates an access token and a refresh token in <paramref name="familyId"/> (a new family when null), and saves the refresh token's hash.</summary>
+    /// <summary>
+    /// Creates an access token and a refresh token in <paramref name="familyId"/> (a new family when null), and saves
+    /// the refresh token's hash together with whatever else <paramref name="session"/> holds (the rotated token).
+    /// </summary>
+    /// <exception cref="JasperFx.ConcurrencyException">A token rotated in the same save was rotated by someone else first.</exception>
     public static async Task<TokenResponse> IssueAsync(
-        AppDbContext db, AccessTokenIssuer accessTokens, IOptions<JwtOptions> options, TimeProvider clock,
+        IDocumentSession session, AccessTokenIssuer accessTokens, IOptions<JwtOptions> options, TimeProvider clock,
         User user, Guid? familyId, CancellationToken ct)
     {
         var now = clock.GetStoredUtcNow();
         var lifetime = TimeSpan.FromDays(options.Value.RefreshTokenLifetimeDays);
         var token = Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
-        db.Add(new RefreshToken
+        session.Insert(new RefreshToken
         {
             Id = Guid.CreateVersion7(),
             UserId = user.Id,
@@ -88,15 +94,17 @@ internal static class TokenPairs
             CreatedAt = now,
             ExpiresAt = now + lifetime,
         });
-        await db.SaveChangesAsync(ct);
+        await session.SaveChangesAsync(ct);
         var access = accessTokens.Issue(user.Id, user.Email, user.Role);
         return new TokenResponse(access.AccessToken, "Bearer", access.ExpiresIn, token, (int)lifetime.TotalSeconds);
     }
 
-    /// <summary>Revokes every live token of a family (reuse or logout).</summary>
-    public static Task<int> RevokeFamilyAsync(AppDbContext db, Guid familyId, DateTimeOffset now, CancellationToken ct) =>
-        db.Set<RefreshToken>().Where(t => t.FamilyId == familyId && t.RevokedAt == null)
-          .ExecuteUpdateAsync(s => s.SetProperty(t => t.RevokedAt, now), ct);
+    /// <summary>Revokes every live token of a family (reuse or logout), in one statement.</summary>
+    public static Task RevokeFamilyAsync(IDocumentSession session, Guid familyId, DateTimeOffset now, CancellationToken ct)
+    {
+        session.Patch<RefreshToken>(t => t.FamilyId == familyId && t.RevokedAt == null).Set(t => t.RevokedAt, now);
+        return session.SaveChangesAsync(ct);
+    }
 
     /// <summary>Token responses must not be cached (RFC 6749 section 5.1).</summary>
     public static void MarkNoStore(HttpResponse response)

@@ -1,6 +1,7 @@
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
+using JasperFx;
+using Marten;
 using Microsoft.Extensions.Options;
 using SliceApi.Features.Users;
 using SliceApi.Infrastructure.Data;
@@ -41,37 +42,52 @@ internal sealed class RefreshTokensEndpoint : IEndpoint
            .ProducesProblem(StatusCodes.Status401Unauthorized);
 
     private static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> HandleAsync(
-        RefreshTokensRequest request, AppDbContext db, AccessTokenIssuer tokens, IOptions<JwtOptions> options,
+        RefreshTokensRequest request, AppDbContext db, IDocumentSession session, AccessTokenIssuer tokens, IOptions<JwtOptions> options,
         TimeProvider clock, HttpContext http, CancellationToken ct)
     {
         var hash = RefreshToken.Hash(request.RefreshToken);
-        var presented = await db.Set<RefreshToken>().FirstOrDefaultAsync(t => t.TokenHash == hash, ct);
+        var presented = await session.Query<RefreshToken>().FirstOrDefaultAsync(t => t.TokenHash == hash, ct);
         var now = clock.GetStoredUtcNow();
         if (presented is null || presented.RevokedAt is not null || presented.ExpiresAt <= now)
         {
             return Refused(http, "The refresh token is unknown, expired or revoked. Log in again.");
         }
 
-        // One conditional UPDATE: of two requests racing with the same token, exactly one wins.
-        var rotated = await db.Set<RefreshToken>()
-            .Where(t => t.Id == presented.Id && t.UsedAt == null && t.RevokedAt == null)
-            .ExecuteUpdateAsync(s => s.SetProperty(t => t.UsedAt, now), ct);
-        if (rotated == 0)
+        if (presented.UsedAt is not null)
         {
-            await TokenPairs.RevokeFamilyAsync(db, presented.FamilyId, now, ct);
-            return Refused(http, "The refresh token was already used, so every token from that login is now revoked. Log in again.");
+            return await ReusedAsync(session, presented, now, http, ct);
         }
 
-        var user = await db.Set<User>().FirstOrDefaultAsync(u => u.Id == presented.UserId, ct);
+        var user = await db.Set<User>().FindAsync([presented.UserId], ct);
         if (user is null || !user.IsActive || presented.CreatedAt < user.TokensValidAfter)
         {
-            await TokenPairs.RevokeFamilyAsync(db, presented.FamilyId, now, ct);
+            await TokenPairs.RevokeFamilyAsync(session, presented.FamilyId, now, ct);
             return Refused(http, "The account was deactivated or its password changed since this login. Log in again.");
         }
 
-        var pair = await TokenPairs.IssueAsync(db, tokens, options, clock, user, presented.FamilyId, ct);
+        // The presented token is marked used in the same save that stores its successor, and only if its revision is
+        // still the one read: of two requests racing with the same token, exactly one wins; the other is reuse.
+        presented.UsedAt = now;
+        session.UpdateRevision(presented, presented.Version + 1);
+        TokenResponse pair;
+        try
+        {
+            pair = await TokenPairs.IssueAsync(session, tokens, options, clock, user, presented.FamilyId, ct);
+        }
+        catch (ConcurrencyException)
+        {
+            session.EjectAllPendingChanges();
+            return await ReusedAsync(session, presented, now, http, ct);
+        }
+
         TokenPairs.MarkNoStore(http.Response);
         return TypedResults.Ok(pair);
+    }
+
+    private static async Task<ProblemHttpResult> ReusedAsync(IDocumentSession session, RefreshToken presented, DateTimeOffset now, HttpContext http, CancellationToken ct)
+    {
+        await TokenPairs.RevokeFamilyAsync(session, presented.FamilyId, now, ct);
+        return Refused(http, "The refresh token was already used, so every token from that login is now revoked. Log in again.");
     }
 
     private static ProblemHttpResult Refused(HttpContext http, string detail)
