@@ -31,17 +31,19 @@ internal static class DataSetup
     {
         services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section);
         services.AddSingleton<PostgresConnectionSource>();
+        // One connection pool for Marten, EF Core and the health checks, built once the server is resolved.
+        services.AddSingleton(provider => NpgsqlDataSource.Create(provider.GetRequiredService<PostgresConnectionSource>().ConnectionString));
         var database = configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
         var marten = services.AddMarten(provider =>
             {
                 var options = new StoreOptions();
-                options.Connection(provider.GetRequiredService<PostgresConnectionSource>().ConnectionString);
                 options.UseSystemTextJsonForSerialization(EnumStorage.AsString, Casing.CamelCase);
                 // Only the start-up step (or the migrate command) changes the schema; never a request.
                 options.AutoCreateSchemaObjects = database.MigrateOnStartup ? AutoCreate.CreateOrUpdate : AutoCreate.None;
                 return options;
             })
-            .UseLightweightSessions();
+            .UseLightweightSessions()
+            .UseNpgsqlDataSource();
         if (database.MigrateOnStartup)
         {
             marten.ApplyAllDatabaseChangesOnStartup();
@@ -61,7 +63,7 @@ internal static class DataSetup
         // migrations applied) before it, so this one goes in front of it.
         services.Insert(0, ServiceDescriptor.Singleton<IHostedService, DatabaseStartup>());
         services.AddDbContextPool<AppDbContext>((provider, options) => options
-            .UseNpgsql(provider.GetRequiredService<PostgresConnectionSource>().ConnectionString)
+            .UseNpgsql(provider.GetRequiredService<NpgsqlDataSource>())
             .UseQueryTrackingBehavior(QueryTrackingBehavior.NoTracking)
             .AddInterceptors(provider.GetServices<IInterceptor>()));
         services.AddHealthChecks()
@@ -94,12 +96,11 @@ internal sealed partial class DatabaseStartup(
 }
 
 /// <summary>Healthy when every embedded migration has been applied to the database.</summary>
-internal sealed class MigrationsHealthCheck(PostgresConnectionSource connections) : IHealthCheck
+internal sealed class MigrationsHealthCheck(NpgsqlDataSource dataSource) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        await using var connection = new NpgsqlConnection(connections.ConnectionString);
-        await connection.OpenAsync(cancellationToken);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         var pending = await MigrationRunner.GetPendingAsync(connection, cancellationToken);
         return pending.Count == 0
             ? HealthCheckResult.Healthy()
