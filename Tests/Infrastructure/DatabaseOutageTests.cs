@@ -42,6 +42,9 @@ public sealed class DatabaseOutageTests(OutageFixture api) : IClassFixture<Outag
         var problem = await client.PostAsJsonAsync("/api/v1/users", new { email = "during@example.com", password = "a long enough passphrase", displayName = "D" })
             .ShouldBeProblemAsync(HttpStatusCode.ServiceUnavailable);
         problem.GetRawText().ShouldNotContain("Npgsql");
+        // Login reads documents first (the lockout count), so this is the document session's failure path.
+        (await client.PostAsJsonAsync("/api/v1/auth/login", new { email = "before@example.com", password = "a long enough passphrase" })
+            .ShouldBeProblemAsync(HttpStatusCode.ServiceUnavailable)).GetRawText().ShouldNotContain("Marten");
         await client.GetAsync("/health/ready").ShouldHaveStatusAsync(HttpStatusCode.ServiceUnavailable);
         await client.GetAsync("/health/live").ShouldHaveStatusAsync(HttpStatusCode.OK);
     }
