@@ -37,7 +37,7 @@ internal sealed class ApiKey
 
 /// <summary>
 /// The storage of <see cref="ApiKey"/>: a unique index on the hash (the authentication lookup), the owner as a column
-/// with a foreign key to <c>users</c> that deletes a user's keys with the user, and the creation time for the list order.
+/// with a foreign key to the user document that deletes a user's keys with the user, and the creation time for the list order.
 /// </summary>
 internal sealed class ApiKeyMapping : IConfigureMarten
 {
@@ -45,7 +45,7 @@ internal sealed class ApiKeyMapping : IConfigureMarten
         options.Schema.For<ApiKey>()
             .Duplicate(k => k.KeyHash, configure: ix => { ix.IsUnique = true; ix.Name = "ux_api_key_key_hash"; })
 #pragma warning disable CS0618 // Weasel 9.49's ForeignKey.OnDelete still has the type it marks obsolete
-            .ForeignKey(k => k.OwnerId, "public", "users", "id", fk => fk.OnDelete = Weasel.Postgresql.CascadeAction.Cascade)
+            .ForeignKey<SliceApi.Features.Users.User>(k => k.OwnerId, fk => fk.OnDelete = Weasel.Postgresql.CascadeAction.Cascade)
 #pragma warning restore CS0618
             .Duplicate(k => k.CreatedAt, configure: ix => ix.Name = "ix_api_key_created_at");
 }

@@ -1,7 +1,7 @@
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
-using Microsoft.EntityFrameworkCore;
+using Marten;
 using Microsoft.Extensions.Options;
 using SliceApi.Features.Users;
 using SliceApi.Infrastructure.Data;
@@ -52,7 +52,7 @@ internal sealed class LoginEndpoint : IEndpoint
            .ProducesProblem(StatusCodes.Status429TooManyRequests);
 
     private static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> HandleAsync(
-        LoginRequest request, AppDbContext db, Marten.IDocumentSession session, AccessTokenIssuer tokens, IOptions<JwtOptions> options, TimeProvider clock,
+        LoginRequest request, IDocumentSession session, AccessTokenIssuer tokens, IOptions<JwtOptions> options, TimeProvider clock,
         HttpContext http, CancellationToken ct)
     {
         var email = User.NormalizeEmail(request.Email);
@@ -67,7 +67,7 @@ internal sealed class LoginEndpoint : IEndpoint
                 detail: $"Logins for this email are paused after {Lockout.MaxFailures} failures. Try again in {(seconds + 59) / 60} minute(s).");
         }
 
-        var user = await db.Set<User>().AsTracking().FirstOrDefaultAsync(u => u.Email == email, ct);
+        var user = await session.Query<User>().FirstOrDefaultAsync(u => u.Email == email, ct);
         var verification = User.PasswordHasher.VerifyHashedPassword(user ?? Decoy, (user ?? Decoy).PasswordHash, request.Password);
         if (user is null || !user.IsActive || verification == PasswordVerificationResult.Failed)
         {
@@ -84,7 +84,7 @@ internal sealed class LoginEndpoint : IEndpoint
         if (verification == PasswordVerificationResult.SuccessRehashNeeded)
         {
             user.PasswordHash = User.PasswordHasher.HashPassword(user, request.Password);
-            await db.SaveChangesAsync(ct);
+            session.Update(user); // saved with the new refresh token below
         }
 
         var pair = await TokenPairs.IssueAsync(session, tokens, options, clock, user, familyId: null, ct);

@@ -47,7 +47,7 @@ internal sealed class RefreshToken
 
 /// <summary>
 /// The storage of <see cref="RefreshToken"/>: numeric revisions, a unique index on the hash (the lookup), the family as
-/// a column (revocation), and a foreign key to <c>users</c> that deletes a user's tokens with the user.
+/// a column (revocation), and a foreign key to the user document that deletes a user's tokens with the user.
 /// </summary>
 internal sealed class RefreshTokenMapping : IConfigureMarten
 {
@@ -58,7 +58,7 @@ internal sealed class RefreshTokenMapping : IConfigureMarten
             .Duplicate(t => t.TokenHash, configure: ix => { ix.IsUnique = true; ix.Name = "ux_refresh_token_token_hash"; })
             .Duplicate(t => t.FamilyId, configure: ix => ix.Name = "ix_refresh_token_family_id")
 #pragma warning disable CS0618 // Weasel 9.49's ForeignKey.OnDelete still has the type it marks obsolete
-            .ForeignKey(t => t.UserId, "public", "users", "id", fk => fk.OnDelete = Weasel.Postgresql.CascadeAction.Cascade);
+            .ForeignKey<User>(t => t.UserId, fk => fk.OnDelete = Weasel.Postgresql.CascadeAction.Cascade);
 #pragma warning restore CS0618
 }
 

@@ -42,7 +42,7 @@ internal sealed class RefreshTokensEndpoint : IEndpoint
            .ProducesProblem(StatusCodes.Status401Unauthorized);
 
     private static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> HandleAsync(
-        RefreshTokensRequest request, AppDbContext db, IDocumentSession session, AccessTokenIssuer tokens, IOptions<JwtOptions> options,
+        RefreshTokensRequest request, IDocumentSession session, AccessTokenIssuer tokens, IOptions<JwtOptions> options,
         TimeProvider clock, HttpContext http, CancellationToken ct)
     {
         var hash = RefreshToken.Hash(request.RefreshToken);
@@ -58,7 +58,7 @@ internal sealed class RefreshTokensEndpoint : IEndpoint
             return await ReusedAsync(session, presented, now, http, ct);
         }
 
-        var user = await db.Set<User>().FindAsync([presented.UserId], ct);
+        var user = await session.LoadAsync<User>(presented.UserId, ct);
         if (user is null || !user.IsActive || presented.CreatedAt < user.TokensValidAfter)
         {
             await TokenPairs.RevokeFamilyAsync(session, presented.FamilyId, now, ct);

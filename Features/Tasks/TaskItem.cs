@@ -250,9 +250,9 @@ internal static class TaskItemAccess
 
     /// <summary>A 400 problem when <paramref name="assigneeId"/> names no account, else null.</summary>
     public static async Task<Microsoft.AspNetCore.Http.HttpResults.ValidationProblem?> CheckAssigneeAsync(
-        SliceApi.Infrastructure.Data.AppDbContext db, Guid? assigneeId, CancellationToken ct)
+        Marten.IQuerySession session, Guid? assigneeId, CancellationToken ct)
     {
-        if (assigneeId is not { } id || await db.Set<SliceApi.Features.Users.User>().AnyAsync(u => u.Id == id, ct))
+        if (assigneeId is not { } id || await session.LoadAsync<SliceApi.Features.Users.User>(id, ct) is not null)
         {
             return null;
         }

@@ -2,7 +2,7 @@ using System.Security.Claims;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
-using Microsoft.EntityFrameworkCore;
+using Marten;
 using SliceApi.Infrastructure.Data;
 using SliceApi.Infrastructure.Endpoints;
 using SliceApi.Infrastructure.OpenApi;
@@ -45,10 +45,10 @@ internal sealed class ChangePasswordEndpoint : IEndpoint
            .ProducesProblem(StatusCodes.Status404NotFound);
 
     private static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> HandleAsync(
-        ChangePasswordRequest request, ClaimsPrincipal caller, AppDbContext db, TimeProvider clock, CancellationToken ct)
+        ChangePasswordRequest request, ClaimsPrincipal caller, IDocumentSession session, TimeProvider clock, CancellationToken ct)
     {
         var id = caller.GetUserId();
-        var user = await db.Set<User>().AsTracking().FirstOrDefaultAsync(u => u.Id == id, ct);
+        var user = await session.LoadAsync<User>(id, ct);
         if (user is null)
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "The account no longer exists.");
@@ -70,7 +70,8 @@ internal sealed class ChangePasswordEndpoint : IEndpoint
 
         user.PasswordHash = User.PasswordHasher.HashPassword(user, request.NewPassword);
         user.TokensValidAfter = clock.GetStoredUtcNow();
-        await db.SaveChangesAsync(ct);
+        session.Update(user);
+        await session.SaveChangesAsync(ct);
         return TypedResults.NoContent();
     }
 }

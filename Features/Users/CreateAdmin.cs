@@ -1,5 +1,5 @@
 using FluentValidation;
-using Microsoft.EntityFrameworkCore;
+using Marten;
 using SliceApi.Infrastructure.Cli;
 using SliceApi.Infrastructure.Data;
 using SliceApi.Infrastructure.Security;
@@ -37,13 +37,14 @@ internal sealed class CreateAdminCommand : ICliCommand
         }
 
         await using var scope = services.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+        var session = scope.ServiceProvider.GetRequiredService<IDocumentSession>();
         var normalized = User.NormalizeEmail(email);
-        var existing = await db.Set<User>().AsTracking().FirstOrDefaultAsync(u => u.Email == normalized, cancellationToken);
+        var existing = await session.Query<User>().FirstOrDefaultAsync(u => u.Email == normalized, cancellationToken);
         if (existing is not null)
         {
             existing.Role = Roles.Admin;
-            await db.SaveChangesAsync(cancellationToken);
+            session.Update(existing);
+            await session.SaveChangesAsync(cancellationToken);
             Console.WriteLine($"Promoted {normalized} ({existing.Id}) to admin; the password is unchanged.");
             return 0;
         }
@@ -57,8 +58,8 @@ internal sealed class CreateAdminCommand : ICliCommand
             CreatedAt = services.GetRequiredService<TimeProvider>().GetStoredUtcNow(),
         };
         user.PasswordHash = User.PasswordHasher.HashPassword(user, password);
-        db.Add(user);
-        await db.SaveChangesAsync(cancellationToken);
+        session.Insert(user);
+        await session.SaveChangesAsync(cancellationToken);
         Console.WriteLine($"Created admin {normalized} ({user.Id}).");
         return 0;
     }

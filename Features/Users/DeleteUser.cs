@@ -1,6 +1,6 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
+using Marten;
 using SliceApi.Infrastructure.Data;
 using SliceApi.Infrastructure.Endpoints;
 using SliceApi.Infrastructure.Security;
@@ -23,15 +23,17 @@ internal sealed class DeleteUserEndpoint : IEndpoint
            .ProducesProblem(StatusCodes.Status404NotFound);
 
     private static async Task<Results<NoContent, ProblemHttpResult>> HandleAsync(
-        Guid id, ClaimsPrincipal caller, AppDbContext db, AccountStatusCheck statusCheck, CancellationToken ct)
+        Guid id, ClaimsPrincipal caller, IDocumentSession session, AccountStatusCheck statusCheck, CancellationToken ct)
     {
-        var deleted = caller.IsAdmin() || caller.GetUserId() == id
-            ? await db.Set<User>().Where(u => u.Id == id).ExecuteDeleteAsync(ct)
-            : 0;
-        if (deleted == 0)
+        if (!(caller.IsAdmin() || caller.GetUserId() == id) || await session.LoadAsync<User>(id, ct) is null)
         {
             return UserProblems.NotFound(id);
         }
+
+        // The user's tasks, tokens, keys and idempotency records go with it through their foreign keys (ON DELETE
+        // CASCADE); tasks assigned to it become unassigned (SET NULL).
+        session.Delete<User>(id);
+        await session.SaveChangesAsync(ct);
 
         statusCheck.Forget(id);
         return TypedResults.NoContent();

@@ -1,6 +1,6 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
+using Marten;
 using SliceApi.Infrastructure.Data;
 using SliceApi.Infrastructure.Endpoints;
 using SliceApi.Infrastructure.Security;
@@ -18,10 +18,10 @@ internal sealed class GetCurrentUserEndpoint : IEndpoint
            .ProducesProblem(StatusCodes.Status404NotFound);
 
     private static async Task<Results<Ok<UserResponse>, ProblemHttpResult>> HandleAsync(
-        ClaimsPrincipal caller, AppDbContext db, CancellationToken ct)
+        ClaimsPrincipal caller, IQuerySession session, CancellationToken ct)
     {
         var id = caller.GetUserId();
-        var user = await db.Set<User>().Where(u => u.Id == id).Select(u => UserResponse.From(u)).FirstOrDefaultAsync(ct);
+        var user = await session.LoadAsync<User>(id, ct) is { } found ? UserResponse.From(found) : null;
         return user is null
             ? TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "The account no longer exists.",
                 detail: "The access token belongs to an account that has been deleted.")

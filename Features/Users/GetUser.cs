@@ -1,6 +1,6 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
+using Marten;
 using SliceApi.Infrastructure.Data;
 using SliceApi.Infrastructure.Endpoints;
 using SliceApi.Infrastructure.Security;
@@ -22,12 +22,12 @@ internal sealed class GetUserEndpoint : IEndpoint
            .ProducesProblem(StatusCodes.Status404NotFound);
 
     private static async Task<Results<Ok<UserResponse>, ProblemHttpResult>> HandleAsync(
-        Guid id, ClaimsPrincipal caller, AppDbContext db, CancellationToken ct)
+        Guid id, ClaimsPrincipal caller, IQuerySession session, CancellationToken ct)
     {
         UserResponse? user = null;
         if (caller.IsAdmin() || caller.GetUserId() == id)
         {
-            user = await db.Set<User>().Where(u => u.Id == id).Select(u => UserResponse.From(u)).FirstOrDefaultAsync(ct);
+            user = await session.LoadAsync<User>(id, ct) is { } found ? UserResponse.From(found) : null;
         }
 
         return user is null

@@ -1,7 +1,8 @@
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.EntityFrameworkCore;
+using Marten;
+using Marten.Linq.MatchesSql;
 using SliceApi.Infrastructure.Data;
 using SliceApi.Infrastructure.Endpoints;
 using SliceApi.Infrastructure.Paging;
@@ -45,17 +46,18 @@ internal sealed class ListUsersEndpoint : IEndpoint
            .RequireAuthorization(Policies.Admin)
            .WithRequestValidation<ListUsersQuery>();
 
-    private static async Task<Ok<ListUsersResponse>> HandleAsync([AsParameters] ListUsersQuery query, AppDbContext db, HttpContext http, CancellationToken ct)
+    private static async Task<Ok<ListUsersResponse>> HandleAsync([AsParameters] ListUsersQuery query, IQuerySession session, HttpContext http, CancellationToken ct)
     {
         var limit = query.Limit ?? 20;
-        var users = db.Set<User>().AsQueryable();
+        IQueryable<User> users = session.Query<User>();
         if (query.Cursor is not null && KeysetCursor.TryDecode(query.Cursor, out var after))
         {
-            users = users.Where(u => EF.Functions.LessThan(ValueTuple.Create(u.CreatedAt, u.Id), ValueTuple.Create(after.CreatedAt, after.Id)));
+            // A row-value comparison, which the (created_at, id) index serves as one backward seek.
+            users = users.Where(u => u.MatchesSql("(d.created_at, d.id) < (?, ?)", after.CreatedAt, after.Id));
         }
 
-        var page = await users.OrderByDescending(u => u.CreatedAt).ThenByDescending(u => u.Id).Take(limit + 1)
-            .Select(u => UserResponse.From(u)).ToListAsync(ct);
+        var page = (await users.OrderByDescending(u => u.CreatedAt).ThenByDescending(u => u.Id).Take(limit + 1).ToListAsync(ct))
+            .Select(UserResponse.From).ToList();
         string? next = null;
         if (page.Count > limit)
         {

@@ -1,7 +1,7 @@
 using System.Net.Mail;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
+using Marten;
 using SliceApi.Infrastructure.Data;
 using SliceApi.Infrastructure.Endpoints;
 using SliceApi.Infrastructure.OpenApi;
@@ -63,10 +63,10 @@ internal sealed class RegisterUserEndpoint : IEndpoint
            .ProducesProblem(StatusCodes.Status409Conflict);
 
     private static async Task<Results<Created<UserResponse>, ProblemHttpResult>> HandleAsync(
-        RegisterUserRequest request, AppDbContext db, TimeProvider clock, CancellationToken ct)
+        RegisterUserRequest request, IDocumentSession session, TimeProvider clock, CancellationToken ct)
     {
         var email = User.NormalizeEmail(request.Email);
-        if (await db.Set<User>().AnyAsync(u => u.Email == email, ct))
+        if (await session.Query<User>().AnyAsync(u => u.Email == email, ct))
         {
             return TypedResults.Problem(
                 statusCode: StatusCodes.Status409Conflict,
@@ -83,8 +83,8 @@ internal sealed class RegisterUserEndpoint : IEndpoint
             CreatedAt = clock.GetStoredUtcNow(),
         };
         user.PasswordHash = User.PasswordHasher.HashPassword(user, request.Password);
-        db.Add(user);
-        await db.SaveChangesAsync(ct); // a concurrent registration of the same email hits ux_users_email: 409
+        session.Insert(user);
+        await session.SaveChangesAsync(ct); // a concurrent registration of the same email hits ux_user_email: 409
 
         return TypedResults.Created($"{EndpointDiscovery.V1Prefix}/users/{user.Id}", UserResponse.From(user));
     }

@@ -1,7 +1,7 @@
 using System.Security.Claims;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
+using Marten;
 using SliceApi.Infrastructure.Data;
 using SliceApi.Infrastructure.Endpoints;
 using SliceApi.Infrastructure.OpenApi;
@@ -47,7 +47,7 @@ internal sealed class UpdateUserEndpoint : IEndpoint
            .ProducesProblem(StatusCodes.Status404NotFound);
 
     private static async Task<Results<Ok<UserResponse>, ProblemHttpResult>> HandleAsync(
-        Guid id, UpdateUserRequest request, ClaimsPrincipal caller, AppDbContext db, AccountStatusCheck statusCheck, CancellationToken ct)
+        Guid id, UpdateUserRequest request, ClaimsPrincipal caller, IDocumentSession session, AccountStatusCheck statusCheck, CancellationToken ct)
     {
         var isAdmin = caller.IsAdmin();
         if (!isAdmin && caller.GetUserId() != id)
@@ -61,7 +61,7 @@ internal sealed class UpdateUserEndpoint : IEndpoint
                 detail: "Send only displayName to change your own account.");
         }
 
-        var user = await db.Set<User>().AsTracking().FirstOrDefaultAsync(u => u.Id == id, ct);
+        var user = await session.LoadAsync<User>(id, ct);
         if (user is null)
         {
             return UserProblems.NotFound(id);
@@ -70,7 +70,8 @@ internal sealed class UpdateUserEndpoint : IEndpoint
         user.DisplayName = request.DisplayName?.Trim() ?? user.DisplayName;
         user.Role = request.Role ?? user.Role;
         user.IsActive = request.IsActive ?? user.IsActive;
-        await db.SaveChangesAsync(ct);
+        session.Update(user);
+        await session.SaveChangesAsync(ct);
         statusCheck.Forget(id);
         return TypedResults.Ok(UserResponse.From(user));
     }

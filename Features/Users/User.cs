@@ -1,10 +1,9 @@
+using Marten;
 using Microsoft.AspNetCore.Identity;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
 namespace SliceApi.Features.Users;
 
-/// <summary>A registered account (table <c>users</c>).</summary>
+/// <summary>A registered account, a Marten document (table <c>mt_doc_user</c>).</summary>
 internal sealed class User
 {
     /// <summary>Hashes and verifies passwords: PBKDF2 with HMAC-SHA512, 100,000 iterations, 128-bit salt (ASP.NET Core Identity V3 format).</summary>
@@ -36,24 +35,18 @@ internal sealed class User
     public static string NormalizeEmail(string email) => email.Trim().ToLowerInvariant();
 }
 
-/// <summary>Maps <see cref="User"/> onto the table <c>users</c> created by migration 0001.</summary>
-internal sealed class UserConfiguration : IEntityTypeConfiguration<User>
+/// <summary>
+/// The storage of <see cref="User"/>: the email unique (stored lower-case, so the unique index is case-insensitive),
+/// and the creation time as a column with an index on (created_at, id), read backwards by the admin list's keyset pages.
+/// Other areas' tables refer to <c>mt_doc_user(id)</c> with foreign keys that delete or clear with the user.
+/// </summary>
+internal sealed class UserMapping : IConfigureMarten
 {
-    public void Configure(EntityTypeBuilder<User> builder)
-    {
-        builder.ToTable("users");
-        builder.HasKey(u => u.Id);
-        builder.Property(u => u.Id).HasColumnName("id").ValueGeneratedNever();
-        builder.Property(u => u.Email).HasColumnName("email").HasMaxLength(254);
-        builder.HasIndex(u => u.Email).IsUnique().HasDatabaseName("ux_users_email");
-        builder.Property(u => u.DisplayName).HasColumnName("display_name").HasMaxLength(100);
-        builder.Property(u => u.PasswordHash).HasColumnName("password_hash");
-        builder.Property(u => u.Role).HasColumnName("role").HasMaxLength(16);
-        builder.Property(u => u.CreatedAt).HasColumnName("created_at");
-        builder.Property(u => u.IsActive).HasColumnName("is_active");
-        builder.Property(u => u.TokensValidAfter).HasColumnName("tokens_valid_after");
-        builder.HasIndex(u => new { u.CreatedAt, u.Id }).IsDescending(true, true).HasDatabaseName("ix_users_created_at_id");
-    }
+    public void Configure(IServiceProvider services, Marten.StoreOptions options) =>
+        options.Schema.For<User>()
+            .Duplicate(u => u.Email, configure: ix => { ix.IsUnique = true; ix.Name = "ux_user_email"; })
+            .Duplicate(u => u.CreatedAt, configure: ix => ix.Name = "ix_user_created_at")
+            .Index([u => u.CreatedAt, u => u.Id], ix => ix.Name = "ix_user_created_at_id");
 }
 
 /// <summary>Problems shared by the user slices.</summary>
@@ -65,12 +58,10 @@ internal static class UserProblems
 }
 
 /// <summary>Reports an account's current state to the access-token check in Infrastructure/Security.</summary>
-internal sealed class UserAccountStatusSource(SliceApi.Infrastructure.Data.AppDbContext db) : SliceApi.Infrastructure.Security.IAccountStatusSource
+internal sealed class UserAccountStatusSource(IQuerySession session) : SliceApi.Infrastructure.Security.IAccountStatusSource
 {
-    public Task<SliceApi.Infrastructure.Security.AccountStatus?> FindAsync(Guid userId, CancellationToken ct) =>
-        db.Set<User>().Where(u => u.Id == userId)
-          .Select(u => new SliceApi.Infrastructure.Security.AccountStatus(u.IsActive, u.Role))
-          .FirstOrDefaultAsync(ct);
+    public async Task<SliceApi.Infrastructure.Security.AccountStatus?> FindAsync(Guid userId, CancellationToken ct) =>
+        await session.LoadAsync<User>(userId, ct) is { } user ? new SliceApi.Infrastructure.Security.AccountStatus(user.IsActive, user.Role) : null;
 }
 
 /// <summary>A user as the API shows it; never carries the password hash.</summary>

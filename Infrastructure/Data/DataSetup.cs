@@ -59,9 +59,10 @@ internal static class DataSetup
             services.AddSingleton(typeof(IConfigureMarten), mapping);
         }
 
-        // Marten puts its start-up service first; the server must be resolved (the database created, the SQL
-        // migrations applied) before it, so this one goes in front of it.
+        // Marten puts its start-up service first; the server must be resolved (the database created) before it, so
+        // that goes in front of it, and the SQL migrations, whose tables refer to document tables, come after it.
         services.Insert(0, ServiceDescriptor.Singleton<IHostedService, DatabaseStartup>());
+        services.AddHostedService<SqlMigrationStartup>();
         services.AddDbContextPool<AppDbContext>((provider, options) => options
             .UseNpgsql(provider.GetRequiredService<NpgsqlDataSource>())
             .UseQueryTrackingBehavior(QueryTrackingBehavior.NoTracking)
@@ -73,18 +74,28 @@ internal static class DataSetup
     }
 }
 
-/// <summary>Resolves the database and applies migrations before the web server starts listening.</summary>
-internal sealed partial class DatabaseStartup(
+/// <summary>Resolves the database (starting the private cluster, creating the database) before anything uses it.</summary>
+internal sealed class DatabaseStartup(PostgresConnectionSource connections) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken) => connections.ResolveAsync(cancellationToken);
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
+
+/// <summary>
+/// Applies the pending SQL migrations (unless <c>Database:MigrateOnStartup</c> is false) after Marten's schema step and
+/// before the web server starts listening.
+/// </summary>
+internal sealed partial class SqlMigrationStartup(
     PostgresConnectionSource connections,
     IOptions<DatabaseOptions> options,
-    ILogger<DatabaseStartup> logger) : IHostedService
+    ILogger<SqlMigrationStartup> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
-        var connectionString = await connections.ResolveAsync(cancellationToken);
         if (options.Value.MigrateOnStartup)
         {
-            var applied = await MigrationRunner.MigrateAsync(connectionString, cancellationToken);
+            var applied = await MigrationRunner.MigrateAsync(connections.ConnectionString, cancellationToken);
             LogMigrated(logger, applied.Count, applied);
         }
     }

@@ -7,8 +7,8 @@ using Weasel.Core.Migrations;
 namespace SliceApi.Infrastructure.Data;
 
 /// <summary>
-/// <c>dotnet SliceApi.dll migrate</c>: applies the pending SQL migrations, then Marten's schema changes for the
-/// document mappings, and exits (0). For deployments that start with <c>Database:MigrateOnStartup=false</c>.
+/// <c>dotnet SliceApi.dll migrate</c>: applies Marten's schema changes for the document mappings, then the pending SQL
+/// migrations (whose tables refer to document tables), and exits (0). For deployments that start with <c>Database:MigrateOnStartup=false</c>.
 /// </summary>
 internal sealed class MigrateCommand : ICliCommand
 {
@@ -16,17 +16,17 @@ internal sealed class MigrateCommand : ICliCommand
 
     public async Task<int> RunAsync(IReadOnlyList<string> arguments, IServiceProvider services, CancellationToken cancellationToken)
     {
-        var connectionString = services.GetRequiredService<PostgresConnectionSource>().ConnectionString;
-        var applied = await MigrationRunner.MigrateAsync(connectionString, cancellationToken);
-        Console.WriteLine(applied.Count == 0
-            ? "The SQL migrations are up to date."
-            : $"Applied {applied.Count} migration(s): {string.Join(", ", applied)}");
         var store = services.GetRequiredService<IDocumentStore>();
         var pending = await store.Storage.Database.CreateMigrationAsync(cancellationToken);
         await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync(AutoCreate.CreateOrUpdate);
         Console.WriteLine(pending.Difference == SchemaPatchDifference.None
             ? "The document schema is up to date."
             : "Applied the document schema changes.");
+        var connectionString = services.GetRequiredService<PostgresConnectionSource>().ConnectionString;
+        var applied = await MigrationRunner.MigrateAsync(connectionString, cancellationToken);
+        Console.WriteLine(applied.Count == 0
+            ? "The SQL migrations are up to date."
+            : $"Applied {applied.Count} migration(s): {string.Join(", ", applied)}");
         return 0;
     }
 }

@@ -9,7 +9,7 @@ namespace SliceApi.Infrastructure.Errors;
 
 /// <summary>
 /// Maps exceptions to problems: unreadable requests to 400/413/415, concurrency conflicts and
-/// unique-key violations (PostgreSQL SQLSTATE 23505) to 409, an unreachable database to 503, and
+/// unique-key violations (PostgreSQL SQLSTATE 23505, or Marten's DocumentAlreadyExistsException) to 409, an unreachable database to 503, and
 /// anything else to a 500 that shows no exception text outside Development.
 /// </summary>
 internal sealed partial class ApiExceptionHandler(
@@ -34,6 +34,13 @@ internal sealed partial class ApiExceptionHandler(
                 Detail = "Read the resource again and retry the change.",
             },
             DbUpdateException { InnerException: PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } } => new ProblemDetails
+            {
+                Status = StatusCodes.Status409Conflict,
+                Title = "The resource already exists.",
+                Detail = "A resource with the same unique value already exists.",
+            },
+            // Marten reports a unique-index violation on insert (a document with the same unique value) this way.
+            JasperFx.DocumentAlreadyExistsException => new ProblemDetails
             {
                 Status = StatusCodes.Status409Conflict,
                 Title = "The resource already exists.",

@@ -59,10 +59,10 @@ public sealed class UnexpectedErrorTests(FaultyFixture api) : IClassFixture<Faul
     {
         // The app's clock throws, so the user is stored and the token minted outside the app.
         var user = new SliceApi.Features.Users.User { Id = Guid.NewGuid(), Email = $"u{Guid.NewGuid():N}@example.com", DisplayName = "U", Role = "user", CreatedAt = DateTimeOffset.UtcNow.AddTicks(-(DateTimeOffset.UtcNow.Ticks % 10)) };
-        await api.WithDbAsync(async db =>
+        await api.WithDocumentsAsync(session =>
         {
-            db.Add(user);
-            await db.SaveChangesAsync();
+            session.Insert(user);
+            return session.SaveChangesAsync();
         });
         var token = TestTokens.Create(api.SigningKey, user.Id, "user", DateTime.UtcNow.AddMinutes(-1), DateTime.UtcNow.AddMinutes(5));
         var client = api.CreateBearerClient(token);

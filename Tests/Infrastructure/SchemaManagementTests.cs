@@ -38,7 +38,7 @@ public sealed class SchemaManagementTests
     [Fact]
     public async Task Db_patch_writes_the_pending_document_schema_and_migrate_applies_it()
     {
-        var connectionString = await TestDatabaseServer.Current.CreateMigratedDatabaseAsync(); // SQL migrations only
+        var connectionString = await TestDatabaseServer.Current.CreateEmptyDatabaseAsync();
         var patch = Path.Combine(Path.GetTempPath(), $"sliceapi-patch-{Guid.NewGuid():N}.sql");
         var environment = AppProcess.ProductionEnvironment(connectionString);
         environment["Database__MigrateOnStartup"] = "false";
@@ -67,9 +67,9 @@ public sealed class SchemaManagementTests
     }
 
     [Fact]
-    public async Task With_verify_schema_on_startup_a_database_without_the_document_schema_stops_start_up_with_one_line()
+    public async Task With_verify_schema_on_startup_an_empty_database_stops_start_up_with_one_line()
     {
-        var connectionString = await TestDatabaseServer.Current.CreateMigratedDatabaseAsync(); // SQL migrations only
+        var connectionString = await TestDatabaseServer.Current.CreateEmptyDatabaseAsync();
         var environment = AppProcess.ProductionEnvironment(connectionString);
         environment["Database__MigrateOnStartup"] = "false";
         environment["Database__VerifySchemaOnStartup"] = "true";

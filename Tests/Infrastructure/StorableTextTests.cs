@@ -46,8 +46,8 @@ public sealed class StorableTextTests(AppFixture api) : IClassFixture<AppFixture
         var tasks = await api.FindAsync<TaskItem>(t => t.OwnerId == user.Id);
         tasks.ShouldHaveSingleItem().Title.ShouldBe("Unchanged");
         tasks[0].Description.ShouldBe("Kept");
-        (await api.FindAsync<User>(u => u.Email == "nul@example.com")).ShouldBeEmpty();
-        (await api.FindAsync<User>(u => u.Id == user.Id)).Single().DisplayName.ShouldBe("Test user");
+        (await api.FindDocumentsAsync<User>(u => u.Email == "nul@example.com")).ShouldBeEmpty();
+        (await api.FindDocumentsAsync<User>(u => u.Id == user.Id)).Single().DisplayName.ShouldBe("Test user");
     }
 
     [Theory]

@@ -125,10 +125,10 @@ public class AppFixture : IAsyncLifetime
             PasswordHash = PasswordHash.Value,
             CreatedAt = TimeProvider.System.GetStoredUtcNow(),
         };
-        await WithDbAsync(async db =>
+        await WithDocumentsAsync(session =>
         {
-            db.Add(user);
-            await db.SaveChangesAsync();
+            session.Insert(user);
+            return session.SaveChangesAsync();
         });
         var token = Services.GetRequiredService<AccessTokenIssuer>().Issue(user.Id, email, role);
         return new TestUser(user.Id, email, Password, role, token.AccessToken);

@@ -1,4 +1,5 @@
 using Npgsql;
+using Microsoft.AspNetCore.Hosting;
 using SliceApi.Infrastructure.Data;
 
 [assembly: AssemblyFixture(typeof(SliceApi.Tests.Support.TestDatabaseServer))]
@@ -8,7 +9,8 @@ namespace SliceApi.Tests.Support;
 /// <summary>
 /// One PostgreSQL server for the whole test run: a throwaway private cluster on /dev/shm (fsync off),
 /// or the server named by the environment variable SLICEAPI_TEST_POSTGRES (a connection string whose
-/// user may create databases). A migrated template database is built once; every test class clones it.
+/// user may create databases). A template database, whose schema the app applied at its start-up, is built once;
+/// every test class clones it.
 /// </summary>
 public sealed class TestDatabaseServer : IAsyncLifetime
 {
@@ -37,7 +39,17 @@ public sealed class TestDatabaseServer : IAsyncLifetime
         }
 
         await ExecuteAsync($"CREATE DATABASE {templateName}");
-        await MigrationRunner.MigrateAsync(ConnectionStringFor(templateName), CancellationToken.None);
+        // The app builds its own schema, as at any start-up: Marten's documents, then the SQL migrations.
+        await using (await Alba.AlbaHost.For<Program>(builder =>
+        {
+            builder.UseEnvironment("Testing");
+            builder.UseSetting("ConnectionStrings:Postgres", ConnectionStringFor(templateName));
+            builder.UseSetting("Jwt:SigningKey", Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(48)));
+            builder.UseSetting("Logging:LogLevel:Default", "Warning");
+        }))
+        {
+        }
+
         await ExecuteAsync($"ALTER DATABASE {templateName} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false");
         NpgsqlConnection.ClearAllPools();
         current = this;

@@ -122,10 +122,14 @@ public sealed class MillionTasksApi : AppFixture
         var seed = $"""
             SET maintenance_work_mem = '256MB';
             {string.Join("\n", indexes.Select(d => $"DROP INDEX {d.Split(' ')[2]};"))}
-            INSERT INTO users (id, email, display_name, password_hash, role, created_at)
-            SELECT gen_random_uuid(), 'seed' || i || '@example.com', 'Seed ' || i, 'x',
-                   CASE WHEN i <= 10 THEN 'guest' ELSE 'user' END, timestamptz '2025-01-01' + i * interval '1 minute'
-            FROM generate_series(1, 1000) i;
+            INSERT INTO mt_doc_user (id, data, mt_dotnet_type, email, created_at)
+            SELECT s.id,
+                   jsonb_build_object('id', s.id, 'email', s.email, 'displayName', 'Seed ' || s.i, 'passwordHash', 'x',
+                                      'role', CASE WHEN s.i <= 10 THEN 'guest' ELSE 'user' END, 'createdAt', s.created_at, 'isActive', true),
+                   'SliceApi.Features.Users.User', s.email, s.created_at
+            FROM (SELECT i, gen_random_uuid() AS id, 'seed' || i || '@example.com' AS email,
+                         timestamptz '2025-01-01' + i * interval '1 minute' AS created_at
+                  FROM generate_series(1, 1000) i) s;
             INSERT INTO tasks (id, owner_id, assignee_id, title, description, status, due_at, created_at, updated_at)
             SELECT gen_random_uuid(),
                    u.ids[1 + i % 1000],
@@ -137,9 +141,9 @@ public sealed class MillionTasksApi : AppFixture
                    CASE WHEN i % 4 <> 0 THEN timestamptz '2026-01-01' + (i % 500) * interval '1 day' + (i % 1440) * interval '1 minute' END,
                    timestamptz '2025-01-01' + i * interval '30 seconds',
                    timestamptz '2025-01-01' + i * interval '30 seconds'
-            FROM generate_series(1, {TaskCount}) i, (SELECT array_agg(id ORDER BY email) AS ids FROM users WHERE email LIKE 'seed%') u;
+            FROM generate_series(1, {TaskCount}) i, (SELECT array_agg(id ORDER BY email) AS ids FROM mt_doc_user WHERE email LIKE 'seed%') u;
             {string.Join("\n", indexes.Select(d => d + ";"))}
-            ANALYZE users;
+            ANALYZE mt_doc_user;
             ANALYZE tasks;
             """;
         await using (var command = new NpgsqlCommand(seed, connection) { CommandTimeout = 600 })
@@ -150,7 +154,7 @@ public sealed class MillionTasksApi : AppFixture
         var issuer = Services.GetRequiredService<AccessTokenIssuer>();
         foreach (var (role, email) in new[] { (Roles.Admin, "seed500@example.com"), (Roles.User, "seed501@example.com"), (Roles.Guest, "seed5@example.com") })
         {
-            await using var find = new NpgsqlCommand("UPDATE users SET role = @role WHERE email = @email RETURNING id", connection);
+            await using var find = new NpgsqlCommand("UPDATE mt_doc_user SET data = jsonb_set(data, '{role}', to_jsonb(@role::text)) WHERE email = @email RETURNING id", connection);
             find.Parameters.AddWithValue("role", role);
             find.Parameters.AddWithValue("email", email);
             var id = (Guid)(await find.ExecuteScalarAsync())!;

@@ -16,7 +16,7 @@ public sealed class CreateAdminTests(AppFixture api) : IClassFixture<AppFixture>
         var exitCode = await new CreateAdminCommand().RunAsync(["--email", email, "--password", "an admin passphrase"], api.Services, CancellationToken.None);
 
         exitCode.ShouldBe(0);
-        (await api.FindAsync<User>(u => u.Email == email)).ShouldHaveSingleItem().Role.ShouldBe("admin");
+        (await api.FindDocumentsAsync<User>(u => u.Email == email)).ShouldHaveSingleItem().Role.ShouldBe("admin");
         var client = api.CreateAnonymousClient();
         var login = await client.PostAsJsonAsync("/api/v1/auth/login", new { email, password = "an admin passphrase" }).ShouldReturnAsync<TokenResponse>();
         client = api.CreateBearerClient(login.AccessToken);
@@ -30,7 +30,7 @@ public sealed class CreateAdminTests(AppFixture api) : IClassFixture<AppFixture>
 
         (await new CreateAdminCommand().RunAsync(["--email", user.Email, "--password", "a different passphrase"], api.Services, CancellationToken.None)).ShouldBe(0);
 
-        var stored = (await api.FindAsync<User>(u => u.Id == user.Id)).ShouldHaveSingleItem();
+        var stored = (await api.FindDocumentsAsync<User>(u => u.Id == user.Id)).ShouldHaveSingleItem();
         stored.Role.ShouldBe("admin");
         await api.CreateAnonymousClient().PostAsJsonAsync("/api/v1/auth/login", new { email = user.Email, password = user.Password }).ShouldHaveStatusAsync(HttpStatusCode.OK);
     }
@@ -41,10 +41,10 @@ public sealed class CreateAdminTests(AppFixture api) : IClassFixture<AppFixture>
     [InlineData("--email", "short@example.com", "--password", "short")]
     public async Task Create_admin_command_with_bad_arguments_exits_2_and_stores_nothing(params string[] arguments)
     {
-        var before = await api.WithDbAsync(db => Task.FromResult(db.Set<User>().Count()));
+        var before = (await api.FindDocumentsAsync<User>(_ => true)).Count;
 
         (await new CreateAdminCommand().RunAsync(arguments, api.Services, CancellationToken.None)).ShouldBe(2);
 
-        (await api.WithDbAsync(db => Task.FromResult(db.Set<User>().Count()))).ShouldBe(before);
+        ((await api.FindDocumentsAsync<User>(_ => true)).Count).ShouldBe(before);
     }
 }

@@ -24,7 +24,7 @@ public sealed class DeleteUserTests(AppFixture api) : IClassFixture<AppFixture>
 
         await client.DeleteAsync($"/api/v1/users/{user.Id}").ShouldHaveStatusAsync(HttpStatusCode.NoContent);
 
-        (await api.FindAsync<User>(u => u.Id == user.Id)).ShouldBeEmpty();
+        (await api.FindDocumentsAsync<User>(u => u.Id == user.Id)).ShouldBeEmpty();
         (await api.FindAsync<TaskItem>(t => t.OwnerId == user.Id)).ShouldBeEmpty();
         (await api.FindDocumentsAsync<ApiKey>(k => k.OwnerId == user.Id)).ShouldBeEmpty();
         (await api.FindDocumentsAsync<RefreshToken>(t => t.UserId == user.Id)).ShouldBeEmpty();
@@ -40,7 +40,7 @@ public sealed class DeleteUserTests(AppFixture api) : IClassFixture<AppFixture>
 
         await api.ClientFor(await api.CreateUserAsync()).DeleteAsync($"/api/v1/users/{other.Id}").ShouldBeProblemAsync(HttpStatusCode.NotFound);
 
-        (await api.FindAsync<User>(u => u.Id == other.Id)).ShouldHaveSingleItem();
+        (await api.FindDocumentsAsync<User>(u => u.Id == other.Id)).ShouldHaveSingleItem();
     }
 
     [Fact]
@@ -50,6 +50,6 @@ public sealed class DeleteUserTests(AppFixture api) : IClassFixture<AppFixture>
 
         await api.ClientFor(await api.CreateUserAsync(Roles.Admin)).DeleteAsync($"/api/v1/users/{other.Id}").ShouldHaveStatusAsync(HttpStatusCode.NoContent);
 
-        (await api.FindAsync<User>(u => u.Id == other.Id)).ShouldBeEmpty();
+        (await api.FindDocumentsAsync<User>(u => u.Id == other.Id)).ShouldBeEmpty();
     }
 }

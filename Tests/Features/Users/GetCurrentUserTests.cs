@@ -32,7 +32,11 @@ public sealed class GetCurrentUserTests(AppFixture api) : IClassFixture<AppFixtu
     public async Task The_access_token_of_a_deleted_account_is_refused()
     {
         var user = await api.CreateUserAsync();
-        await api.WithDbAsync(db => db.Set<User>().Where(u => u.Id == user.Id).ExecuteDeleteAsync());
+        await api.WithDocumentsAsync(session =>
+        {
+            session.Delete<User>(user.Id);
+            return session.SaveChangesAsync();
+        });
 
         await api.ClientFor(user).GetAsync("/api/v1/users/me").ShouldBeProblemAsync(HttpStatusCode.Unauthorized);
     }

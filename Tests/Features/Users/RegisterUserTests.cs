@@ -23,7 +23,7 @@ public sealed class RegisterUserTests(AppFixture api) : IClassFixture<AppFixture
         user.Role.ShouldBe("user");
         (await response.ReadAsTextAsync()).ShouldNotContain("password", Case.Insensitive);
 
-        var stored = (await api.FindAsync<User>(u => u.Id == user.Id)).ShouldHaveSingleItem();
+        var stored = (await api.FindDocumentsAsync<User>(u => u.Id == user.Id)).ShouldHaveSingleItem();
         stored.Email.ShouldBe(email.ToLowerInvariant());
         stored.PasswordHash.ShouldNotContain("a long enough passphrase");
         User.PasswordHasher.VerifyHashedPassword(stored, stored.PasswordHash, "a long enough passphrase").ShouldBe(PasswordVerificationResult.Success);
@@ -52,7 +52,7 @@ public sealed class RegisterUserTests(AppFixture api) : IClassFixture<AppFixture
         await api.CreateAnonymousClient().PostAsJsonAsync(Url, new { email = existing.Email.ToUpperInvariant(), password = "another long password", displayName = "Copy" })
             .ShouldBeProblemAsync(HttpStatusCode.Conflict);
 
-        (await api.FindAsync<User>(u => u.Email == existing.Email)).ShouldHaveSingleItem().DisplayName.ShouldNotBe("Copy");
+        (await api.FindDocumentsAsync<User>(u => u.Email == existing.Email)).ShouldHaveSingleItem().DisplayName.ShouldNotBe("Copy");
     }
 
     [Theory]
@@ -73,11 +73,11 @@ public sealed class RegisterUserTests(AppFixture api) : IClassFixture<AppFixture
         email = email.Replace("LONG_EMAIL", new string('a', 64) + "@" + new string('b', 186) + ".com", StringComparison.Ordinal); // 255 characters
         password = password.Replace("LONG_PASSWORD", new string('p', 129), StringComparison.Ordinal);
         displayName = displayName.Replace("LONG_NAME", new string('n', 101), StringComparison.Ordinal);
-        var before = await api.WithDbAsync(db => Task.FromResult(db.Set<User>().Count()));
+        var before = (await api.FindDocumentsAsync<User>(_ => true)).Count;
 
         await api.CreateAnonymousClient().PostAsJsonAsync(Url, new { email, password, displayName }).ShouldBeProblemAsync(HttpStatusCode.BadRequest, errorKey);
 
-        (await api.WithDbAsync(db => Task.FromResult(db.Set<User>().Count()))).ShouldBe(before);
+        ((await api.FindDocumentsAsync<User>(_ => true)).Count).ShouldBe(before);
     }
 
     [Fact]

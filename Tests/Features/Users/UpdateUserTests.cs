@@ -15,7 +15,7 @@ public sealed class UpdateUserTests(AppFixture api) : IClassFixture<AppFixture>
         var updated = await api.ClientFor(user).PatchAsJsonAsync($"/api/v1/users/{user.Id}", new { displayName = " Grace " }).ShouldReturnAsync<UserResponse>();
 
         updated.DisplayName.ShouldBe("Grace");
-        (await api.FindAsync<User>(u => u.Id == user.Id)).Single().DisplayName.ShouldBe("Grace");
+        (await api.FindDocumentsAsync<User>(u => u.Id == user.Id)).Single().DisplayName.ShouldBe("Grace");
     }
 
     [Theory]
@@ -27,7 +27,7 @@ public sealed class UpdateUserTests(AppFixture api) : IClassFixture<AppFixture>
 
         await api.ClientFor(user).SendRawAsync(HttpMethod.Patch, $"/api/v1/users/{user.Id}", body).ShouldBeProblemAsync(HttpStatusCode.Forbidden);
 
-        var stored = (await api.FindAsync<User>(u => u.Id == user.Id)).Single();
+        var stored = (await api.FindDocumentsAsync<User>(u => u.Id == user.Id)).Single();
         stored.Role.ShouldBe("user");
         stored.IsActive.ShouldBeTrue();
     }
