@@ -117,24 +117,29 @@ env "${slice_env[@]}" dotnet "$OUT/sliceapi/SliceApi.dll" create-admin --email b
 
 log "seeding $USERS users and $TASKS tasks"
 PSQL <<SQL
-INSERT INTO users (id, email, display_name, password_hash, role, created_at)
-SELECT gen_random_uuid(), 'user' || n || '@bench.test', 'User ' || n,
-       (SELECT password_hash FROM users WHERE email = 'bench-user@example.com'), 'user', now()
-FROM generate_series(1, $USERS - 1) AS n;
+-- Users are Marten documents (mt_doc_user): the JSON the app writes, plus the duplicated email and created_at columns.
+INSERT INTO mt_doc_user (id, data, mt_dotnet_type, email, created_at)
+SELECT s.id,
+       jsonb_build_object('id', s.id, 'email', s.email, 'displayName', 'User ' || s.n, 'role', 'user', 'isActive', true,
+                          'createdAt', s.created_at,
+                          'passwordHash', (SELECT data->>'passwordHash' FROM mt_doc_user WHERE email = 'bench-user@example.com')),
+       'SliceApi.Features.Users.User', s.email, s.created_at
+FROM (SELECT n, gen_random_uuid() AS id, 'user' || n || '@bench.test' AS email, now() AS created_at
+      FROM generate_series(1, $USERS - 1) AS n) AS s;
 INSERT INTO tasks (id, owner_id, title, description, status, due_at, created_at, updated_at)
 SELECT gen_random_uuid(), u.ids[1 + n % array_length(u.ids, 1)], 'Task ' || n,
        CASE WHEN n % 3 = 0 THEN NULL ELSE 'Description of task ' || n END,
        (ARRAY['todo', 'in_progress', 'done'])[1 + n % 3],
        CASE WHEN n % 2 = 0 THEN now() + (n % 90) * interval '1 day' END,
        now() - n * interval '1 second', now() - n * interval '1 second'
-FROM generate_series(1, $TASKS) AS n, (SELECT array_agg(id) AS ids FROM users WHERE role = 'user') AS u;
+FROM generate_series(1, $TASKS) AS n, (SELECT array_agg(id) AS ids FROM mt_doc_user WHERE data->>'role' = 'user') AS u;
 VACUUM ANALYZE;
 SQL
 PSQL -c "SELECT id FROM tasks ORDER BY random() LIMIT 10000" >"$OUT/ids.txt"
 # The task-list cursor (Features/Tasks/TaskListCursor.cs): format 1, sort -createdAt (code 1), id, UTC ticks.
 DEEP_CURSOR=$(PSQL -c "SELECT translate(rtrim(encode('\\x0101'::bytea || uuid_send(id) || int8send((extract(epoch FROM created_at) * 1000000)::bigint * 10 + 621355968000000000), 'base64'), '='), '+/', '-_')
                        FROM tasks ORDER BY created_at DESC, id DESC OFFSET $((TASKS / 2)) LIMIT 1")
-USER_ID=$(PSQL -c "SELECT id FROM users WHERE email = 'bench-user@example.com'")
+USER_ID=$(PSQL -c "SELECT id FROM mt_doc_user WHERE email = 'bench-user@example.com'")
 
 # --- servers ---------------------------------------------------------------------------------------
 log "starting SliceApi (timed to /health/ready) and the floor"
