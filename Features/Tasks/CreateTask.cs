@@ -43,9 +43,9 @@ internal sealed class CreateTaskEndpoint : IEndpoint
            .WithRequestValidation<CreateTaskRequest>();
 
     private static async Task<Results<Created<TaskResponse>, ValidationProblem>> HandleAsync(
-        CreateTaskRequest request, ClaimsPrincipal caller, AppDbContext db, Marten.IQuerySession users, TimeProvider clock, HttpContext http, CancellationToken ct)
+        CreateTaskRequest request, ClaimsPrincipal caller, AppDbContext db, Marten.IDocumentStore documents, TimeProvider clock, HttpContext http, CancellationToken ct)
     {
-        if (await TaskItemAccess.CheckAssigneeAsync(users, request.AssigneeId, ct) is { } unknownAssignee)
+        if (await TaskItemAccess.CheckAssigneeAsync(documents, request.AssigneeId, ct) is { } unknownAssignee)
         {
             return unknownAssignee;
         }

@@ -42,7 +42,7 @@ internal sealed class PatchTaskEndpoint : IEndpoint
            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
 
     private static async Task<Results<Ok<TaskResponse>, ValidationProblem, ProblemHttpResult>> HandleAsync(
-        Guid id, [Microsoft.AspNetCore.Mvc.FromBody] JsonElement patch, ClaimsPrincipal caller, AppDbContext db, Marten.IQuerySession users, IValidator<UpdateTaskRequest> validator,
+        Guid id, [Microsoft.AspNetCore.Mvc.FromBody] JsonElement patch, ClaimsPrincipal caller, AppDbContext db, Marten.IDocumentStore documents, IValidator<UpdateTaskRequest> validator,
         IOptions<JsonOptions> json, TimeProvider clock, HttpContext http, CancellationToken ct)
     {
         if (patch.ValueKind != JsonValueKind.Object)
@@ -108,7 +108,7 @@ internal sealed class PatchTaskEndpoint : IEndpoint
                 title: "The request is invalid.");
         }
 
-        if (await TaskItemAccess.CheckAssigneeAsync(users, request!.AssigneeId, ct) is { } unknownAssignee)
+        if (await TaskItemAccess.CheckAssigneeAsync(documents, request!.AssigneeId, ct) is { } unknownAssignee)
         {
             return unknownAssignee;
         }

@@ -250,11 +250,20 @@ internal static class TaskItemAccess
 
     /// <summary>A 400 problem when <paramref name="assigneeId"/> names no account, else null.</summary>
     public static async Task<Microsoft.AspNetCore.Http.HttpResults.ValidationProblem?> CheckAssigneeAsync(
-        Marten.IQuerySession session, Guid? assigneeId, CancellationToken ct)
+        Marten.IDocumentStore store, Guid? assigneeId, CancellationToken ct)
     {
-        if (assigneeId is not { } id || await session.LoadAsync<SliceApi.Features.Users.User>(id, ct) is not null)
+        if (assigneeId is not { } id)
         {
             return null;
+        }
+
+        // A session only when there is an assignee to look up: most writes name none.
+        await using (var session = store.QuerySession())
+        {
+            if (await session.LoadAsync<SliceApi.Features.Users.User>(id, ct) is not null)
+            {
+                return null;
+            }
         }
 
         return TypedResults.ValidationProblem(

@@ -46,7 +46,7 @@ internal sealed class UpdateTaskEndpoint : IEndpoint
            .ProducesProblem(StatusCodes.Status404NotFound);
 
     private static async Task<Results<Ok<TaskResponse>, ValidationProblem, ProblemHttpResult>> HandleAsync(
-        Guid id, UpdateTaskRequest request, ClaimsPrincipal caller, AppDbContext db, Marten.IQuerySession users, TimeProvider clock, HttpContext http, CancellationToken ct)
+        Guid id, UpdateTaskRequest request, ClaimsPrincipal caller, AppDbContext db, Marten.IDocumentStore documents, TimeProvider clock, HttpContext http, CancellationToken ct)
     {
         var task = await db.Set<TaskItem>().AsTracking().VisibleTo(caller).FirstOrDefaultAsync(t => t.Id == id, ct);
         if (task is null)
@@ -64,7 +64,7 @@ internal sealed class UpdateTaskEndpoint : IEndpoint
             return TaskETag.PreconditionFailed(task.Version);
         }
 
-        if (await TaskItemAccess.CheckAssigneeAsync(users, request.AssigneeId, ct) is { } unknownAssignee)
+        if (await TaskItemAccess.CheckAssigneeAsync(documents, request.AssigneeId, ct) is { } unknownAssignee)
         {
             return unknownAssignee;
         }
