@@ -7,7 +7,6 @@ using SliceApi.Infrastructure.Http;
 using SliceApi.Infrastructure.Json;
 using SliceApi.Infrastructure.OpenApi;
 using SliceApi.Infrastructure.Security;
-using SliceApi.Infrastructure.Validation;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -19,7 +18,7 @@ builder.Services.AddData(builder.Configuration);
 builder.Services.AddIdempotencyKeys();
 builder.Services.AddApiSecurity();
 builder.Services.AddApiRateLimiting();
-builder.Services.AddRequestValidation();
+builder.Services.AddApiEndpoints();
 builder.Services.AddApiDocumentation();
 
 var app = builder.Build();
@@ -34,10 +33,10 @@ app.UseAuthorization();
 app.UseApiKeyScopes();
 app.UseDeprecationHeaders();
 app.UseStorableTextCheck();
+app.UseMissingContentTypeProblem();
 app.MapHealthEndpoints();
-app.MapEndpoints();
 
-return await app.RunCommandOrServeAsync(args);
+return await app.RunCommandOrServeAsync(args, mapEndpoints: api => api.UseApiEndpoints());
 
-/// <summary>The web host's entry point; public so WebApplicationFactory can find it.</summary>
+/// <summary>The web host's entry point; public so Alba's host can find it.</summary>
 public partial class Program;

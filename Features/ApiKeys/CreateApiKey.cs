@@ -7,17 +7,24 @@ using Marten;
 using Microsoft.AspNetCore.Http.HttpResults;
 using SliceApi.Infrastructure.Data;
 using SliceApi.Infrastructure.Endpoints;
-using SliceApi.Infrastructure.OpenApi;
 using SliceApi.Infrastructure.Security;
 using SliceApi.Infrastructure.Validation;
+using FastEndpoints;
 
 namespace SliceApi.Features.ApiKeys;
 
-/// <summary>A new API key.</summary>
-/// <param name="Name">1 to 100 characters, to tell keys apart.</param>
-/// <param name="Scopes">One or both of <c>tasks:read</c>, <c>tasks:write</c>.</param>
-/// <param name="ExpiresAt">When the key stops working (RFC 3339 date-time with offset, in the future), or null for never.</param>
-public sealed record CreateApiKeyRequest(string Name, IReadOnlyList<string> Scopes, DateTimeOffset? ExpiresAt = null);
+/// <summary>Body of <c>POST /api/v1/api-keys</c>: a new API key.</summary>
+public sealed class CreateApiKeyRequest
+{
+    /// <summary>1 to 100 characters, to tell keys apart.</summary>
+    public string Name { get; set; } = "";
+
+    /// <summary>One or both of <c>tasks:read</c>, <c>tasks:write</c>.</summary>
+    public IReadOnlyList<string> Scopes { get; set; } = [];
+
+    /// <summary>When the key stops working (RFC 3339 date-time with offset, in the future), or null for never.</summary>
+    public DateTimeOffset? ExpiresAt { get; set; }
+}
 
 /// <summary>The new key: the secret appears here once and is never shown again.</summary>
 /// <param name="Key">Send as <c>X-Api-Key: &lt;key&gt;</c>.</param>
@@ -25,32 +32,35 @@ public sealed record CreateApiKeyRequest(string Name, IReadOnlyList<string> Scop
 public sealed record CreateApiKeyResponse(string Key, ApiKeyResponse ApiKey);
 
 /// <summary>Shape rules of <see cref="CreateApiKeyRequest"/>.</summary>
-internal sealed class CreateApiKeyValidator : AbstractValidator<CreateApiKeyRequest>
+internal sealed class CreateApiKeyValidator : Validator<CreateApiKeyRequest>
 {
-    public CreateApiKeyValidator(TimeProvider clock)
+    public CreateApiKeyValidator()
     {
         RuleFor(x => x.Name).Cascade(CascadeMode.Stop).NotEmpty()
             .TrimmedLength(1, 100);
         RuleFor(x => x.Scopes).Cascade(CascadeMode.Stop).NotEmpty()
-            .Must(s => s.All(Scopes.All.Contains)).WithMessage("'scopes' may hold only tasks:read and tasks:write.");
-        RuleFor(x => x.ExpiresAt).Must(e => e is null || e > clock.GetUtcNow()).WithMessage("'expiresAt' must be in the future.");
+            .Must(s => s.All(ApiScopes.All.Contains)).WithMessage("'scopes' may hold only tasks:read and tasks:write.");
+        RuleFor(x => x.ExpiresAt).Must(e => e is null || e > Resolve<TimeProvider>().GetUtcNow()).WithMessage("'expiresAt' must be in the future.");
     }
 }
 
 /// <summary><c>POST /api/v1/api-keys</c>: creates an API key acting as the caller, limited to the given scopes.</summary>
-internal sealed class CreateApiKeyEndpoint : IEndpoint
+internal sealed class CreateApiKey(IDocumentSession session, TimeProvider clock) : Endpoint<CreateApiKeyRequest, Created<CreateApiKeyResponse>>
 {
-    public void Map(IEndpointRouteBuilder api) =>
-        api.MapPost("/api-keys", HandleAsync)
-           .WithName("CreateApiKey")
-           .WithTags("ApiKeys")
-           .WithSummary("Create an API key (the secret is shown once)")
-           .WithRequestExample(new CreateApiKeyRequest("nightly report script", ["tasks:read"], new DateTimeOffset(2027, 1, 31, 0, 0, 0, TimeSpan.Zero)))
-           .WithRequestValidation<CreateApiKeyRequest>();
-
-    private static async Task<Created<CreateApiKeyResponse>> HandleAsync(
-        CreateApiKeyRequest request, ClaimsPrincipal caller, IDocumentSession session, TimeProvider clock, HttpContext http, CancellationToken ct)
+    public override void Configure()
     {
+        Post("api-keys");
+        Group<ApiKeysGroup>();
+        Summary(s =>
+        {
+            s.Summary = "Create an API key (the secret is shown once)";
+            s.ExampleRequest = new CreateApiKeyRequest { Name = "nightly report script", Scopes = ["tasks:read"], ExpiresAt = new DateTimeOffset(2027, 1, 31, 0, 0, 0, TimeSpan.Zero) };
+        });
+    }
+
+    public override async Task<Created<CreateApiKeyResponse>> ExecuteAsync(CreateApiKeyRequest req, CancellationToken ct)
+    {
+        var (request, caller, http) = (req, User, HttpContext);
         var secret = "sk_" + Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
         var key = new ApiKey
         {
@@ -66,6 +76,6 @@ internal sealed class CreateApiKeyEndpoint : IEndpoint
         session.Insert(key);
         await session.SaveChangesAsync(ct);
         http.Response.Headers.CacheControl = "no-store";
-        return TypedResults.Created($"{EndpointDiscovery.V1Prefix}/api-keys/{key.Id}", new CreateApiKeyResponse(secret, ApiKeyResponse.From(key)));
+        return TypedResults.Created($"{ApiEndpoints.V1Prefix}/api-keys/{key.Id}", new CreateApiKeyResponse(secret, ApiKeyResponse.From(key)));
     }
 }

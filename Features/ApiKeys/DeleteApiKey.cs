@@ -2,28 +2,35 @@ using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Marten;
 using SliceApi.Infrastructure.Data;
-using SliceApi.Infrastructure.Endpoints;
+using FastEndpoints;
 using SliceApi.Infrastructure.Security;
 
 namespace SliceApi.Features.ApiKeys;
+
+/// <summary>Route of <c>DELETE /api/v1/api-keys/{id}</c>.</summary>
+public sealed class DeleteApiKeyRequest
+{
+    /// <summary>The key's id.</summary>
+    public Guid Id { get; set; }
+}
 
 /// <summary>
 /// <c>DELETE /api/v1/api-keys/{id}</c>: revokes one of the caller's keys (an admin: anyone's). It stops working at
 /// once on this instance and within 30 seconds on others. Someone else's key is 404.
 /// </summary>
-internal sealed class DeleteApiKeyEndpoint : IEndpoint
+internal sealed class DeleteApiKey(IDocumentSession session, ApiKeyCache cache, TimeProvider clock) : Endpoint<DeleteApiKeyRequest, Results<NoContent, ProblemHttpResult>>
 {
-    public void Map(IEndpointRouteBuilder api) =>
-        api.MapDelete("/api-keys/{id}", HandleAsync)
-           .WithName("DeleteApiKey")
-           .WithTags("ApiKeys")
-           .WithSummary("Revoke an API key")
-           .ProducesProblem(StatusCodes.Status400BadRequest)
-           .ProducesProblem(StatusCodes.Status404NotFound);
-
-    private static async Task<Results<NoContent, ProblemHttpResult>> HandleAsync(
-        Guid id, ClaimsPrincipal caller, IDocumentSession session, ApiKeyCache cache, TimeProvider clock, CancellationToken ct)
+    public override void Configure()
     {
+        Delete("api-keys/{id}");
+        Group<ApiKeysGroup>();
+        Description(b => b.ProducesProblem(StatusCodes.Status404NotFound));
+        Summary(s => s.Summary = "Revoke an API key");
+    }
+
+    public override async Task<Results<NoContent, ProblemHttpResult>> ExecuteAsync(DeleteApiKeyRequest req, CancellationToken ct)
+    {
+        var (id, caller) = (req.Id, User);
         var callerId = caller.GetUserId();
         var isAdmin = caller.IsAdmin();
         var key = await session.Query<ApiKey>().FirstOrDefaultAsync(k => k.Id == id && (isAdmin || k.OwnerId == callerId), ct);

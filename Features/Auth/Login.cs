@@ -1,3 +1,4 @@
+using FastEndpoints;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
@@ -5,21 +6,23 @@ using Marten;
 using Microsoft.Extensions.Options;
 using SliceApi.Features.Users;
 using SliceApi.Infrastructure.Data;
-using SliceApi.Infrastructure.Endpoints;
-using SliceApi.Infrastructure.OpenApi;
 using SliceApi.Infrastructure.Http;
 using SliceApi.Infrastructure.Security;
 using SliceApi.Infrastructure.Validation;
 
 namespace SliceApi.Features.Auth;
 
-/// <summary>Credentials to exchange for an access token.</summary>
-/// <param name="Email">The account's email (compared trimmed, case-insensitively).</param>
-/// <param name="Password">The account's password.</param>
-public sealed record LoginRequest(string Email, string Password);
+/// <summary>Body of <c>POST /api/v1/auth/login</c>: credentials to exchange for an access token.</summary>
+public sealed class LoginRequest
+{
+    /// <summary>The account's email (compared trimmed, case-insensitively).</summary>
+    public string Email { get; set; } = "";
 
-/// <summary>Shape rules of <see cref="LoginRequest"/>.</summary>
-internal sealed class LoginValidator : AbstractValidator<LoginRequest>
+    /// <summary>The account's password.</summary>
+    public string Password { get; set; } = "";
+}
+
+internal sealed class LoginValidator : Validator<LoginRequest>
 {
     public LoginValidator()
     {
@@ -34,28 +37,30 @@ internal sealed class LoginValidator : AbstractValidator<LoginRequest>
 /// (OWASP Authentication Cheat Sheet, "Authentication and Error Messages"). After 5 failures for an email
 /// within 15 minutes, logins for it get a 429 for 15 minutes (<see cref="Lockout"/>).
 /// </summary>
-internal sealed class LoginEndpoint : IEndpoint
+internal sealed class Login(IDocumentSession session, AccessTokenIssuer tokens, IOptions<JwtOptions> options, TimeProvider clock)
+    : Endpoint<LoginRequest, Results<Ok<TokenResponse>, ProblemHttpResult>>
 {
     // Verified when the email is unknown, so that answer takes as long as a wrong password.
     private static readonly User Decoy = CreateDecoy();
 
-    public void Map(IEndpointRouteBuilder api) =>
-        api.MapPost("/auth/login", HandleAsync)
-           .WithName("Login")
-           .WithTags("Auth")
-           .WithSummary("Log in and get an access token and a refresh token")
-           .AllowAnonymous()
-           .RequireRateLimiting(RateLimitSetup.CredentialsPolicy)
-           .WithRequestExample(new LoginRequest("ada@example.com", "correct horse battery staple"))
-           .WithRequestValidation<LoginRequest>()
-           .ProducesProblem(StatusCodes.Status401Unauthorized)
-           .ProducesProblem(StatusCodes.Status429TooManyRequests);
-
-    private static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> HandleAsync(
-        LoginRequest request, IDocumentSession session, AccessTokenIssuer tokens, IOptions<JwtOptions> options, TimeProvider clock,
-        HttpContext http, CancellationToken ct)
+    public override void Configure()
     {
-        var email = User.NormalizeEmail(request.Email);
+        Post("auth/login");
+        Group<AuthGroup>();
+        AllowAnonymous();
+        Options(b => b.RequireRateLimiting(RateLimitSetup.CredentialsPolicy));
+        Description(b => b.ProducesProblem(StatusCodes.Status401Unauthorized).ProducesProblem(StatusCodes.Status429TooManyRequests));
+        Summary(s =>
+        {
+            s.Summary = "Log in and get an access token and a refresh token";
+            s.ExampleRequest = new LoginRequest { Email = "ada@example.com", Password = "correct horse battery staple" };
+        });
+    }
+
+    public override async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> ExecuteAsync(LoginRequest req, CancellationToken ct)
+    {
+        var (request, http) = (req, HttpContext);
+        var email = Users.User.NormalizeEmail(request.Email);
         var now = clock.GetStoredUtcNow();
         if (await Lockout.LockedUntilAsync(session, email, now, ct) is { } lockedUntil)
         {
@@ -68,7 +73,7 @@ internal sealed class LoginEndpoint : IEndpoint
         }
 
         var user = await session.Query<User>().FirstOrDefaultAsync(u => u.Email == email, ct);
-        var verification = User.PasswordHasher.VerifyHashedPassword(user ?? Decoy, (user ?? Decoy).PasswordHash, request.Password);
+        var verification = Users.User.PasswordHasher.VerifyHashedPassword(user ?? Decoy, (user ?? Decoy).PasswordHash, request.Password);
         if (user is null || !user.IsActive || verification == PasswordVerificationResult.Failed)
         {
             await Lockout.RecordFailureAsync(session, email, now, ct);
@@ -83,7 +88,7 @@ internal sealed class LoginEndpoint : IEndpoint
 
         if (verification == PasswordVerificationResult.SuccessRehashNeeded)
         {
-            user.PasswordHash = User.PasswordHasher.HashPassword(user, request.Password);
+            user.PasswordHash = Users.User.PasswordHasher.HashPassword(user, request.Password);
             session.Update(user); // saved with the new refresh token below
         }
 
@@ -94,8 +99,8 @@ internal sealed class LoginEndpoint : IEndpoint
 
     private static User CreateDecoy()
     {
-        var decoy = new User { Email = "decoy@invalid", DisplayName = "decoy", Role = Roles.Guest };
-        decoy.PasswordHash = User.PasswordHasher.HashPassword(decoy, Guid.NewGuid().ToString());
+        var decoy = new User { Email = "decoy@invalid", DisplayName = "decoy", Role = AppRoles.Guest };
+        decoy.PasswordHash = Users.User.PasswordHasher.HashPassword(decoy, Guid.NewGuid().ToString());
         return decoy;
     }
 }

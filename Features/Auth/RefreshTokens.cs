@@ -1,3 +1,4 @@
+using FastEndpoints;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using JasperFx;
@@ -5,20 +6,20 @@ using Marten;
 using Microsoft.Extensions.Options;
 using SliceApi.Features.Users;
 using SliceApi.Infrastructure.Data;
-using SliceApi.Infrastructure.Endpoints;
-using SliceApi.Infrastructure.OpenApi;
 using SliceApi.Infrastructure.Http;
 using SliceApi.Infrastructure.Security;
 using SliceApi.Infrastructure.Validation;
 
 namespace SliceApi.Features.Auth;
 
-/// <summary>A refresh token to exchange.</summary>
-/// <param name="RefreshToken">The refreshToken of the last token pair.</param>
-public sealed record RefreshTokensRequest(string RefreshToken);
+/// <summary>Body of <c>POST /api/v1/auth/refresh</c>: a refresh token to exchange.</summary>
+public sealed class RefreshTokensRequest
+{
+    /// <summary>The refreshToken of the last token pair.</summary>
+    public string RefreshToken { get; set; } = "";
+}
 
-/// <summary>Shape rules of <see cref="RefreshTokensRequest"/>.</summary>
-internal sealed class RefreshTokensValidator : AbstractValidator<RefreshTokensRequest>
+internal sealed class RefreshTokensValidator : Validator<RefreshTokensRequest>
 {
     public RefreshTokensValidator() => RuleFor(x => x.RefreshToken).NotEmpty().MaximumLength(100);
 }
@@ -28,23 +29,26 @@ internal sealed class RefreshTokensValidator : AbstractValidator<RefreshTokensRe
 /// Presenting a token that was already exchanged revokes its whole family, so a stolen token stops working
 /// for the thief and the owner alike (RFC 9700 section 4.14.2); the owner logs in again.
 /// </summary>
-internal sealed class RefreshTokensEndpoint : IEndpoint
+internal sealed class RefreshTokens(IDocumentSession session, AccessTokenIssuer tokens, IOptions<JwtOptions> options, TimeProvider clock)
+    : Endpoint<RefreshTokensRequest, Results<Ok<TokenResponse>, ProblemHttpResult>>
 {
-    public void Map(IEndpointRouteBuilder api) =>
-        api.MapPost("/auth/refresh", HandleAsync)
-           .WithName("RefreshTokens")
-           .WithTags("Auth")
-           .WithSummary("Exchange a refresh token for a new token pair")
-           .AllowAnonymous()
-           .RequireRateLimiting(RateLimitSetup.CredentialsPolicy)
-           .WithRequestExample(new RefreshTokensRequest("hQ3y9cXvN1qg0mV4uY0n2x5bJkq7Wg8fT6rL1sD3eA0"))
-           .WithRequestValidation<RefreshTokensRequest>()
-           .ProducesProblem(StatusCodes.Status401Unauthorized);
-
-    private static async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> HandleAsync(
-        RefreshTokensRequest request, IDocumentSession session, AccessTokenIssuer tokens, IOptions<JwtOptions> options,
-        TimeProvider clock, HttpContext http, CancellationToken ct)
+    public override void Configure()
     {
+        Post("auth/refresh");
+        Group<AuthGroup>();
+        AllowAnonymous();
+        Options(b => b.RequireRateLimiting(RateLimitSetup.CredentialsPolicy));
+        Description(b => b.ProducesProblem(StatusCodes.Status401Unauthorized));
+        Summary(s =>
+        {
+            s.Summary = "Exchange a refresh token for a new token pair";
+            s.ExampleRequest = new RefreshTokensRequest { RefreshToken = "hQ3y9cXvN1qg0mV4uY0n2x5bJkq7Wg8fT6rL1sD3eA0" };
+        });
+    }
+
+    public override async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> ExecuteAsync(RefreshTokensRequest req, CancellationToken ct)
+    {
+        var (request, http) = (req, HttpContext);
         var hash = RefreshToken.Hash(request.RefreshToken);
         var presented = await session.Query<RefreshToken>().FirstOrDefaultAsync(t => t.TokenHash == hash, ct);
         var now = clock.GetStoredUtcNow();

@@ -1,21 +1,26 @@
-using System.Security.Claims;
+using FastEndpoints;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using SliceApi.Infrastructure.Data;
 using SliceApi.Infrastructure.Endpoints;
-using SliceApi.Infrastructure.OpenApi;
 using SliceApi.Infrastructure.Security;
-using SliceApi.Infrastructure.Validation;
 
 namespace SliceApi.Features.Tasks;
 
-/// <summary>A task's new status.</summary>
-/// <param name="Status"><c>todo</c>, <c>in_progress</c> or <c>done</c>.</param>
-public sealed record ChangeTaskStatusRequest(TaskItemStatus? Status);
+/// <summary>Body of <c>PUT /api/v1/tasks/{id}/status</c>: a task's new status.</summary>
+public sealed class ChangeTaskStatusRequest
+{
+    /// <summary>The task's id (from the route).</summary>
+    [RouteParam]
+    public Guid Id { get; set; }
+
+    /// <summary><c>todo</c>, <c>in_progress</c> or <c>done</c>.</summary>
+    public TaskItemStatus? Status { get; set; }
+}
 
 /// <summary>Shape rules of <see cref="ChangeTaskStatusRequest"/>.</summary>
-internal sealed class ChangeTaskStatusValidator : AbstractValidator<ChangeTaskStatusRequest>
+internal sealed class ChangeTaskStatusValidator : Validator<ChangeTaskStatusRequest>
 {
     public ChangeTaskStatusValidator() => RuleFor(x => x.Status).NotNull().IsInEnum();
 }
@@ -24,28 +29,31 @@ internal sealed class ChangeTaskStatusValidator : AbstractValidator<ChangeTaskSt
 /// <c>PUT /api/v1/tasks/{id}/status</c>: sets a task's status; the owner, an admin, or the assignee (the one change
 /// an assignee may make). Guests change nothing.
 /// </summary>
-internal sealed class ChangeTaskStatusEndpoint : IEndpoint
+internal sealed class ChangeTaskStatus(AppDbContext db, TimeProvider clock)
+    : Endpoint<ChangeTaskStatusRequest, Results<Ok<TaskResponse>, ProblemHttpResult>>
 {
-    public void Map(IEndpointRouteBuilder api) =>
-        api.MapPut("/tasks/{id}/status", HandleAsync)
-           .WithName("ChangeTaskStatus")
-           .RequireScope(Scopes.TasksWrite)
-           .WithTags("Tasks")
-           .WithSummary("Change a task's status (owner, admin or assignee)")
-           .RequireAuthorization(Policies.TaskWriter)
-           .WithRequestExample(new ChangeTaskStatusRequest(TaskItemStatus.InProgress))
-           .WithRequestValidation<ChangeTaskStatusRequest>()
-           .ProducesProblem(StatusCodes.Status404NotFound)
-           .ProducesProblem(StatusCodes.Status409Conflict)
-           .ProducesProblem(StatusCodes.Status412PreconditionFailed);
-
-    private static async Task<Results<Ok<TaskResponse>, ProblemHttpResult>> HandleAsync(
-        Guid id, ChangeTaskStatusRequest request, ClaimsPrincipal caller, AppDbContext db, TimeProvider clock, HttpContext http, CancellationToken ct)
+    public override void Configure()
     {
-        var task = await db.Set<TaskItem>().AsTracking().VisibleTo(caller).FirstOrDefaultAsync(t => t.Id == id, ct);
+        Put("tasks/{id}/status");
+        Group<TasksGroup>();
+        Roles(AppRoles.Admin, AppRoles.User);
+        Definition.ApiKeyScope(ApiScopes.TasksWrite);
+        Description(b => b.ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
+                          .ProducesProblem(StatusCodes.Status412PreconditionFailed));
+        Summary(s =>
+        {
+            s.Summary = "Change a task's status (owner, admin or assignee)";
+            s.ExampleRequest = new { status = "in_progress" }; // the route's id is not part of the body
+        });
+    }
+
+    public override async Task<Results<Ok<TaskResponse>, ProblemHttpResult>> ExecuteAsync(ChangeTaskStatusRequest req, CancellationToken ct)
+    {
+        var http = HttpContext;
+        var task = await db.Set<TaskItem>().AsTracking().VisibleTo(User).FirstOrDefaultAsync(t => t.Id == req.Id, ct);
         if (task is null)
         {
-            return TaskItemAccess.NotFound(id);
+            return TaskItemAccess.NotFound(req.Id);
         }
 
         if (TaskETag.IfMatchFails(http.Request, task.Version))
@@ -53,7 +61,7 @@ internal sealed class ChangeTaskStatusEndpoint : IEndpoint
             return TaskETag.PreconditionFailed(task.Version);
         }
 
-        task.Status = request.Status!.Value;
+        task.Status = req.Status!.Value;
         task.UpdatedAt = clock.GetStoredUtcNow();
         // UPDATE ... WHERE xmin = <version read above>: a concurrent write makes it match nothing.
         if (await TaskETag.SaveAsync(db, task, http, ct) is { } lostRace)

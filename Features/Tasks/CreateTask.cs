@@ -1,26 +1,33 @@
-using System.Security.Claims;
-using FluentValidation;
+using FastEndpoints;
 using Microsoft.AspNetCore.Http.HttpResults;
 using SliceApi.Infrastructure.Data;
 using SliceApi.Infrastructure.Endpoints;
-using SliceApi.Infrastructure.OpenApi;
 using SliceApi.Infrastructure.Http;
 using SliceApi.Infrastructure.Security;
-using SliceApi.Infrastructure.Validation;
 
 namespace SliceApi.Features.Tasks;
 
-/// <summary>A new task.</summary>
-/// <param name="Title">1 to 200 characters after trimming; stored trimmed.</param>
-/// <param name="Description">At most 4,000 characters.</param>
-/// <param name="DueAt">Deadline as an RFC 3339 date-time with offset, e.g. <c>2026-12-01T17:00:00Z</c>; stored in UTC.</param>
-/// <param name="Status"><c>todo</c> (default), <c>in_progress</c> or <c>done</c>.</param>
-/// <param name="AssigneeId">The id of the user to assign it to (owner or admin only); null for none.</param>
-public sealed record CreateTaskRequest(
-    string Title, string? Description = null, DateTimeOffset? DueAt = null, TaskItemStatus? Status = null, Guid? AssigneeId = null) : ITaskFields;
+/// <summary>Body of <c>POST /api/v1/tasks</c>: a new task.</summary>
+public sealed class CreateTaskRequest : ITaskFields
+{
+    /// <summary>1 to 200 characters after trimming; stored trimmed.</summary>
+    public string Title { get; set; } = "";
+
+    /// <summary>At most 4,000 characters.</summary>
+    public string? Description { get; set; }
+
+    /// <summary>Deadline as an RFC 3339 date-time with offset, e.g. <c>2026-12-01T17:00:00Z</c>; stored in UTC.</summary>
+    public DateTimeOffset? DueAt { get; set; }
+
+    /// <summary><c>todo</c> (default), <c>in_progress</c> or <c>done</c>.</summary>
+    public TaskItemStatus? Status { get; set; }
+
+    /// <summary>The id of the user to assign it to (owner or admin only); null for none.</summary>
+    public Guid? AssigneeId { get; set; }
+}
 
 /// <summary>Shape rules of <see cref="CreateTaskRequest"/>.</summary>
-internal sealed class CreateTaskValidator : AbstractValidator<CreateTaskRequest>
+internal sealed class CreateTaskValidator : Validator<CreateTaskRequest>
 {
     public CreateTaskValidator() => Include(new TaskFieldsValidator());
 }
@@ -29,23 +36,30 @@ internal sealed class CreateTaskValidator : AbstractValidator<CreateTaskRequest>
 /// <c>POST /api/v1/tasks</c>: creates a task owned by the caller (roles admin and user). With an
 /// <c>Idempotency-Key</c> header a retry replays the first outcome instead of creating another task.
 /// </summary>
-internal sealed class CreateTaskEndpoint : IEndpoint
+internal sealed class CreateTask(AppDbContext db, Marten.IDocumentStore documents, TimeProvider clock)
+    : Endpoint<CreateTaskRequest, Results<Created<TaskResponse>, ValidationProblem>>
 {
-    public void Map(IEndpointRouteBuilder api) =>
-        api.MapPost("/tasks", HandleAsync)
-           .WithName("CreateTask")
-           .RequireScope(Scopes.TasksWrite)
-           .WithTags("Tasks")
-           .WithSummary("Create a task")
-           .RequireAuthorization(Policies.TaskWriter)
-           .WithIdempotencyKey<CreateTaskRequest>()
-           .WithRequestExample(new CreateTaskRequest("Pay rent", "Transfer to the landlord's account", new DateTimeOffset(2026, 12, 1, 17, 0, 0, TimeSpan.Zero), TaskItemStatus.Todo))
-           .WithRequestValidation<CreateTaskRequest>();
-
-    private static async Task<Results<Created<TaskResponse>, ValidationProblem>> HandleAsync(
-        CreateTaskRequest request, ClaimsPrincipal caller, AppDbContext db, Marten.IDocumentStore documents, TimeProvider clock, HttpContext http, CancellationToken ct)
+    public override void Configure()
     {
-        if (await TaskItemAccess.CheckAssigneeAsync(documents, request.AssigneeId, ct) is { } unknownAssignee)
+        Post("tasks");
+        Group<TasksGroup>();
+        Roles(AppRoles.Admin, AppRoles.User);
+        Definition.ApiKeyScope(ApiScopes.TasksWrite);
+        Definition.IdempotencyKey<CreateTaskRequest>();
+        Summary(s =>
+        {
+            s.Summary = "Create a task";
+            s.ExampleRequest = new CreateTaskRequest
+            {
+                Title = "Pay rent", Description = "Transfer to the landlord's account",
+                DueAt = new DateTimeOffset(2026, 12, 1, 17, 0, 0, TimeSpan.Zero), Status = TaskItemStatus.Todo,
+            };
+        });
+    }
+
+    public override async Task<Results<Created<TaskResponse>, ValidationProblem>> ExecuteAsync(CreateTaskRequest req, CancellationToken ct)
+    {
+        if (await TaskItemAccess.CheckAssigneeAsync(documents, req.AssigneeId, ct) is { } unknownAssignee)
         {
             return unknownAssignee;
         }
@@ -54,18 +68,18 @@ internal sealed class CreateTaskEndpoint : IEndpoint
         var task = new TaskItem
         {
             Id = Guid.CreateVersion7(),
-            OwnerId = caller.GetUserId(),
-            Title = request.Title.Trim(),
-            Description = request.Description,
-            Status = request.Status ?? TaskItemStatus.Todo,
-            AssigneeId = request.AssigneeId,
-            DueAt = request.DueAt is { } due ? due.ToStoredPrecision() : null,
+            OwnerId = User.GetUserId(),
+            Title = req.Title.Trim(),
+            Description = req.Description,
+            Status = req.Status ?? TaskItemStatus.Todo,
+            AssigneeId = req.AssigneeId,
+            DueAt = req.DueAt is { } due ? due.ToStoredPrecision() : null,
             CreatedAt = now,
             UpdatedAt = now,
         };
         db.Add(task);
         await db.SaveChangesAsync(ct);
-        TaskETag.Write(http.Response, task.Version);
-        return TypedResults.Created($"{EndpointDiscovery.V1Prefix}/tasks/{task.Id}", TaskResponse.From(task));
+        TaskETag.Write(HttpContext.Response, task.Version);
+        return TypedResults.Created($"{ApiEndpoints.V1Prefix}/tasks/{task.Id}", TaskResponse.From(task));
     }
 }

@@ -1,4 +1,4 @@
-using System.Security.Claims;
+using FastEndpoints;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using SliceApi.Infrastructure.Data;
@@ -7,32 +7,37 @@ using SliceApi.Infrastructure.Security;
 
 namespace SliceApi.Features.Tasks;
 
-/// <summary><c>DELETE /api/v1/tasks/{id}</c>: deletes a task (its owner or an admin; an assignee gets 403).</summary>
-internal sealed class DeleteTaskEndpoint : IEndpoint
+/// <summary>Route of <c>DELETE /api/v1/tasks/{id}</c>.</summary>
+public sealed class DeleteTaskRequest
 {
-    public void Map(IEndpointRouteBuilder api) =>
-        api.MapDelete("/tasks/{id}", HandleAsync)
-           .WithName("DeleteTask")
-           .RequireScope(Scopes.TasksWrite)
-           .WithTags("Tasks")
-           .WithSummary("Delete a task")
-           .RequireAuthorization(Policies.TaskWriter)
-           .ProducesProblem(StatusCodes.Status400BadRequest)
-           .ProducesProblem(StatusCodes.Status403Forbidden)
-           .ProducesProblem(StatusCodes.Status409Conflict)
-           .ProducesProblem(StatusCodes.Status412PreconditionFailed)
-           .ProducesProblem(StatusCodes.Status404NotFound);
+    /// <summary>The task's id.</summary>
+    public Guid Id { get; set; }
+}
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> HandleAsync(
-        Guid id, ClaimsPrincipal caller, AppDbContext db, HttpContext http, CancellationToken ct)
+/// <summary><c>DELETE /api/v1/tasks/{id}</c>: deletes a task (its owner or an admin; an assignee gets 403).</summary>
+internal sealed class DeleteTask(AppDbContext db) : Endpoint<DeleteTaskRequest, Results<NoContent, ProblemHttpResult>>
+{
+    public override void Configure()
     {
-        var task = await db.Set<TaskItem>().VisibleTo(caller).FirstOrDefaultAsync(t => t.Id == id, ct);
+        Delete("tasks/{id}");
+        Group<TasksGroup>();
+        Roles(AppRoles.Admin, AppRoles.User);
+        Definition.ApiKeyScope(ApiScopes.TasksWrite);
+        Description(b => b.ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
+                          .ProducesProblem(StatusCodes.Status412PreconditionFailed));
+        Summary(s => s.Summary = "Delete a task");
+    }
+
+    public override async Task<Results<NoContent, ProblemHttpResult>> ExecuteAsync(DeleteTaskRequest req, CancellationToken ct)
+    {
+        var http = HttpContext;
+        var task = await db.Set<TaskItem>().VisibleTo(User).FirstOrDefaultAsync(t => t.Id == req.Id, ct);
         if (task is null)
         {
-            return TaskItemAccess.NotFound(id);
+            return TaskItemAccess.NotFound(req.Id);
         }
 
-        if (!caller.MayEdit(task))
+        if (!User.MayEdit(task))
         {
             return TaskItemAccess.OwnerOnly();
         }
@@ -44,7 +49,7 @@ internal sealed class DeleteTaskEndpoint : IEndpoint
 
         // Deletes only the version checked above; a concurrent change in between makes this match nothing.
         var version = task.Version;
-        var deleted = await db.Set<TaskItem>().Where(t => t.Id == id && t.Version == version).ExecuteDeleteAsync(ct);
+        var deleted = await db.Set<TaskItem>().Where(t => t.Id == req.Id && t.Version == version).ExecuteDeleteAsync(ct);
         if (deleted == 0 && TaskETag.HasIfMatch(http.Request))
         {
             return TaskETag.PreconditionFailed(version);

@@ -1,4 +1,4 @@
-using System.Security.Claims;
+using FastEndpoints;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using SliceApi.Infrastructure.Data;
@@ -7,11 +7,18 @@ using SliceApi.Infrastructure.Security;
 
 namespace SliceApi.Features.Tasks;
 
+/// <summary>Route of <c>GET /api/v1/tasks/{id}</c>.</summary>
+public sealed class GetTaskRequest
+{
+    /// <summary>The task's id.</summary>
+    public Guid Id { get; set; }
+}
+
 /// <summary>
 /// <c>GET /api/v1/tasks/{id}</c>: one task the caller may see, with a strong ETag; If-None-Match naming the current
 /// version gives 304 with no body.
 /// </summary>
-internal sealed class GetTaskEndpoint : IEndpoint
+internal sealed class GetTask(AppDbContext db) : Endpoint<GetTaskRequest, Results<Ok<TaskResponse>, StatusCodeHttpResult, ProblemHttpResult>>
 {
     // Compiled once: the hottest read skips LINQ translation and its cache lookup on every request (bench/run.sh get_by_id).
     // The visibility rule of TaskItemAccess.VisibleTo, as flags so one compiled query serves every role.
@@ -20,23 +27,22 @@ internal sealed class GetTaskEndpoint : IEndpoint
             db.Set<TaskItem>().FirstOrDefault(t => t.Id == id
                 && (isAdmin || t.AssigneeId == callerId || (!isGuest && t.OwnerId == callerId))));
 
-    public void Map(IEndpointRouteBuilder api) =>
-        api.MapGet("/tasks/{id}", HandleAsync)
-           .WithName("GetTask")
-           .RequireScope(Scopes.TasksRead)
-           .WithTags("Tasks")
-           .WithSummary("Get a task")
-           .Produces(StatusCodes.Status304NotModified)
-           .ProducesProblem(StatusCodes.Status400BadRequest)
-           .ProducesProblem(StatusCodes.Status404NotFound);
-
-    private static async Task<Results<Ok<TaskResponse>, StatusCodeHttpResult, ProblemHttpResult>> HandleAsync(
-        Guid id, ClaimsPrincipal caller, AppDbContext db, HttpContext http, CancellationToken ct)
+    public override void Configure()
     {
-        var task = await FindVisible(db, id, caller.IsAdmin(), caller.IsInRole(Roles.Guest), caller.GetUserId(), ct);
+        Get("tasks/{id}");
+        Group<TasksGroup>();
+        Definition.ApiKeyScope(ApiScopes.TasksRead);
+        Description(b => b.Produces(StatusCodes.Status304NotModified).ProducesProblem(StatusCodes.Status404NotFound));
+        Summary(s => s.Summary = "Get a task");
+    }
+
+    public override async Task<Results<Ok<TaskResponse>, StatusCodeHttpResult, ProblemHttpResult>> ExecuteAsync(GetTaskRequest req, CancellationToken ct)
+    {
+        var task = await FindVisible(db, req.Id, User.IsAdmin(), User.IsInRole(AppRoles.Guest), User.GetUserId(), ct);
+        var http = HttpContext;
         if (task is null)
         {
-            return TaskItemAccess.NotFound(id);
+            return TaskItemAccess.NotFound(req.Id);
         }
 
         TaskETag.Write(http.Response, task.Version);

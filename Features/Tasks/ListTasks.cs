@@ -1,9 +1,8 @@
 using System.Collections.Concurrent;
 using System.Linq.Expressions;
-using System.Security.Claims;
+using FastEndpoints;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Query;
 using SliceApi.Infrastructure.Data;
@@ -19,28 +18,45 @@ using PageQuery = System.Func<SliceApi.Infrastructure.Data.AppDbContext, System.
 
 namespace SliceApi.Features.Tasks;
 
-/// <summary>Query string of the task list. Every filter narrows the list; they combine with AND.</summary>
-/// <param name="Limit">Page size, 1 to 100 (default 20).</param>
-/// <param name="Cursor">The <c>nextCursor</c> of the previous page (or follow the <c>Link</c> header); absent for the first page.</param>
-/// <param name="Status">Only tasks in one of these statuses: <c>todo</c>, <c>in_progress</c>, <c>done</c>; repeat the parameter for several.</param>
-/// <param name="DueBefore">Only tasks due strictly before this RFC 3339 date-time (offset required; send <c>+</c> as <c>%2B</c>).</param>
-/// <param name="DueAfter">Only tasks due at or after this RFC 3339 date-time, so consecutive windows neither overlap nor leave gaps.</param>
-/// <param name="AssigneeId">Only tasks assigned to this user id.</param>
-/// <param name="Q">Only tasks whose title or description contains this text, ignoring case; 1 to 200 characters.</param>
-/// <param name="Sort">
-/// <c>createdAt</c>, <c>dueAt</c> or <c>title</c>, ascending, or descending with a leading <c>-</c>; default <c>-createdAt</c>
-/// (newest first). Ties are broken by id in the same direction. With <c>dueAt</c>, tasks without a deadline come last
-/// ascending and first descending.
-/// </param>
-public sealed record ListTasksQuery(
-    [property: FromQuery(Name = "limit")] int? Limit = null,
-    [property: FromQuery(Name = "cursor")] string? Cursor = null,
-    [property: FromQuery(Name = "status")] string[]? Status = null,
-    [property: FromQuery(Name = "dueBefore")] string? DueBefore = null,
-    [property: FromQuery(Name = "dueAfter")] string? DueAfter = null,
-    [property: FromQuery(Name = "assigneeId")] Guid? AssigneeId = null,
-    [property: FromQuery(Name = "q")] string? Q = null,
-    [property: FromQuery(Name = "sort")] string? Sort = null);
+/// <summary>Query string of <c>GET /api/v1/tasks</c>. Every filter narrows the list; they combine with AND.</summary>
+public sealed class ListTasksQuery
+{
+    /// <summary>Page size, 1 to 100 (default 20).</summary>
+    [QueryParam]
+    public int? Limit { get; set; }
+
+    /// <summary>The <c>nextCursor</c> of the previous page (or follow the <c>Link</c> header); absent for the first page.</summary>
+    [QueryParam]
+    public string? Cursor { get; set; }
+
+    /// <summary>Only tasks in one of these statuses: <c>todo</c>, <c>in_progress</c>, <c>done</c>; repeat the parameter for several.</summary>
+    [QueryParam]
+    public string[]? Status { get; set; }
+
+    /// <summary>Only tasks due strictly before this RFC 3339 date-time (offset required; send <c>+</c> as <c>%2B</c>).</summary>
+    [QueryParam]
+    public string? DueBefore { get; set; }
+
+    /// <summary>Only tasks due at or after this RFC 3339 date-time, so consecutive windows neither overlap nor leave gaps.</summary>
+    [QueryParam]
+    public string? DueAfter { get; set; }
+
+    /// <summary>Only tasks assigned to this user id.</summary>
+    [QueryParam]
+    public Guid? AssigneeId { get; set; }
+
+    /// <summary>Only tasks whose title or description contains this text, ignoring case; 1 to 200 characters.</summary>
+    [QueryParam]
+    public string? Q { get; set; }
+
+    /// <summary>
+    /// <c>createdAt</c>, <c>dueAt</c> or <c>title</c>, ascending, or descending with a leading <c>-</c>; default <c>-createdAt</c>
+    /// (newest first). Ties are broken by id in the same direction. With <c>dueAt</c>, tasks without a deadline come last
+    /// ascending and first descending.
+    /// </summary>
+    [QueryParam]
+    public string? Sort { get; set; }
+}
 
 /// <summary>One page of tasks in the requested order.</summary>
 /// <param name="Items">At most <c>limit</c> tasks.</param>
@@ -48,11 +64,11 @@ public sealed record ListTasksQuery(
 public sealed record ListTasksResponse(IReadOnlyList<TaskResponse> Items, string? NextCursor);
 
 /// <summary>Shape rules of <see cref="ListTasksQuery"/>; each failure names the query parameter to fix.</summary>
-internal sealed class ListTasksValidator : AbstractValidator<ListTasksQuery>
+internal sealed class ListTasksValidator : Validator<ListTasksQuery>
 {
     public ListTasksValidator()
     {
-        RuleFor(x => x.Limit).InclusiveBetween(1, ListTasksEndpoint.MaxLimit);
+        RuleFor(x => x.Limit).InclusiveBetween(1, ListTasks.MaxLimit);
         RuleFor(x => x.Status).EachOneOf(TaskItem.Names);
         RuleFor(x => x.DueBefore).Rfc3339DateTime();
         RuleFor(x => x.DueAfter).Rfc3339DateTime();
@@ -61,7 +77,7 @@ internal sealed class ListTasksValidator : AbstractValidator<ListTasksQuery>
                                        && Rfc3339DateTimeOffsetConverter.TryParse(query.DueAfter, out var a) && a >= b))
             .WithMessage("'dueBefore' must be later than 'dueAfter'; the window between them is empty.");
         RuleFor(x => x.Q).Cascade(CascadeMode.Stop)
-            .Length(1, ListTasksEndpoint.MaxSearchLength)
+            .Length(1, ListTasks.MaxSearchLength)
             .Must(q => q is null || !string.IsNullOrWhiteSpace(q)).WithMessage("'q' must not be only spaces.");
         RuleFor(x => x.Sort).OneOf(TaskSort.Names);
         RuleFor(x => x.Cursor).Custom((cursor, context) =>
@@ -92,19 +108,27 @@ internal sealed class ListTasksValidator : AbstractValidator<ListTasksQuery>
 /// on 1,000,000 tasks): created_at, COALESCE(due_at, 'infinity') and title each with id for the orders, owner and
 /// assignee indexes for a user's tasks, trigram GIN indexes (pg_trgm) for <c>q</c>.
 /// </remarks>
-internal sealed class ListTasksEndpoint : IEndpoint
+internal sealed class ListTasks(AppDbContext db) : Endpoint<ListTasksQuery, Ok<ListTasksResponse>>
 {
     public const int MaxLimit = 100;
     public const int MaxSearchLength = 200;
     private const int DefaultLimit = 20;
 
-    public void Map(IEndpointRouteBuilder api) =>
-        api.MapGet("/tasks", HandleAsync)
-           .WithName("ListTasks")
-           .RequireScope(Scopes.TasksRead)
-           .WithTags("Tasks")
-           .WithSummary("List tasks: filter, sort and page by cursor")
-           .WithRequestValidation<ListTasksQuery>();
+    public override void Configure()
+    {
+        Get("tasks");
+        Group<TasksGroup>();
+        Definition.ApiKeyScope(ApiScopes.TasksRead);
+        Summary(s =>
+        {
+            s.Summary = "List tasks: filter, sort and page by cursor";
+            s.ResponseHeaders.Add(new ResponseHeader(200, "Link")
+            {
+                Description = "The next page (RFC 8288), absent on the last page.",
+                Example = "</api/v1/tasks?cursor=eyJ...&limit=20>; rel=\"next\"",
+            });
+        });
+    }
 
     // One compiled query per shape (3 audiences x 6 orders), built on first use; every filter is a parameter that is
     // null when absent, so PostgreSQL folds it away when it plans each call (ListTaskPlansTests checks the plans).
@@ -112,9 +136,10 @@ internal sealed class ListTasksEndpoint : IEndpoint
     // compiled queries take scalar parameters only, hence the templates over PageParameters bound below.
     private static readonly ConcurrentDictionary<(TaskItemAccess.ListAudience, TaskSort), PageQuery> Pages = new();
 
-    private static async Task<Ok<ListTasksResponse>> HandleAsync(
-        [AsParameters] ListTasksQuery query, ClaimsPrincipal caller, AppDbContext db, HttpContext http, CancellationToken ct)
+    public override async Task<Ok<ListTasksResponse>> ExecuteAsync(ListTasksQuery req, CancellationToken ct)
     {
+        var query = req;
+        var caller = User;
         var limit = query.Limit ?? DefaultLimit;
         var sort = TaskSort.Parse(query.Sort) ?? TaskSort.Default;
         var a = PageParameters.From(query, caller.GetUserId(), limit + 1);
@@ -134,7 +159,7 @@ internal sealed class ListTasksEndpoint : IEndpoint
             next = TaskListCursor.After(page[^1], sort).Encode();
         }
 
-        NextPageLink.Write(http, next);
+        NextPageLink.Write(HttpContext, next);
         return TypedResults.Ok(new ListTasksResponse(page, next));
     }
 

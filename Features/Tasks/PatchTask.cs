@@ -1,50 +1,63 @@
-using System.Security.Claims;
 using System.Text.Json;
-using FluentValidation;
+using FastEndpoints;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Http.Json;
-
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 using SliceApi.Infrastructure.Data;
 using SliceApi.Infrastructure.Endpoints;
-using SliceApi.Infrastructure.OpenApi;
 using SliceApi.Infrastructure.Security;
 
 namespace SliceApi.Features.Tasks;
+
+/// <summary><c>PATCH /api/v1/tasks/{id}</c>: the route and the merge-patch document as sent.</summary>
+public sealed class PatchTaskRequest
+{
+    /// <summary>The task's id.</summary>
+    public Guid Id { get; set; }
+
+    /// <summary>The RFC 7396 merge patch: an object with some of title, description, dueAt, status, assigneeId.</summary>
+    [FromBody]
+    public JsonElement Patch { get; set; }
+}
 
 /// <summary>
 /// <c>PATCH /api/v1/tasks/{id}</c> with <c>Content-Type: application/merge-patch+json</c> (RFC 7396): members present
 /// replace the task's fields, <c>null</c> clears an optional one (description, dueAt, assigneeId), absent ones stay.
 /// The merged task is validated like PUT; other content types get 415. Owner or admin; If-Match as for PUT.
 /// </summary>
-internal sealed class PatchTaskEndpoint : IEndpoint
+internal sealed class PatchTask(AppDbContext db, Marten.IDocumentStore documents, IOptions<JsonOptions> json, TimeProvider clock)
+    : Endpoint<PatchTaskRequest, Results<Ok<TaskResponse>, ValidationProblem, ProblemHttpResult>>
 {
     /// <summary>The media type of RFC 7396.</summary>
     public const string MergePatch = "application/merge-patch+json";
 
     private static readonly HashSet<string> Members = ["title", "description", "dueAt", "status", "assigneeId"];
+    private static readonly UpdateTaskValidator Validator = new();
 
-    public void Map(IEndpointRouteBuilder api) =>
-        api.MapPatch("/tasks/{id}", HandleAsync)
-           .WithName("PatchTask")
-           .RequireScope(Scopes.TasksWrite)
-           .WithTags("Tasks")
-           .WithSummary("Change some of a task's fields (JSON merge patch)")
-           .RequireAuthorization(Policies.TaskWriter)
-           .Accepts<UpdateTaskRequest>(MergePatch)
-           .WithRequestExample(new { status = "done", description = (string?)null })
-           .ProducesValidationProblem()
-           .ProducesProblem(StatusCodes.Status403Forbidden)
-           .ProducesProblem(StatusCodes.Status404NotFound)
-           .ProducesProblem(StatusCodes.Status409Conflict)
-           .ProducesProblem(StatusCodes.Status412PreconditionFailed)
-           .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
-
-    private static async Task<Results<Ok<TaskResponse>, ValidationProblem, ProblemHttpResult>> HandleAsync(
-        Guid id, [Microsoft.AspNetCore.Mvc.FromBody] JsonElement patch, ClaimsPrincipal caller, AppDbContext db, Marten.IDocumentStore documents, IValidator<UpdateTaskRequest> validator,
-        IOptions<JsonOptions> json, TimeProvider clock, HttpContext http, CancellationToken ct)
+    public override void Configure()
     {
+        Patch("tasks/{id}");
+        Group<TasksGroup>();
+        Roles(AppRoles.Admin, AppRoles.User);
+        Definition.ApiKeyScope(ApiScopes.TasksWrite);
+        Description(b => b.Accepts<UpdateTaskRequest>(MergePatch)
+                          .ProducesValidationProblem()
+                          .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
+                          .ProducesProblem(StatusCodes.Status412PreconditionFailed));
+        Summary(s =>
+        {
+            s.Summary = "Change some of a task's fields (JSON merge patch)";
+            s.ExampleRequest = new Dictionary<string, object?> { ["status"] = "done", ["description"] = null };
+        });
+    }
+
+    public override async Task<Results<Ok<TaskResponse>, ValidationProblem, ProblemHttpResult>> ExecuteAsync(PatchTaskRequest req, CancellationToken ct)
+    {
+        var id = req.Id;
+        var patch = req.Patch;
+        var caller = User;
+        var http = HttpContext;
         if (patch.ValueKind != JsonValueKind.Object)
         {
             return Invalid("", "A merge patch for a task must be a JSON object.");
@@ -99,7 +112,7 @@ internal sealed class PatchTaskEndpoint : IEndpoint
             return Invalid("status", "'status' cannot be cleared; send todo, in_progress or done.");
         }
 
-        var validation = await validator.ValidateAsync(request!, ct);
+        var validation = await Validator.ValidateAsync(request!, ct);
         if (!validation.IsValid)
         {
             return TypedResults.ValidationProblem(

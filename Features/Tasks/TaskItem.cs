@@ -199,7 +199,7 @@ internal static class TaskItemAccess
         }
 
         var userId = caller.GetUserId();
-        return caller.IsInRole(Roles.Guest)
+        return caller.IsInRole(AppRoles.Guest)
             ? tasks.Where(t => t.AssigneeId == userId)
             : tasks.Where(t => t.OwnerId == userId || t.AssigneeId == userId);
     }
@@ -219,7 +219,7 @@ internal static class TaskItemAccess
 
     /// <summary>The list audience of <paramref name="caller"/>.</summary>
     public static ListAudience ListAudienceOf(ClaimsPrincipal caller) =>
-        caller.IsAdmin() ? ListAudience.All : caller.IsInRole(Roles.Guest) ? ListAudience.Assigned : ListAudience.OwnedOrAssigned;
+        caller.IsAdmin() ? ListAudience.All : caller.IsInRole(AppRoles.Guest) ? ListAudience.Assigned : ListAudience.OwnedOrAssigned;
 
     /// <summary>
     /// The same tasks as <see cref="VisibleTo"/> for the caller with id <c>me</c>, as an expression that list queries
@@ -237,7 +237,7 @@ internal static class TaskItemAccess
 
     /// <summary>Whether <paramref name="caller"/> may change every field of <paramref name="task"/> (owner or admin).</summary>
     public static bool MayEdit(this ClaimsPrincipal caller, TaskItem task) =>
-        caller.IsAdmin() || (task.OwnerId == caller.GetUserId() && !caller.IsInRole(Roles.Guest));
+        caller.IsAdmin() || (task.OwnerId == caller.GetUserId() && !caller.IsInRole(AppRoles.Guest));
 
     /// <summary>The 404 problem for a task that does not exist or is not visible to the caller.</summary>
     public static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult NotFound(Guid id) => TypedResults.Problem(

@@ -1,26 +1,40 @@
-using System.Security.Claims;
-using FluentValidation;
+using FastEndpoints;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using SliceApi.Infrastructure.Data;
 using SliceApi.Infrastructure.Endpoints;
-using SliceApi.Infrastructure.OpenApi;
 using SliceApi.Infrastructure.Security;
-using SliceApi.Infrastructure.Validation;
 
 namespace SliceApi.Features.Tasks;
 
-/// <summary>The full new state of a task's writable fields (PUT replaces: an absent optional field becomes null, an absent status <c>todo</c>).</summary>
-/// <param name="Title">1 to 200 characters after trimming; stored trimmed.</param>
-/// <param name="Description">At most 4,000 characters.</param>
-/// <param name="DueAt">Deadline as an RFC 3339 date-time with offset; stored in UTC.</param>
-/// <param name="Status"><c>todo</c> (default), <c>in_progress</c> or <c>done</c>.</param>
-/// <param name="AssigneeId">The id of the user to assign it to (owner or admin only); null for none.</param>
-public sealed record UpdateTaskRequest(
-    string Title, string? Description = null, DateTimeOffset? DueAt = null, TaskItemStatus? Status = null, Guid? AssigneeId = null) : ITaskFields;
+/// <summary>
+/// Body of <c>PUT /api/v1/tasks/{id}</c>: the full new state of a task's writable fields (PUT replaces: an absent
+/// optional field becomes null, an absent status <c>todo</c>).
+/// </summary>
+public sealed class UpdateTaskRequest : ITaskFields
+{
+    /// <summary>The task's id (from the route).</summary>
+    [RouteParam]
+    public Guid Id { get; set; }
+
+    /// <summary>1 to 200 characters after trimming; stored trimmed.</summary>
+    public string Title { get; set; } = "";
+
+    /// <summary>At most 4,000 characters.</summary>
+    public string? Description { get; set; }
+
+    /// <summary>Deadline as an RFC 3339 date-time with offset; stored in UTC.</summary>
+    public DateTimeOffset? DueAt { get; set; }
+
+    /// <summary><c>todo</c> (default), <c>in_progress</c> or <c>done</c>.</summary>
+    public TaskItemStatus? Status { get; set; }
+
+    /// <summary>The id of the user to assign it to (owner or admin only); null for none.</summary>
+    public Guid? AssigneeId { get; set; }
+}
 
 /// <summary>Shape rules of <see cref="UpdateTaskRequest"/>: the same as for creation.</summary>
-internal sealed class UpdateTaskValidator : AbstractValidator<UpdateTaskRequest>
+internal sealed class UpdateTaskValidator : Validator<UpdateTaskRequest>
 {
     public UpdateTaskValidator() => Include(new TaskFieldsValidator());
 }
@@ -29,32 +43,35 @@ internal sealed class UpdateTaskValidator : AbstractValidator<UpdateTaskRequest>
 /// <c>PUT /api/v1/tasks/{id}</c>: replaces the writable fields of a task (its owner or an admin; an assignee gets 403).
 /// If-Match with a stale ETag is 412; without If-Match, a write that lost a race with another is 409.
 /// </summary>
-internal sealed class UpdateTaskEndpoint : IEndpoint
+internal sealed class UpdateTask(AppDbContext db, Marten.IDocumentStore documents, TimeProvider clock)
+    : Endpoint<UpdateTaskRequest, Results<Ok<TaskResponse>, ValidationProblem, ProblemHttpResult>>
 {
-    public void Map(IEndpointRouteBuilder api) =>
-        api.MapPut("/tasks/{id}", HandleAsync)
-           .WithName("UpdateTask")
-           .RequireScope(Scopes.TasksWrite)
-           .WithTags("Tasks")
-           .WithSummary("Replace a task's title, description, deadline and status")
-           .RequireAuthorization(Policies.TaskWriter)
-           .WithRequestExample(new UpdateTaskRequest("Pay rent", "Paid by bank transfer", new DateTimeOffset(2026, 12, 1, 17, 0, 0, TimeSpan.Zero), TaskItemStatus.Done))
-           .WithRequestValidation<UpdateTaskRequest>()
-           .ProducesProblem(StatusCodes.Status403Forbidden)
-           .ProducesProblem(StatusCodes.Status409Conflict)
-           .ProducesProblem(StatusCodes.Status412PreconditionFailed)
-           .ProducesProblem(StatusCodes.Status404NotFound);
-
-    private static async Task<Results<Ok<TaskResponse>, ValidationProblem, ProblemHttpResult>> HandleAsync(
-        Guid id, UpdateTaskRequest request, ClaimsPrincipal caller, AppDbContext db, Marten.IDocumentStore documents, TimeProvider clock, HttpContext http, CancellationToken ct)
+    public override void Configure()
     {
-        var task = await db.Set<TaskItem>().AsTracking().VisibleTo(caller).FirstOrDefaultAsync(t => t.Id == id, ct);
+        Put("tasks/{id}");
+        Group<TasksGroup>();
+        Roles(AppRoles.Admin, AppRoles.User);
+        Definition.ApiKeyScope(ApiScopes.TasksWrite);
+        Description(b => b.ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
+                          .ProducesProblem(StatusCodes.Status412PreconditionFailed));
+        Summary(s =>
+        {
+            s.Summary = "Replace a task's title, description, deadline and status";
+            // The route's id is not part of the body.
+            s.ExampleRequest = new { title = "Pay rent", description = "Paid by bank transfer", dueAt = "2026-12-01T17:00:00Z", status = "done" };
+        });
+    }
+
+    public override async Task<Results<Ok<TaskResponse>, ValidationProblem, ProblemHttpResult>> ExecuteAsync(UpdateTaskRequest req, CancellationToken ct)
+    {
+        var http = HttpContext;
+        var task = await db.Set<TaskItem>().AsTracking().VisibleTo(User).FirstOrDefaultAsync(t => t.Id == req.Id, ct);
         if (task is null)
         {
-            return TaskItemAccess.NotFound(id);
+            return TaskItemAccess.NotFound(req.Id);
         }
 
-        if (!caller.MayEdit(task))
+        if (!User.MayEdit(task))
         {
             return TaskItemAccess.OwnerOnly();
         }
@@ -64,12 +81,12 @@ internal sealed class UpdateTaskEndpoint : IEndpoint
             return TaskETag.PreconditionFailed(task.Version);
         }
 
-        if (await TaskItemAccess.CheckAssigneeAsync(documents, request.AssigneeId, ct) is { } unknownAssignee)
+        if (await TaskItemAccess.CheckAssigneeAsync(documents, req.AssigneeId, ct) is { } unknownAssignee)
         {
             return unknownAssignee;
         }
 
-        request.ApplyTo(task);
+        req.ApplyTo(task);
         task.UpdatedAt = clock.GetStoredUtcNow();
         // UPDATE ... WHERE xmin = <version read above>: a concurrent write makes it match nothing.
         if (await TaskETag.SaveAsync(db, task, http, ct) is { } lostRace)

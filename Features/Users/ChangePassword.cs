@@ -1,27 +1,29 @@
-using System.Security.Claims;
+using FastEndpoints;
 using FluentValidation;
+using Marten;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Identity;
-using Marten;
 using SliceApi.Infrastructure.Data;
-using SliceApi.Infrastructure.Endpoints;
-using SliceApi.Infrastructure.OpenApi;
 using SliceApi.Infrastructure.Security;
-using SliceApi.Infrastructure.Validation;
 
 namespace SliceApi.Features.Users;
 
-/// <summary>A new password, proven by the current one.</summary>
-/// <param name="CurrentPassword">The password in use now.</param>
-/// <param name="NewPassword">12 to 128 characters, not the email, not the current password (OWASP ASVS 4.0 V2.1).</param>
-public sealed record ChangePasswordRequest(string CurrentPassword, string NewPassword);
+/// <summary>Body of <c>POST /api/v1/users/me/password</c>: a new password, proven by the current one.</summary>
+public sealed class ChangePasswordRequest
+{
+    /// <summary>The password in use now.</summary>
+    public string CurrentPassword { get; set; } = "";
+
+    /// <summary>12 to 128 characters, not the email, not the current password (OWASP ASVS 4.0 V2.1).</summary>
+    public string NewPassword { get; set; } = "";
+}
 
 /// <summary>Shape rules of <see cref="ChangePasswordRequest"/>; whether the current password is right is the handler's check.</summary>
-internal sealed class ChangePasswordValidator : AbstractValidator<ChangePasswordRequest>
+internal sealed class ChangePasswordValidator : Validator<ChangePasswordRequest>
 {
     public ChangePasswordValidator()
     {
-        RuleFor(x => x.CurrentPassword).NotEmpty().MaximumLength(128);
+        RuleFor(x => x.CurrentPassword).MaximumLength(128).NotEmpty();
         RuleFor(x => x.NewPassword).Cascade(CascadeMode.Stop)
             .NotEmpty()
             .Length(12, 128)
@@ -33,42 +35,44 @@ internal sealed class ChangePasswordValidator : AbstractValidator<ChangePassword
 /// <c>POST /api/v1/users/me/password</c>: changes the caller's password and ends every session: refresh tokens
 /// issued before now are refused (access tokens live out their few minutes).
 /// </summary>
-internal sealed class ChangePasswordEndpoint : IEndpoint
+internal sealed class ChangePassword(IDocumentSession session, TimeProvider clock)
+    : Endpoint<ChangePasswordRequest, Results<NoContent, ValidationProblem, ProblemHttpResult>>
 {
-    public void Map(IEndpointRouteBuilder api) =>
-        api.MapPost("/users/me/password", HandleAsync)
-           .WithName("ChangePassword")
-           .WithTags("Users")
-           .WithSummary("Change the caller's password; signs out every session")
-           .WithRequestExample(new ChangePasswordRequest("correct horse battery staple", "a longer and newer passphrase"))
-           .WithRequestValidation<ChangePasswordRequest>()
-           .ProducesProblem(StatusCodes.Status404NotFound);
-
-    private static async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> HandleAsync(
-        ChangePasswordRequest request, ClaimsPrincipal caller, IDocumentSession session, TimeProvider clock, CancellationToken ct)
+    public override void Configure()
     {
-        var id = caller.GetUserId();
-        var user = await session.LoadAsync<User>(id, ct);
+        Post("users/me/password");
+        Group<UsersGroup>();
+        Description(b => b.ProducesProblem(StatusCodes.Status404NotFound));
+        Summary(s =>
+        {
+            s.Summary = "Change the caller's password; signs out every session";
+            s.ExampleRequest = new ChangePasswordRequest { CurrentPassword = "correct horse battery staple", NewPassword = "a longer and newer passphrase" };
+        });
+    }
+
+    public override async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> ExecuteAsync(ChangePasswordRequest req, CancellationToken ct)
+    {
+        var user = await session.LoadAsync<User>(User.GetUserId(), ct);
         if (user is null)
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "The account no longer exists.");
         }
 
-        if (User.PasswordHasher.VerifyHashedPassword(user, user.PasswordHash, request.CurrentPassword) == PasswordVerificationResult.Failed)
+        if (Users.User.PasswordHasher.VerifyHashedPassword(user, user.PasswordHash, req.CurrentPassword) == PasswordVerificationResult.Failed)
         {
             return TypedResults.ValidationProblem(
                 new Dictionary<string, string[]> { ["currentPassword"] = ["'currentPassword' is not the current password."] },
                 title: "The request is invalid.");
         }
 
-        if (string.Equals(request.NewPassword.Trim(), user.Email, StringComparison.OrdinalIgnoreCase))
+        if (string.Equals(req.NewPassword.Trim(), user.Email, StringComparison.OrdinalIgnoreCase))
         {
             return TypedResults.ValidationProblem(
                 new Dictionary<string, string[]> { ["newPassword"] = ["'newPassword' must not be the email address."] },
                 title: "The request is invalid.");
         }
 
-        user.PasswordHash = User.PasswordHasher.HashPassword(user, request.NewPassword);
+        user.PasswordHash = Users.User.PasswordHasher.HashPassword(user, req.NewPassword);
         user.TokensValidAfter = clock.GetStoredUtcNow();
         session.Update(user);
         await session.SaveChangesAsync(ct);

@@ -24,8 +24,8 @@ internal sealed class CreateAdminCommand : ICliCommand
             return 2;
         }
 
-        var request = new RegisterUserRequest(email, password, options.GetValueOrDefault("display-name") ?? "Administrator");
-        var validation = await services.GetRequiredService<IValidator<RegisterUserRequest>>().ValidateAsync(request, cancellationToken);
+        var request = new RegisterUserRequest { Email = email, Password = password, DisplayName = options.GetValueOrDefault("display-name") ?? "Administrator" };
+        var validation = await new RegisterUserValidator().ValidateAsync(request, cancellationToken);
         if (!validation.IsValid)
         {
             foreach (var error in validation.Errors)
@@ -42,7 +42,7 @@ internal sealed class CreateAdminCommand : ICliCommand
         var existing = await session.Query<User>().FirstOrDefaultAsync(u => u.Email == normalized, cancellationToken);
         if (existing is not null)
         {
-            existing.Role = Roles.Admin;
+            existing.Role = AppRoles.Admin;
             session.Update(existing);
             await session.SaveChangesAsync(cancellationToken);
             Console.WriteLine($"Promoted {normalized} ({existing.Id}) to admin; the password is unchanged.");
@@ -54,7 +54,7 @@ internal sealed class CreateAdminCommand : ICliCommand
             Id = Guid.CreateVersion7(),
             Email = normalized,
             DisplayName = request.DisplayName.Trim(),
-            Role = Roles.Admin,
+            Role = AppRoles.Admin,
             CreatedAt = services.GetRequiredService<TimeProvider>().GetStoredUtcNow(),
         };
         user.PasswordHash = User.PasswordHasher.HashPassword(user, password);

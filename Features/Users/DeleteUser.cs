@@ -1,41 +1,45 @@
-using System.Security.Claims;
-using Microsoft.AspNetCore.Http.HttpResults;
+using FastEndpoints;
 using Marten;
-using SliceApi.Infrastructure.Data;
-using SliceApi.Infrastructure.Endpoints;
+using Microsoft.AspNetCore.Http.HttpResults;
 using SliceApi.Infrastructure.Security;
 
 namespace SliceApi.Features.Users;
 
+/// <summary>Route of <c>DELETE /api/v1/users/{id}</c>.</summary>
+public sealed class DeleteUserRequest
+{
+    /// <summary>The account's id.</summary>
+    public Guid Id { get; set; }
+}
+
 /// <summary>
 /// <c>DELETE /api/v1/users/{id}</c>: an admin deletes any account, anyone else only their own. The account's
-/// tasks and refresh tokens are deleted with it (foreign keys with ON DELETE CASCADE, migration 0004); its
+/// tasks, refresh tokens and API keys are deleted with it (foreign keys with ON DELETE CASCADE); its
 /// access tokens stop working within 30 seconds. Someone else's id is 404.
 /// </summary>
-internal sealed class DeleteUserEndpoint : IEndpoint
+internal sealed class DeleteUser(IDocumentSession session, AccountStatusCheck statusCheck) : Endpoint<DeleteUserRequest, Results<NoContent, ProblemHttpResult>>
 {
-    public void Map(IEndpointRouteBuilder api) =>
-        api.MapDelete("/users/{id}", HandleAsync)
-           .WithName("DeleteUser")
-           .WithTags("Users")
-           .WithSummary("Delete an account and its tasks (admins: any; others: their own)")
-           .ProducesProblem(StatusCodes.Status400BadRequest)
-           .ProducesProblem(StatusCodes.Status404NotFound);
-
-    private static async Task<Results<NoContent, ProblemHttpResult>> HandleAsync(
-        Guid id, ClaimsPrincipal caller, IDocumentSession session, AccountStatusCheck statusCheck, CancellationToken ct)
+    public override void Configure()
     {
-        if (!(caller.IsAdmin() || caller.GetUserId() == id) || await session.LoadAsync<User>(id, ct) is null)
+        Delete("users/{id}");
+        Group<UsersGroup>();
+        Description(b => b.ProducesProblem(StatusCodes.Status404NotFound));
+        Summary(s => s.Summary = "Delete an account and its tasks (admins: any; others: their own)");
+    }
+
+    public override async Task<Results<NoContent, ProblemHttpResult>> ExecuteAsync(DeleteUserRequest req, CancellationToken ct)
+    {
+        if (!(User.IsAdmin() || User.GetUserId() == req.Id) || await session.LoadAsync<User>(req.Id, ct) is null)
         {
-            return UserProblems.NotFound(id);
+            return UserProblems.NotFound(req.Id);
         }
 
         // The user's tasks, tokens, keys and idempotency records go with it through their foreign keys (ON DELETE
         // CASCADE); tasks assigned to it become unassigned (SET NULL).
-        session.Delete<User>(id);
+        session.Delete<User>(req.Id);
         await session.SaveChangesAsync(ct);
 
-        statusCheck.Forget(id);
+        statusCheck.Forget(req.Id);
         return TypedResults.NoContent();
     }
 }

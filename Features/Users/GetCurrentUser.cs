@@ -1,27 +1,24 @@
-using System.Security.Claims;
-using Microsoft.AspNetCore.Http.HttpResults;
+using FastEndpoints;
 using Marten;
-using SliceApi.Infrastructure.Data;
-using SliceApi.Infrastructure.Endpoints;
+using Microsoft.AspNetCore.Http.HttpResults;
 using SliceApi.Infrastructure.Security;
 
 namespace SliceApi.Features.Users;
 
 /// <summary><c>GET /api/v1/users/me</c>: the caller's own account.</summary>
-internal sealed class GetCurrentUserEndpoint : IEndpoint
+internal sealed class GetCurrentUser(IQuerySession session) : EndpointWithoutRequest<Results<Ok<UserResponse>, ProblemHttpResult>>
 {
-    public void Map(IEndpointRouteBuilder api) =>
-        api.MapGet("/users/me", HandleAsync)
-           .WithName("GetCurrentUser")
-           .WithTags("Users")
-           .WithSummary("Get the caller's account")
-           .ProducesProblem(StatusCodes.Status404NotFound);
-
-    private static async Task<Results<Ok<UserResponse>, ProblemHttpResult>> HandleAsync(
-        ClaimsPrincipal caller, IQuerySession session, CancellationToken ct)
+    public override void Configure()
     {
-        var id = caller.GetUserId();
-        var user = await session.LoadAsync<User>(id, ct) is { } found ? UserResponse.From(found) : null;
+        Get("users/me");
+        Group<UsersGroup>();
+        Description(b => b.ProducesProblem(StatusCodes.Status404NotFound));
+        Summary(s => s.Summary = "Get the caller's account");
+    }
+
+    public override async Task<Results<Ok<UserResponse>, ProblemHttpResult>> ExecuteAsync(CancellationToken ct)
+    {
+        var user = await session.LoadAsync<User>(User.GetUserId(), ct) is { } found ? UserResponse.From(found) : null;
         return user is null
             ? TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "The account no longer exists.",
                 detail: "The access token belongs to an account that has been deleted.")

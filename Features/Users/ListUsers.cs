@@ -1,22 +1,24 @@
+using FastEndpoints;
 using FluentValidation;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Mvc;
 using Marten;
 using Marten.Linq.MatchesSql;
-using SliceApi.Infrastructure.Data;
-using SliceApi.Infrastructure.Endpoints;
+using Microsoft.AspNetCore.Http.HttpResults;
 using SliceApi.Infrastructure.Paging;
 using SliceApi.Infrastructure.Security;
-using SliceApi.Infrastructure.Validation;
 
 namespace SliceApi.Features.Users;
 
-/// <summary>Query string of the user list.</summary>
-/// <param name="Limit">Page size, 1 to 100 (default 20).</param>
-/// <param name="Cursor">The <c>nextCursor</c> of the previous page.</param>
-public sealed record ListUsersQuery(
-    [property: FromQuery(Name = "limit")] int? Limit = null,
-    [property: FromQuery(Name = "cursor")] string? Cursor = null);
+/// <summary>Query string of <c>GET /api/v1/users</c>.</summary>
+public sealed class ListUsersQuery
+{
+    /// <summary>Page size, 1 to 100 (default 20).</summary>
+    [QueryParam]
+    public int? Limit { get; set; }
+
+    /// <summary>The <c>nextCursor</c> of the previous page.</summary>
+    [QueryParam]
+    public string? Cursor { get; set; }
+}
 
 /// <summary>One page of accounts, newest first.</summary>
 /// <param name="Items">At most <c>limit</c> accounts.</param>
@@ -24,7 +26,7 @@ public sealed record ListUsersQuery(
 public sealed record ListUsersResponse(IReadOnlyList<UserResponse> Items, string? NextCursor);
 
 /// <summary>Shape rules of <see cref="ListUsersQuery"/>.</summary>
-internal sealed class ListUsersValidator : AbstractValidator<ListUsersQuery>
+internal sealed class ListUsersValidator : Validator<ListUsersQuery>
 {
     public ListUsersValidator()
     {
@@ -36,18 +38,19 @@ internal sealed class ListUsersValidator : AbstractValidator<ListUsersQuery>
 }
 
 /// <summary><c>GET /api/v1/users</c>: every account, newest first, paged by cursor (admins only), with a <c>Link: &lt;...&gt;; rel="next"</c> header (RFC 8288).</summary>
-internal sealed class ListUsersEndpoint : IEndpoint
+internal sealed class ListUsers(IQuerySession session) : Endpoint<ListUsersQuery, Ok<ListUsersResponse>>
 {
-    public void Map(IEndpointRouteBuilder api) =>
-        api.MapGet("/users", HandleAsync)
-           .WithName("ListUsers")
-           .WithTags("Users")
-           .WithSummary("List accounts, newest first, paged by cursor (admins)")
-           .RequireAuthorization(Policies.Admin)
-           .WithRequestValidation<ListUsersQuery>();
-
-    private static async Task<Ok<ListUsersResponse>> HandleAsync([AsParameters] ListUsersQuery query, IQuerySession session, HttpContext http, CancellationToken ct)
+    public override void Configure()
     {
+        Get("users");
+        Group<UsersGroup>();
+        Roles(AppRoles.Admin);
+        Summary(s => s.Summary = "List accounts, newest first, paged by cursor (admins)");
+    }
+
+    public override async Task<Ok<ListUsersResponse>> ExecuteAsync(ListUsersQuery req, CancellationToken ct)
+    {
+        var query = req;
         var limit = query.Limit ?? 20;
         IQueryable<User> users = session.Query<User>();
         if (query.Cursor is not null && KeysetCursor.TryDecode(query.Cursor, out var after))
@@ -65,7 +68,7 @@ internal sealed class ListUsersEndpoint : IEndpoint
             next = KeysetCursor.Encode(page[^1].CreatedAt, page[^1].Id);
         }
 
-        NextPageLink.Write(http, next);
+        NextPageLink.Write(HttpContext, next);
         return TypedResults.Ok(new ListUsersResponse(page, next));
     }
 }

@@ -1,24 +1,31 @@
 using System.Net.Mail;
+using FastEndpoints;
 using FluentValidation;
-using Microsoft.AspNetCore.Http.HttpResults;
 using Marten;
+using Microsoft.AspNetCore.Http.HttpResults;
 using SliceApi.Infrastructure.Data;
 using SliceApi.Infrastructure.Endpoints;
-using SliceApi.Infrastructure.OpenApi;
 using SliceApi.Infrastructure.Http;
 using SliceApi.Infrastructure.Security;
 using SliceApi.Infrastructure.Validation;
 
 namespace SliceApi.Features.Users;
 
-/// <summary>A new account.</summary>
-/// <param name="Email">An email address, at most 254 characters (RFC 5321 section 4.5.3.1.3); stored trimmed and lower-case.</param>
-/// <param name="Password">12 to 128 characters, not equal to the email (OWASP ASVS 4.0 V2.1.1, V2.1.2). Any characters, no composition rules (V2.1.9).</param>
-/// <param name="DisplayName">1 to 100 characters after trimming.</param>
-public sealed record RegisterUserRequest(string Email, string Password, string DisplayName);
+/// <summary>Body of <c>POST /api/v1/users</c>: a new account.</summary>
+public sealed class RegisterUserRequest
+{
+    /// <summary>An email address, at most 254 characters (RFC 5321 section 4.5.3.1.3); stored trimmed and lower-case.</summary>
+    public string Email { get; set; } = "";
+
+    /// <summary>12 to 128 characters, not equal to the email (OWASP ASVS 4.0 V2.1.1, V2.1.2). Any characters, no composition rules (V2.1.9).</summary>
+    public string Password { get; set; } = "";
+
+    /// <summary>1 to 100 characters after trimming.</summary>
+    public string DisplayName { get; set; } = "";
+}
 
 /// <summary>Shape rules of <see cref="RegisterUserRequest"/>; uniqueness of the email is checked by the handler.</summary>
-internal sealed class RegisterUserValidator : AbstractValidator<RegisterUserRequest>
+internal sealed class RegisterUserValidator : Validator<RegisterUserRequest>
 {
     public RegisterUserValidator()
     {
@@ -48,24 +55,27 @@ internal sealed class RegisterUserValidator : AbstractValidator<RegisterUserRequ
 }
 
 /// <summary><c>POST /api/v1/users</c>: anyone may register; the new account gets the role <c>user</c>.</summary>
-internal sealed class RegisterUserEndpoint : IEndpoint
+internal sealed class RegisterUser(IDocumentSession session, TimeProvider clock) : Endpoint<RegisterUserRequest, Results<Created<UserResponse>, ProblemHttpResult>>
 {
-    public void Map(IEndpointRouteBuilder api) =>
-        api.MapPost("/users", HandleAsync)
-           .WithName("RegisterUser")
-           .WithTags("Users")
-           .WithSummary("Register a new account")
-           .WithDescription("Creates an account with the role 'user'. Log in with POST /api/v1/auth/login to get an access token.")
-           .AllowAnonymous()
-           .RequireRateLimiting(RateLimitSetup.CredentialsPolicy)
-           .WithRequestExample(new RegisterUserRequest("ada@example.com", "correct horse battery staple", "Ada Lovelace"))
-           .WithRequestValidation<RegisterUserRequest>()
-           .ProducesProblem(StatusCodes.Status409Conflict);
-
-    private static async Task<Results<Created<UserResponse>, ProblemHttpResult>> HandleAsync(
-        RegisterUserRequest request, IDocumentSession session, TimeProvider clock, CancellationToken ct)
+    public override void Configure()
     {
-        var email = User.NormalizeEmail(request.Email);
+        Post("users");
+        Group<UsersGroup>();
+        AllowAnonymous();
+        Options(b => b.RequireRateLimiting(RateLimitSetup.CredentialsPolicy));
+        Description(b => b.ProducesProblem(StatusCodes.Status409Conflict));
+        Summary(s =>
+        {
+            s.Summary = "Register a new account";
+            s.Description = "Creates an account with the role 'user'. Log in with POST /api/v1/auth/login to get an access token.";
+            s.ExampleRequest = new RegisterUserRequest { Email = "ada@example.com", Password = "correct horse battery staple", DisplayName = "Ada Lovelace" };
+        });
+    }
+
+    public override async Task<Results<Created<UserResponse>, ProblemHttpResult>> ExecuteAsync(RegisterUserRequest req, CancellationToken ct)
+    {
+        var request = req;
+        var email = Users.User.NormalizeEmail(request.Email);
         if (await session.Query<User>().AnyAsync(u => u.Email == email, ct))
         {
             return TypedResults.Problem(
@@ -79,13 +89,13 @@ internal sealed class RegisterUserEndpoint : IEndpoint
             Id = Guid.CreateVersion7(),
             Email = email,
             DisplayName = request.DisplayName.Trim(),
-            Role = Roles.User,
+            Role = AppRoles.User,
             CreatedAt = clock.GetStoredUtcNow(),
         };
-        user.PasswordHash = User.PasswordHasher.HashPassword(user, request.Password);
+        user.PasswordHash = Users.User.PasswordHasher.HashPassword(user, request.Password);
         session.Insert(user);
         await session.SaveChangesAsync(ct); // a concurrent registration of the same email hits ux_user_email: 409
 
-        return TypedResults.Created($"{EndpointDiscovery.V1Prefix}/users/{user.Id}", UserResponse.From(user));
+        return TypedResults.Created($"{ApiEndpoints.V1Prefix}/users/{user.Id}", UserResponse.From(user));
     }
 }

@@ -1,23 +1,31 @@
-using System.Security.Claims;
+using FastEndpoints;
 using FluentValidation;
-using Microsoft.AspNetCore.Http.HttpResults;
 using Marten;
-using SliceApi.Infrastructure.Data;
-using SliceApi.Infrastructure.Endpoints;
-using SliceApi.Infrastructure.OpenApi;
+using Microsoft.AspNetCore.Http.HttpResults;
 using SliceApi.Infrastructure.Security;
 using SliceApi.Infrastructure.Validation;
 
 namespace SliceApi.Features.Users;
 
-/// <summary>Changes to an account; absent (or null) members stay as they are.</summary>
-/// <param name="DisplayName">1 to 100 characters after trimming. The account itself or an admin.</param>
-/// <param name="Role"><c>admin</c>, <c>user</c> or <c>guest</c>. Admins only.</param>
-/// <param name="IsActive">False deactivates: no login, no refresh, and tokens already issued stop working within 30 seconds. Admins only.</param>
-public sealed record UpdateUserRequest(string? DisplayName = null, string? Role = null, bool? IsActive = null);
+/// <summary>Body of <c>PATCH /api/v1/users/{id}</c>: changes to an account; absent (or null) members stay as they are.</summary>
+public sealed class UpdateUserRequest
+{
+    /// <summary>The account's id (from the route).</summary>
+    [RouteParam]
+    public Guid Id { get; set; }
+
+    /// <summary>1 to 100 characters after trimming. The account itself or an admin.</summary>
+    public string? DisplayName { get; set; }
+
+    /// <summary><c>admin</c>, <c>user</c> or <c>guest</c>. Admins only.</summary>
+    public string? Role { get; set; }
+
+    /// <summary>False deactivates: no login, no refresh, and tokens already issued stop working within 30 seconds. Admins only.</summary>
+    public bool? IsActive { get; set; }
+}
 
 /// <summary>Shape rules of <see cref="UpdateUserRequest"/>.</summary>
-internal sealed class UpdateUserValidator : AbstractValidator<UpdateUserRequest>
+internal sealed class UpdateUserValidator : Validator<UpdateUserRequest>
 {
     public UpdateUserValidator()
     {
@@ -25,7 +33,7 @@ internal sealed class UpdateUserValidator : AbstractValidator<UpdateUserRequest>
             .TrimmedLength(1, 100)
             .When(x => x.DisplayName is not null);
         RuleFor(x => x.Role!)
-            .Must(Roles.All.Contains).WithMessage("'role' must be one of: admin, user, guest.")
+            .Must(AppRoles.All.Contains).WithMessage("'role' must be one of: admin, user, guest.")
             .When(x => x.Role is not null);
     }
 }
@@ -34,21 +42,23 @@ internal sealed class UpdateUserValidator : AbstractValidator<UpdateUserRequest>
 /// <c>PATCH /api/v1/users/{id}</c>: an admin changes any account's displayName, role or isActive; anyone else
 /// only their own displayName (role or isActive is then 403; someone else's id is 404).
 /// </summary>
-internal sealed class UpdateUserEndpoint : IEndpoint
+internal sealed class UpdateUser(IDocumentSession session, AccountStatusCheck statusCheck) : Endpoint<UpdateUserRequest, Results<Ok<UserResponse>, ProblemHttpResult>>
 {
-    public void Map(IEndpointRouteBuilder api) =>
-        api.MapPatch("/users/{id}", HandleAsync)
-           .WithName("UpdateUser")
-           .WithTags("Users")
-           .WithSummary("Change an account (admins: role and isActive too)")
-           .WithRequestExample(new { displayName = "Ada King", role = "user", isActive = true })
-           .WithRequestValidation<UpdateUserRequest>()
-           .ProducesProblem(StatusCodes.Status403Forbidden)
-           .ProducesProblem(StatusCodes.Status404NotFound);
-
-    private static async Task<Results<Ok<UserResponse>, ProblemHttpResult>> HandleAsync(
-        Guid id, UpdateUserRequest request, ClaimsPrincipal caller, IDocumentSession session, AccountStatusCheck statusCheck, CancellationToken ct)
+    public override void Configure()
     {
+        Patch("users/{id}");
+        Group<UsersGroup>();
+        Description(b => b.ProducesProblem(StatusCodes.Status403Forbidden).ProducesProblem(StatusCodes.Status404NotFound));
+        Summary(s =>
+        {
+            s.Summary = "Change an account (admins: role and isActive too)";
+            s.ExampleRequest = new { displayName = "Ada King", role = "user", isActive = true }; // the route's id is not part of the body
+        });
+    }
+
+    public override async Task<Results<Ok<UserResponse>, ProblemHttpResult>> ExecuteAsync(UpdateUserRequest req, CancellationToken ct)
+    {
+        var (id, request, caller) = (req.Id, req, User);
         var isAdmin = caller.IsAdmin();
         if (!isAdmin && caller.GetUserId() != id)
         {

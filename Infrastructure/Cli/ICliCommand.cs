@@ -26,8 +26,14 @@ internal static class CliHost
     /// (options validated on start) or a database that cannot be reached end the process with one
     /// clear message on stderr and exit code 1.
     /// </summary>
+    /// <param name="app">The built application.</param>
+    /// <param name="args">The command line.</param>
+    /// <param name="mapEndpoints">
+    /// Maps the API's endpoints once the database is resolved: FastEndpoints builds each endpoint once while mapping it,
+    /// with its constructor dependencies (the document store among them), which need the connection.
+    /// </param>
     /// <returns>The process exit code.</returns>
-    public static async Task<int> RunCommandOrServeAsync(this WebApplication app, string[] args)
+    public static async Task<int> RunCommandOrServeAsync(this WebApplication app, string[] args, Action<WebApplication> mapEndpoints)
     {
         try
         {
@@ -37,6 +43,7 @@ internal static class CliHost
                 // Checked before the host starts, so bad settings or an unreachable database are one line on stderr, not a hosting stack trace.
                 app.Services.GetRequiredService<IStartupValidator>().Validate();
                 await app.Services.GetRequiredService<PostgresConnectionSource>().ResolveAsync(CancellationToken.None);
+                mapEndpoints(app);
                 if (command is null)
                 {
                     await app.RunAsync();

@@ -44,6 +44,37 @@ internal static class ProblemDetailsSetup
         return app;
     }
 
+    /// <summary>
+    /// A request without <c>Content-Type</c> to an endpoint that takes a body gets a 415 problem naming the media type
+    /// to send (FastEndpoints answers it with an empty body, issue #222). Place right before the endpoints.
+    /// </summary>
+    public static WebApplication UseMissingContentTypeProblem(this WebApplication app)
+    {
+        app.Use(async (context, next) =>
+        {
+            if (!context.Request.Headers.ContainsKey(Microsoft.Net.Http.Headers.HeaderNames.ContentType)
+                && context.GetEndpoint()?.Metadata.GetMetadata<Microsoft.AspNetCore.Http.Metadata.IAcceptsMetadata>() is { } accepts
+                && !accepts.ContentTypes.Contains("*/*"))
+            {
+                context.Response.StatusCode = StatusCodes.Status415UnsupportedMediaType;
+                await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+                {
+                    HttpContext = context,
+                    ProblemDetails =
+                    {
+                        Status = StatusCodes.Status415UnsupportedMediaType,
+                        Title = "Unsupported media type.",
+                        Detail = $"The request body must be sent with Content-Type: {string.Join(" or ", accepts.ContentTypes)}.",
+                    },
+                });
+                return;
+            }
+
+            await next(context);
+        });
+        return app;
+    }
+
     private static string DefaultDetail(int status, HttpContext http) => status switch
     {
         StatusCodes.Status401Unauthorized =>

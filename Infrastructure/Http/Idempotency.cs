@@ -95,12 +95,14 @@ internal static class IdempotencyKeys
 
     /// <summary>
     /// Honours <c>Idempotency-Key</c> on this endpoint; <typeparamref name="TRequest"/> is its body, whose bound value
-    /// is fingerprinted. Register before <c>WithRequestValidation</c> so a replay skips nothing it needs.
+    /// (not its bytes: whitespace and member order do not count) is fingerprinted. The filter runs before binding and
+    /// validation, so a replay skips them and a 4xx outcome is not kept.
     /// </summary>
-    public static RouteHandlerBuilder WithIdempotencyKey<TRequest>(this RouteHandlerBuilder builder) =>
-        builder.AddEndpointFilterFactory(Create<TRequest>)
-               .WithMetadata(IdempotencyKeyMetadata.Instance)
-               .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+    public static void IdempotencyKey<TRequest>(this FastEndpoints.EndpointDefinition endpoint)
+    {
+        endpoint.Options(b => b.AddEndpointFilterFactory(Create<TRequest>).WithMetadata(IdempotencyKeyMetadata.Instance));
+        endpoint.Description(b => b.ProducesProblem(StatusCodes.Status422UnprocessableEntity));
+    }
 
     /// <summary>Registers the hourly purge of expired keys.</summary>
     public static IServiceCollection AddIdempotencyKeys(this IServiceCollection services) =>
@@ -136,12 +138,6 @@ internal static class IdempotencyKeys
 
     private static EndpointFilterDelegate Create<TRequest>(EndpointFilterFactoryContext factoryContext, EndpointFilterDelegate next)
     {
-        var position = Array.FindIndex(factoryContext.MethodInfo.GetParameters(), p => p.ParameterType == typeof(TRequest));
-        if (position < 0)
-        {
-            throw new InvalidOperationException($"WithIdempotencyKey<{typeof(TRequest).Name}>() is on an endpoint whose handler takes no {typeof(TRequest).Name}.");
-        }
-
         var json = factoryContext.ApplicationServices.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
         return async context =>
         {
@@ -158,9 +154,27 @@ internal static class IdempotencyKeys
                 return await next(context);
             }
 
-            var fingerprint = Fingerprint(http.Request, JsonSerializer.SerializeToUtf8Bytes(context.Arguments[position], json));
+            var fingerprint = Fingerprint(http.Request, await CanonicalBodyAsync<TRequest>(http.Request, json));
             return await RunOnceAsync(context, next, http.User.GetUserId(), key, fingerprint);
         };
+    }
+
+    // The body as the endpoint will bind it, serialized again; the raw bytes when it does not bind (the endpoint then
+    // answers 400, and 4xx outcomes are not kept). The body is left readable for the endpoint.
+    private static async Task<byte[]> CanonicalBodyAsync<TRequest>(HttpRequest request, JsonSerializerOptions json)
+    {
+        request.EnableBuffering();
+        using var raw = new MemoryStream();
+        await request.Body.CopyToAsync(raw, request.HttpContext.RequestAborted);
+        request.Body.Position = 0;
+        try
+        {
+            return JsonSerializer.SerializeToUtf8Bytes(JsonSerializer.Deserialize<TRequest>(raw.ToArray(), json), json);
+        }
+        catch (JsonException)
+        {
+            return raw.ToArray();
+        }
     }
 
     private static async ValueTask<object?> RunOnceAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next, Guid userId, string key, byte[] fingerprint)

@@ -50,7 +50,7 @@ internal static class AccessTokenClaims
     /// <summary>The user's email address, lower-case.</summary>
     public const string Email = "email";
 
-    /// <summary>One of <see cref="Roles"/>.</summary>
+    /// <summary>One of <see cref="AppRoles"/>.</summary>
     public const string Role = "role";
 }
 
@@ -65,5 +65,5 @@ internal static class ClaimsPrincipalExtensions
             : throw new InvalidOperationException("The caller has no valid 'sub' claim.");
 
     /// <summary>Whether the caller holds the <c>admin</c> role.</summary>
-    public static bool IsAdmin(this ClaimsPrincipal user) => user.IsInRole(Roles.Admin);
+    public static bool IsAdmin(this ClaimsPrincipal user) => user.IsInRole(AppRoles.Admin);
 }

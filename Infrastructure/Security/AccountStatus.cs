@@ -5,7 +5,7 @@ namespace SliceApi.Infrastructure.Security;
 
 /// <summary>An account's current state: whether it may act, and its role now (which may differ from its token's).</summary>
 /// <param name="IsActive">False once deactivated.</param>
-/// <param name="Role">One of <see cref="Roles"/>.</param>
+/// <param name="Role">One of <see cref="AppRoles"/>.</param>
 internal sealed record AccountStatus(bool IsActive, string Role);
 
 /// <summary>Looks up an account's state; implemented by the area that owns accounts (Features/Users), found by assembly scan.</summary>

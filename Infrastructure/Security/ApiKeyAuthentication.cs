@@ -8,7 +8,7 @@ using Microsoft.Extensions.Options;
 namespace SliceApi.Infrastructure.Security;
 
 /// <summary>The scopes an API key can hold.</summary>
-internal static class Scopes
+internal static class ApiScopes
 {
     /// <summary>Read tasks.</summary>
     public const string TasksRead = "tasks:read";
@@ -26,7 +26,7 @@ internal static class Scopes
 /// <summary>A stored API key as the authentication handler needs it.</summary>
 /// <param name="Id">The key's id.</param>
 /// <param name="OwnerId">The user the key acts as.</param>
-/// <param name="Scopes">What the key may do (<see cref="Security.Scopes"/>).</param>
+/// <param name="Scopes">What the key may do (<see cref="ApiScopes"/>).</param>
 /// <param name="ExpiresAt">When it stops working (UTC), or null.</param>
 /// <param name="Revoked">Whether it was revoked.</param>
 internal sealed record ApiKeyGrant(Guid Id, Guid OwnerId, IReadOnlyList<string> Scopes, DateTimeOffset? ExpiresAt, bool Revoked);
@@ -84,7 +84,7 @@ internal sealed class ApiKeyAuthenticationHandler(
         var identity = new ClaimsIdentity(SchemeName, AccessTokenClaims.Subject, AccessTokenClaims.Role);
         identity.AddClaim(new Claim(AccessTokenClaims.Subject, grant.OwnerId.ToString()));
         identity.AddClaim(new Claim(ApiKeyIdClaim, grant.Id.ToString()));
-        identity.AddClaims(grant.Scopes.Select(s => new Claim(Scopes.ClaimType, s)));
+        identity.AddClaims(grant.Scopes.Select(s => new Claim(ApiScopes.ClaimType, s)));
         var principal = new ClaimsPrincipal(identity);
         if (await statusCheck.ApplyAsync(principal, Context.RequestAborted) is { } refusal)
         {
@@ -127,13 +127,9 @@ internal sealed class ApiKeyCache : IDisposable
     public void Dispose() => cache.Dispose();
 }
 
-/// <summary>Scope enforcement for API-key callers, and the endpoint convention that declares a scope.</summary>
+/// <summary>Scope enforcement for API-key callers; endpoints declare their scope with <c>ApiKeyScope(...)</c> in <c>Configure()</c>.</summary>
 internal static class ApiKeyScopes
 {
-    /// <summary>Lets API keys holding <paramref name="scope"/> call this endpoint.</summary>
-    public static RouteHandlerBuilder RequireScope(this RouteHandlerBuilder builder, string scope) =>
-        builder.WithMetadata(new RequiredScope(scope));
-
     /// <summary>
     /// After authorization: a caller authenticated by API key may only call endpoints that name a scope, and only
     /// with that scope granted; otherwise 403 with a problem saying what is missing.
@@ -147,7 +143,7 @@ internal static class ApiKeyScopes
                 var required = http.GetEndpoint()?.Metadata.GetMetadata<RequiredScope>();
                 var detail = required is null
                     ? "This endpoint does not accept API keys; send an access token instead."
-                    : http.User.HasClaim(Scopes.ClaimType, required.Scope) ? null : $"The API key lacks the scope '{required.Scope}'.";
+                    : http.User.HasClaim(ApiScopes.ClaimType, required.Scope) ? null : $"The API key lacks the scope '{required.Scope}'.";
                 if (detail is not null)
                 {
                     http.Response.StatusCode = StatusCodes.Status403Forbidden;

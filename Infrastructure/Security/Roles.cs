@@ -1,7 +1,7 @@
 namespace SliceApi.Infrastructure.Security;
 
 /// <summary>The roles a user can hold, as stored in <c>users.role</c> and in the access token's <c>role</c> claim.</summary>
-internal static class Roles
+internal static class AppRoles
 {
     /// <summary>Reads and changes every task and user.</summary>
     public const string Admin = "admin";
@@ -14,14 +14,4 @@ internal static class Roles
 
     /// <summary>Every role, for validation and database check constraints.</summary>
     public static readonly IReadOnlyList<string> All = [Admin, User, Guest];
-}
-
-/// <summary>Names of the authorization policies slices opt into with <c>RequireAuthorization(...)</c>.</summary>
-internal static class Policies
-{
-    /// <summary>Creating, changing or deleting tasks: roles <c>admin</c> and <c>user</c>, not <c>guest</c>.</summary>
-    public const string TaskWriter = "tasks:write";
-
-    /// <summary>Managing accounts: role <c>admin</c> only.</summary>
-    public const string Admin = "admin";
 }

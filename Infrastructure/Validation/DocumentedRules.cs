@@ -19,7 +19,7 @@ internal interface IFormatValidator
 }
 
 /// <summary>
-/// Rules whose limits the OpenAPI document can state (ValidationRulesTransformer reads them), for strings that
+/// Rules whose limits the OpenAPI document can state (OpenApi/ValidatorLimits reads them), for strings that
 /// arrive as text, such as query parameters.
 /// </summary>
 internal static class DocumentedRules

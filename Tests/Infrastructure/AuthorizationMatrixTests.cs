@@ -121,7 +121,7 @@ public sealed class AuthorizationMatrixTests(AppFixture api) : IClassFixture<App
             var task = await api.CreateTaskAsync(owner.Id, "Matrix task", assigneeId: assignee.Id);
             var keys = new Dictionary<string, string>();
             var keyId = Guid.Empty;
-            foreach (var (name, scopes) in new[] { ("read", new[] { Scopes.TasksRead }), ("write", new[] { Scopes.TasksWrite }), ("all", Scopes.All.ToArray()) })
+            foreach (var (name, scopes) in new[] { ("read", new[] { ApiScopes.TasksRead }), ("write", new[] { ApiScopes.TasksWrite }), ("all", ApiScopes.All.ToArray()) })
             {
                 var secret = "sk_test_" + Guid.NewGuid().ToString("N");
                 var key = new ApiKey
@@ -138,13 +138,13 @@ public sealed class AuthorizationMatrixTests(AppFixture api) : IClassFixture<App
                 keyId = key.Id;
             }
 
-            return new World(api, owner, assignee, await api.CreateUserAsync(), await api.CreateUserAsync(Roles.Guest), await api.CreateUserAsync(Roles.Admin), task, keys, keyId);
+            return new World(api, owner, assignee, await api.CreateUserAsync(), await api.CreateUserAsync(AppRoles.Guest), await api.CreateUserAsync(AppRoles.Admin), task, keys, keyId);
         }
 
         public ScenarioClient ClientFor(Caller caller, string? scope)
         {
-            var withScope = scope switch { Scopes.TasksRead => "read", Scopes.TasksWrite => "write", _ => "all" };
-            var withoutScope = scope switch { Scopes.TasksRead => "write", Scopes.TasksWrite => "read", _ => "read" };
+            var withScope = scope switch { ApiScopes.TasksRead => "read", ApiScopes.TasksWrite => "write", _ => "all" };
+            var withoutScope = scope switch { ApiScopes.TasksRead => "write", ApiScopes.TasksWrite => "read", _ => "read" };
             return caller switch
             {
                 Caller.Anonymous => Api.CreateAnonymousClient(),

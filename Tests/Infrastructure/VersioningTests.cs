@@ -6,6 +6,8 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
+using FastEndpoints;
+using Microsoft.AspNetCore.Http.HttpResults;
 using SliceApi.Infrastructure.Endpoints;
 using SliceApi.Infrastructure.OpenApi;
 using SliceApi.Tests.Support;
@@ -13,8 +15,9 @@ using SliceApi.Tests.Support;
 namespace SliceApi.Tests.Infrastructure;
 
 /// <summary>
-/// API versions and deprecation, on a host that maps a v1 slice (deprecated) and its v2 replacement through the
-/// same EndpointDiscovery, OpenAPI and deprecation setup the app uses; and on the app itself, which has only v1.
+/// API versions and deprecation, on a host that maps a v1 slice (deprecated) and its v2 replacement, FastEndpoints
+/// endpoints of this test assembly, through the same endpoint, OpenAPI and deprecation setup the app uses; and on the
+/// app itself, which has only v1.
 /// </summary>
 public sealed class VersioningTests(AppFixture api) : IClassFixture<AppFixture>, IAsyncLifetime
 {
@@ -27,13 +30,15 @@ public sealed class VersioningTests(AppFixture api) : IClassFixture<AppFixture>,
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
         builder.Services.AddAuthorization();
+        builder.Services.AddProblemDetails();
+        builder.Services.AddApiEndpoints(typeof(VersioningTests).Assembly);
         builder.Services.AddApiDocumentation([1, 2]);
         host = await AlbaHost.For(builder, app =>
         {
             app.UseAuthorization();
             app.UseDeprecationHeaders();
-            app.MapOpenApi();
-            app.MapEndpoints([new ThingV1(), new ThingV2()]);
+            app.UseApiEndpoints();
+            app.UseApiDocumentation();
         });
         client = new ScenarioClient(host);
     }
@@ -108,22 +113,46 @@ public sealed class VersioningTests(AppFixture api) : IClassFixture<AppFixture>,
         (await anonymous.GetAsync("/openapi/v2.json")).StatusCode().ShouldBe(HttpStatusCode.NotFound);
     }
 
-    private sealed class ThingV1 : IEndpoint
+    /// <summary>Route of the things.</summary>
+    public sealed class ThingRequest
     {
-        public void Map(IEndpointRouteBuilder api) =>
-            api.MapGet("/things/{id:int}", (int id) => id == 0 ? Results.NotFound() : Results.Ok(new { version = 1, id }))
-               .WithName("GetThing").WithSummary("A thing, the v1 way").AllowAnonymous()
-               .Deprecated(DeprecatedAt, Sunset, "/api/v2/things/{id}");
+        /// <summary>The thing's number.</summary>
+        public int Id { get; set; }
     }
 
-    private sealed class ThingV2 : IEndpoint
+    private sealed class ThingV1 : Endpoint<ThingRequest, Results<Ok<ThingResponse>, ProblemHttpResult>>
     {
-        public int Version => 2;
+        public override void Configure()
+        {
+            Get("things/{id}");
+            AllowAnonymous();
+            Options(b => b.Deprecated(DeprecatedAt, Sunset, "/api/v2/things/{id}"));
+            Summary(s => s.Summary = "A thing, the v1 way");
+        }
 
-        public void Map(IEndpointRouteBuilder api) =>
-            api.MapGet("/things/{id:int}", (int id) => Results.Ok(new { version = 2, id }))
-               .WithName("GetThingV2").WithSummary("A thing, the v2 way").AllowAnonymous();
+        public override Task<Results<Ok<ThingResponse>, ProblemHttpResult>> ExecuteAsync(ThingRequest req, CancellationToken ct) =>
+            Task.FromResult<Results<Ok<ThingResponse>, ProblemHttpResult>>(req.Id == 0
+                ? TypedResults.Problem(statusCode: StatusCodes.Status404NotFound)
+                : TypedResults.Ok(new ThingResponse(1, req.Id)));
     }
+
+    private sealed class ThingV2 : Endpoint<ThingRequest, Ok<ThingResponse>>
+    {
+        public override void Configure()
+        {
+            Get("things/{id}");
+            Version(2);
+            AllowAnonymous();
+            Summary(s => s.Summary = "A thing, the v2 way");
+        }
+
+        public override Task<Ok<ThingResponse>> ExecuteAsync(ThingRequest req, CancellationToken ct) => Task.FromResult(TypedResults.Ok(new ThingResponse(2, req.Id)));
+    }
+
+    /// <summary>A thing.</summary>
+    /// <param name="Version">The API version that answered.</param>
+    /// <param name="Id">The thing's number.</param>
+    public sealed record ThingResponse(int Version, int Id);
 
     private sealed class RouteGroupBuilderStub : IEndpointConventionBuilder
     {

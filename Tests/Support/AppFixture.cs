@@ -26,7 +26,7 @@ public class AppFixture : IAsyncLifetime
 
     // PBKDF2 costs tens of milliseconds, so every test user shares one precomputed hash.
     private static readonly Lazy<string> PasswordHash = new(() =>
-        new PasswordHasher<User>().HashPassword(new User { Email = "x@example.com", DisplayName = "x", Role = Roles.User }, Password));
+        new PasswordHasher<User>().HashPassword(new User { Email = "x@example.com", DisplayName = "x", Role = AppRoles.User }, Password));
 
     private IAlbaHost? host;
 
@@ -113,7 +113,7 @@ public class AppFixture : IAsyncLifetime
     public ScenarioClient CreateApiKeyClient(string apiKey) => new(Host, s => s.WithRequestHeader("X-Api-Key", apiKey));
 
     /// <summary>Stores a fresh user with <paramref name="role"/> and a unique email, and issues their access token.</summary>
-    public async Task<TestUser> CreateUserAsync(string role = Roles.User)
+    public async Task<TestUser> CreateUserAsync(string role = AppRoles.User)
     {
         var email = $"{role}-{Guid.NewGuid():N}@example.com";
         var user = new User

@@ -16,17 +16,19 @@ using SliceApi.Infrastructure.Errors;
 using SliceApi.Infrastructure.Http;
 using SliceApi.Infrastructure.Json;
 using SliceApi.Infrastructure.Security;
-using SliceApi.Infrastructure.Validation;
+using SliceApi.Infrastructure.Endpoints;
+using FastEndpoints;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 BenchmarkSwitcher.FromAssembly(typeof(SliceApi.Benchmarks.PipelineBenchmarks).Assembly).Run(args);
 
 namespace SliceApi.Benchmarks
 {
     /// <summary>
-    /// One valid POST /api/v1/tasks through SliceApi's middleware and filter chain (the Program.cs order:
+    /// One valid POST /api/v1/tasks through SliceApi's middleware and FastEndpoints pipeline (the Program.cs order:
     /// transport headers, CORS, problem details, exception handler, status-code pages, body limit, JWT bearer
-    /// authentication with the account check, rate limiter, the TaskWriter policy, API key scopes, the
-    /// FluentValidation filter, typed results), against a bare Minimal API endpoint that runs the same
+    /// authentication with the account check, rate limiter, the role requirement, API key scopes, the
+    /// FastEndpoints binding and validator, typed results), against a bare Minimal API endpoint that runs the same
     /// validator by hand. Both handlers answer 201 without touching a database, so the difference is the
     /// framework overhead SliceApi adds. Both hosts use TestServer: no sockets.
     /// </summary>
@@ -46,7 +48,7 @@ namespace SliceApi.Benchmarks
             (sliceApp, slice) = await StartAsync(BuildSliceApi);
             (bareApp, bare) = await StartAsync(BuildBare);
             sliceAnonymous = sliceApp.GetTestClient();
-            var token = sliceApp.Services.GetRequiredService<AccessTokenIssuer>().Issue(Guid.NewGuid(), "bench@example.com", Roles.User).AccessToken;
+            var token = sliceApp.Services.GetRequiredService<AccessTokenIssuer>().Issue(Guid.NewGuid(), "bench@example.com", AppRoles.User).AccessToken;
             slice.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
             bare.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
             await CheckAsync(slice);
@@ -123,7 +125,7 @@ namespace SliceApi.Benchmarks
             builder.Services.AddApiProblemDetails();
             builder.Services.AddApiSecurity();
             builder.Services.AddApiRateLimiting();
-            builder.Services.AddRequestValidation();
+            builder.Services.AddApiEndpoints(typeof(PipelineBenchmarks).Assembly); // the endpoints below, not the app's (they need a database)
             builder.Services.AddScoped<IAccountStatusSource, EveryAccountActive>(); // no database here
             builder.Services.AddSingleton<Action<WebApplication>>(app =>
             {
@@ -135,40 +137,80 @@ namespace SliceApi.Benchmarks
                 app.UseAuthorization();
                 app.UseApiKeyScopes();
                 app.UseStorableTextCheck();
-                app.MapGroup("/api/v1").RequireAuthorization()
-                   .MapPost("/tasks", (CreateTaskRequest request, ClaimsPrincipal caller, TimeProvider clock) =>
-                   {
-                       var now = clock.GetUtcNow();
-                       var response = new TaskResponse(Guid.CreateVersion7(), request.Title.Trim(), request.Description,
-                           request.Status ?? TaskItemStatus.Todo, request.DueAt, caller.GetUserId(), request.AssigneeId, now, now);
-                       return TypedResults.Created($"/api/v1/tasks/{response.Id}", response);
-                   })
-                   .WithName("CreateTask")
-                   .RequireAuthorization(Policies.TaskWriter)
-                   .WithRequestValidation<CreateTaskRequest>();
-                Delegate handler = (CreateTaskRequest request, TimeProvider clock) =>
-                   {
-                       var now = clock.GetUtcNow();
-                       var response = new TaskResponse(Guid.CreateVersion7(), request.Title.Trim(), request.Description,
-                           request.Status ?? TaskItemStatus.Todo, request.DueAt, Guid.Empty, request.AssigneeId, now, now);
-                       return TypedResults.Created($"/api/v1/tasks/{response.Id}", response);
-                   };
-                app.MapPost("/api/v1/authn-only", handler).RequireAuthorization().WithRequestValidation<CreateTaskRequest>();
-                app.MapPost("/api/v1/open", handler).AllowAnonymous().WithRequestValidation<CreateTaskRequest>();
-                app.MapPost("/api/v1/raw", handler).AllowAnonymous();
+                app.UseMissingContentTypeProblem();
+                app.UseApiEndpoints();
             });
         }
 
         private sealed class EveryAccountActive : IAccountStatusSource
         {
-            public Task<AccountStatus?> FindAsync(Guid userId, CancellationToken ct) => Task.FromResult<AccountStatus?>(new AccountStatus(true, Roles.User));
+            public Task<AccountStatus?> FindAsync(Guid userId, CancellationToken ct) => Task.FromResult<AccountStatus?>(new AccountStatus(true, AppRoles.User));
+        }
+
+        /// <summary>POST /api/v1/tasks with CreateTask's conventions (roles, API-key scope, validator), answering without a database.</summary>
+        internal sealed class BenchCreateTask(TimeProvider clock) : Endpoint<CreateTaskRequest, Created<TaskResponse>>
+        {
+            public override void Configure()
+            {
+                Post("tasks");
+                Roles(AppRoles.Admin, AppRoles.User);
+                Definition.ApiKeyScope(ApiScopes.TasksWrite);
+                Validator<CreateTaskValidator>();
+            }
+
+            public override Task<Created<TaskResponse>> ExecuteAsync(CreateTaskRequest req, CancellationToken ct) => Task.FromResult(Respond(req, User.GetUserId(), clock));
+        }
+
+        /// <summary>Bearer authentication and validation; no role.</summary>
+        internal sealed class BenchAuthenticatedOnly(TimeProvider clock) : Endpoint<CreateTaskRequest, Created<TaskResponse>>
+        {
+            public override void Configure()
+            {
+                Post("authn-only");
+                Validator<CreateTaskValidator>();
+            }
+
+            public override Task<Created<TaskResponse>> ExecuteAsync(CreateTaskRequest req, CancellationToken ct) => Task.FromResult(Respond(req, Guid.Empty, clock));
+        }
+
+        /// <summary>Anonymous, with validation.</summary>
+        internal sealed class BenchOpen(TimeProvider clock) : Endpoint<CreateTaskRequest, Created<TaskResponse>>
+        {
+            public override void Configure()
+            {
+                Post("open");
+                AllowAnonymous();
+                Validator<CreateTaskValidator>();
+            }
+
+            public override Task<Created<TaskResponse>> ExecuteAsync(CreateTaskRequest req, CancellationToken ct) => Task.FromResult(Respond(req, Guid.Empty, clock));
+        }
+
+        /// <summary>Anonymous, without validation.</summary>
+        internal sealed class BenchRaw(TimeProvider clock) : Endpoint<CreateTaskRequest, Created<TaskResponse>>
+        {
+            public override void Configure()
+            {
+                Post("raw");
+                AllowAnonymous();
+            }
+
+            public override Task<Created<TaskResponse>> ExecuteAsync(CreateTaskRequest req, CancellationToken ct) => Task.FromResult(Respond(req, Guid.Empty, clock));
+        }
+
+        private static Created<TaskResponse> Respond(CreateTaskRequest request, Guid owner, TimeProvider clock)
+        {
+            var now = clock.GetUtcNow();
+            var response = new TaskResponse(Guid.CreateVersion7(), request.Title.Trim(), request.Description,
+                request.Status ?? TaskItemStatus.Todo, request.DueAt, owner, request.AssigneeId, now, now);
+            return TypedResults.Created($"/api/v1/tasks/{response.Id}", response);
         }
 
         // The same JSON contract and validator, and nothing else.
         private static void BuildBare(WebApplicationBuilder builder)
         {
             builder.Services.AddApiJson();
-            builder.Services.AddSingleton<IValidator<CreateTaskRequest>, CreateTaskValidator>();
+            builder.Services.AddSingleton<IValidator<CreateTaskRequest>, CreateTaskValidator>(); // FastEndpoints' Validator<T> is a FluentValidation validator
             builder.Services.AddSingleton<Action<WebApplication>>(app =>
                 app.MapPost("/api/v1/tasks", async (CreateTaskRequest request, IValidator<CreateTaskRequest> validator) =>
                 {

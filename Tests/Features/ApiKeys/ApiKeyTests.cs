@@ -119,7 +119,7 @@ public sealed class ApiKeyTests(AppFixture api) : IClassFixture<AppFixture>
     [Fact]
     public async Task A_guests_write_key_cannot_write()
     {
-        var guest = await api.CreateUserAsync(Roles.Guest);
+        var guest = await api.CreateUserAsync(AppRoles.Guest);
 
         await (await KeyClientAsync(guest, "tasks:write")).PostAsJsonAsync("/api/v1/tasks", new { title = "x" }).ShouldBeProblemAsync(HttpStatusCode.Forbidden);
     }

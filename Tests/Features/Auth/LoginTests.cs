@@ -12,7 +12,7 @@ public sealed class LoginTests(AppFixture api) : IClassFixture<AppFixture>
     [Fact]
     public async Task Login_returns_a_bearer_access_token_with_the_users_claims()
     {
-        var user = await api.CreateUserAsync(Roles.Guest);
+        var user = await api.CreateUserAsync(AppRoles.Guest);
 
         var response = await api.CreateAnonymousClient().PostAsJsonAsync(Url, new { email = $" {user.Email.ToUpperInvariant()} ", password = user.Password });
 

@@ -31,7 +31,7 @@ public sealed class ChangeTaskStatusTests(AppFixture api) : IClassFixture<AppFix
         var task = await api.CreateTaskAsync(owner.Id, "Mine");
 
         await api.ClientFor(owner).PutAsJsonAsync($"/api/v1/tasks/{task.Id}/status", new { status = "in_progress" }).ShouldHaveStatusAsync(HttpStatusCode.OK);
-        await api.ClientFor(await api.CreateUserAsync(Roles.Admin)).PutAsJsonAsync($"/api/v1/tasks/{task.Id}/status", new { status = "done" })
+        await api.ClientFor(await api.CreateUserAsync(AppRoles.Admin)).PutAsJsonAsync($"/api/v1/tasks/{task.Id}/status", new { status = "done" })
             .ShouldHaveStatusAsync(HttpStatusCode.OK);
 
         (await api.FindAsync<TaskItem>(t => t.Id == task.Id)).Single().Status.ShouldBe(TaskItemStatus.Done);
@@ -40,7 +40,7 @@ public sealed class ChangeTaskStatusTests(AppFixture api) : IClassFixture<AppFix
     [Fact]
     public async Task A_guest_assignee_reads_but_cannot_change_the_status()
     {
-        var guest = await api.CreateUserAsync(Roles.Guest);
+        var guest = await api.CreateUserAsync(AppRoles.Guest);
         var task = await api.CreateTaskAsync((await api.CreateUserAsync()).Id, "For the guest", assigneeId: guest.Id);
 
         await api.ClientFor(guest).PutAsJsonAsync($"/api/v1/tasks/{task.Id}/status", new { status = "done" }).ShouldBeProblemAsync(HttpStatusCode.Forbidden);

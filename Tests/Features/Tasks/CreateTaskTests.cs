@@ -121,7 +121,7 @@ public sealed class CreateTaskTests(AppFixture api) : IClassFixture<AppFixture>
     [Fact]
     public async Task Create_task_as_guest_returns_403_problem_and_stores_nothing()
     {
-        var guest = await api.CreateUserAsync(Roles.Guest);
+        var guest = await api.CreateUserAsync(AppRoles.Guest);
 
         await api.ClientFor(guest).PostAsJsonAsync(Url, new { title = "x" }).ShouldBeProblemAsync(HttpStatusCode.Forbidden);
 
@@ -131,7 +131,7 @@ public sealed class CreateTaskTests(AppFixture api) : IClassFixture<AppFixture>
     [Fact]
     public async Task Create_task_as_admin_makes_the_admin_the_owner()
     {
-        var admin = await api.CreateUserAsync(Roles.Admin);
+        var admin = await api.CreateUserAsync(AppRoles.Admin);
 
         var created = await api.ClientFor(admin).PostAsJsonAsync(Url, new { title = "Admin's" }).ShouldReturnAsync<TaskResponse>(HttpStatusCode.Created);
 

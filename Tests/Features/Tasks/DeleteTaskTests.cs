@@ -47,7 +47,7 @@ public sealed class DeleteTaskTests(AppFixture api) : IClassFixture<AppFixture>
     {
         var task = await api.CreateTaskAsync((await api.CreateUserAsync()).Id, "Moderated");
 
-        await api.ClientFor(await api.CreateUserAsync(Roles.Admin)).DeleteAsync($"/api/v1/tasks/{task.Id}").ShouldHaveStatusAsync(HttpStatusCode.NoContent);
+        await api.ClientFor(await api.CreateUserAsync(AppRoles.Admin)).DeleteAsync($"/api/v1/tasks/{task.Id}").ShouldHaveStatusAsync(HttpStatusCode.NoContent);
 
         (await api.FindAsync<TaskItem>(t => t.Id == task.Id)).ShouldBeEmpty();
     }
@@ -55,7 +55,7 @@ public sealed class DeleteTaskTests(AppFixture api) : IClassFixture<AppFixture>
     [Fact]
     public async Task Delete_own_task_as_guest_returns_403_and_keeps_it()
     {
-        var guest = await api.CreateUserAsync(Roles.Guest);
+        var guest = await api.CreateUserAsync(AppRoles.Guest);
         var task = await api.CreateTaskAsync(guest.Id, "Guest's");
 
         await api.ClientFor(guest).DeleteAsync($"/api/v1/tasks/{task.Id}").ShouldBeProblemAsync(HttpStatusCode.Forbidden);

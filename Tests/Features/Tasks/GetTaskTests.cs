@@ -33,7 +33,7 @@ public sealed class GetTaskTests(AppFixture api) : IClassFixture<AppFixture>
     public async Task Get_another_users_task_as_admin_returns_it()
     {
         var created = await api.ClientFor(await api.CreateUserAsync()).PostAsJsonAsync("/api/v1/tasks", new { title = "Visible to admins" }).ShouldReturnAsync<TaskResponse>(HttpStatusCode.Created);
-        var admin = api.ClientFor(await api.CreateUserAsync(Roles.Admin));
+        var admin = api.ClientFor(await api.CreateUserAsync(AppRoles.Admin));
 
         (await admin.GetAsync($"/api/v1/tasks/{created.Id}").ShouldReturnAsync<TaskResponse>()).ShouldBe(created);
     }
@@ -41,7 +41,7 @@ public sealed class GetTaskTests(AppFixture api) : IClassFixture<AppFixture>
     [Fact]
     public async Task Get_task_assigned_to_a_guest_returns_it_to_the_guest()
     {
-        var guest = await api.CreateUserAsync(Roles.Guest);
+        var guest = await api.CreateUserAsync(AppRoles.Guest);
         var task = await api.CreateTaskAsync((await api.CreateUserAsync()).Id, "For the guest", assigneeId: guest.Id);
 
         var fetched = await api.ClientFor(guest).GetAsync($"/api/v1/tasks/{task.Id}").ShouldReturnAsync<TaskResponse>();
@@ -52,7 +52,7 @@ public sealed class GetTaskTests(AppFixture api) : IClassFixture<AppFixture>
     [Fact]
     public async Task A_guest_does_not_see_a_task_they_own_but_are_not_assigned()
     {
-        var guest = await api.CreateUserAsync(Roles.Guest);
+        var guest = await api.CreateUserAsync(AppRoles.Guest);
         var task = await api.CreateTaskAsync(guest.Id, "Owned, from before a demotion");
 
         await api.ClientFor(guest).GetAsync($"/api/v1/tasks/{task.Id}").ShouldBeProblemAsync(HttpStatusCode.NotFound);

@@ -22,27 +22,27 @@ public sealed class ListTaskPlansTests(MillionTasksApi api, ITestOutputHelper ou
     {
         // caller, query string, indexes of which at least one must appear in the plan (a name ending in _ is a prefix).
         // A user's tasks come from an owner index and an assignee index (TaskItemAccess.ListSource).
-        { Roles.Admin, "", ["ix_tasks_created_at_id"] },
-        { Roles.Admin, "sort=createdAt", ["ix_tasks_created_at_id"] },
-        { Roles.Admin, "sort=dueAt", ["ix_tasks_due_sort_id"] },
-        { Roles.Admin, "sort=-dueAt", ["ix_tasks_due_sort_id"] },
-        { Roles.Admin, "sort=title", ["ix_tasks_title_id"] },
-        { Roles.Admin, "sort=-title", ["ix_tasks_title_id"] },
-        { Roles.Admin, "status=done", ["ix_tasks_created_at_id"] },
-        { Roles.Admin, "status=todo&status=done&sort=dueAt", ["ix_tasks_due_sort_id"] },
-        { Roles.Admin, "dueAfter=2026-03-01T00:00:00Z&dueBefore=2026-03-02T00:00:00Z&sort=dueAt", ["ix_tasks_due_sort_id"] },
-        { Roles.Admin, "dueBefore=2026-01-03T00:00:00Z", ["ix_tasks_due_sort_id", "ix_tasks_created_at_id"] },
-        { Roles.Admin, "assigneeId={seedUser}", ["ix_tasks_assignee_id_created_at_id"] },
-        { Roles.Admin, "q=%23424242", ["ix_tasks_title_trgm"] },
-        { Roles.Admin, "q=item%20777776&sort=title", ["ix_tasks_description_trgm"] },
-        { Roles.Admin, "q=report", ["ix_tasks_created_at_id", "ix_tasks_title_trgm"] },
-        { Roles.User, "", ["ix_tasks_owner_id_"] },
-        { Roles.User, "sort=dueAt", ["ix_tasks_owner_id_"] },
-        { Roles.User, "sort=-title&status=in_progress", ["ix_tasks_owner_id_"] },
-        { Roles.User, "q=budget&sort=dueAt", ["ix_tasks_owner_id_"] },
-        { Roles.User, "dueAfter=2026-03-01T00:00:00Z", ["ix_tasks_owner_id_"] },
-        { Roles.Guest, "", ["ix_tasks_assignee_id_created_at_id"] },
-        { Roles.Guest, "sort=title", ["ix_tasks_assignee_id_title_id"] },
+        { AppRoles.Admin, "", ["ix_tasks_created_at_id"] },
+        { AppRoles.Admin, "sort=createdAt", ["ix_tasks_created_at_id"] },
+        { AppRoles.Admin, "sort=dueAt", ["ix_tasks_due_sort_id"] },
+        { AppRoles.Admin, "sort=-dueAt", ["ix_tasks_due_sort_id"] },
+        { AppRoles.Admin, "sort=title", ["ix_tasks_title_id"] },
+        { AppRoles.Admin, "sort=-title", ["ix_tasks_title_id"] },
+        { AppRoles.Admin, "status=done", ["ix_tasks_created_at_id"] },
+        { AppRoles.Admin, "status=todo&status=done&sort=dueAt", ["ix_tasks_due_sort_id"] },
+        { AppRoles.Admin, "dueAfter=2026-03-01T00:00:00Z&dueBefore=2026-03-02T00:00:00Z&sort=dueAt", ["ix_tasks_due_sort_id"] },
+        { AppRoles.Admin, "dueBefore=2026-01-03T00:00:00Z", ["ix_tasks_due_sort_id", "ix_tasks_created_at_id"] },
+        { AppRoles.Admin, "assigneeId={seedUser}", ["ix_tasks_assignee_id_created_at_id"] },
+        { AppRoles.Admin, "q=%23424242", ["ix_tasks_title_trgm"] },
+        { AppRoles.Admin, "q=item%20777776&sort=title", ["ix_tasks_description_trgm"] },
+        { AppRoles.Admin, "q=report", ["ix_tasks_created_at_id", "ix_tasks_title_trgm"] },
+        { AppRoles.User, "", ["ix_tasks_owner_id_"] },
+        { AppRoles.User, "sort=dueAt", ["ix_tasks_owner_id_"] },
+        { AppRoles.User, "sort=-title&status=in_progress", ["ix_tasks_owner_id_"] },
+        { AppRoles.User, "q=budget&sort=dueAt", ["ix_tasks_owner_id_"] },
+        { AppRoles.User, "dueAfter=2026-03-01T00:00:00Z", ["ix_tasks_owner_id_"] },
+        { AppRoles.Guest, "", ["ix_tasks_assignee_id_created_at_id"] },
+        { AppRoles.Guest, "sort=title", ["ix_tasks_assignee_id_title_id"] },
     };
 
     [Theory]
@@ -50,7 +50,7 @@ public sealed class ListTaskPlansTests(MillionTasksApi api, ITestOutputHelper ou
     public async Task Each_list_query_and_its_next_page_use_an_index(string role, string query, string[] expectedIndexes)
     {
         var client = api.ClientFor(api.Callers[role]);
-        var url = $"/api/v1/tasks?limit=10&{query.Replace("{seedUser}", api.Callers[Roles.User].Id.ToString(), StringComparison.Ordinal)}";
+        var url = $"/api/v1/tasks?limit=10&{query.Replace("{seedUser}", api.Callers[AppRoles.User].Id.ToString(), StringComparison.Ordinal)}";
 
         var first = await api.Plans.CaptureAsync(() => client.GetAsync(url).ShouldReturnAsync<ListTasksResponse>());
         first.Result.Items.ShouldNotBeEmpty();
@@ -152,7 +152,7 @@ public sealed class MillionTasksApi : AppFixture
         }
 
         var issuer = Services.GetRequiredService<AccessTokenIssuer>();
-        foreach (var (role, email) in new[] { (Roles.Admin, "seed500@example.com"), (Roles.User, "seed501@example.com"), (Roles.Guest, "seed5@example.com") })
+        foreach (var (role, email) in new[] { (AppRoles.Admin, "seed500@example.com"), (AppRoles.User, "seed501@example.com"), (AppRoles.Guest, "seed5@example.com") })
         {
             await using var find = new NpgsqlCommand("UPDATE mt_doc_user SET data = jsonb_set(data, '{role}', to_jsonb(@role::text)) WHERE email = @email RETURNING id", connection);
             find.Parameters.AddWithValue("role", role);

@@ -191,7 +191,7 @@ public sealed partial class ListTasksQueryTests(AppFixture api) : IClassFixture<
     [Fact]
     public async Task A_guest_filtering_by_another_assignee_sees_nothing()
     {
-        var guest = await api.CreateUserAsync(Roles.Guest);
+        var guest = await api.CreateUserAsync(AppRoles.Guest);
         var other = await api.CreateUserAsync();
         await api.CreateTaskAsync(other.Id, "not for the guest", assigneeId: other.Id);
 

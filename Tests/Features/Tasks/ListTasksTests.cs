@@ -98,7 +98,7 @@ public sealed class ListTasksTests(AppFixture api) : IClassFixture<AppFixture>
     {
         var othersTask = await api.CreateTaskAsync((await api.CreateUserAsync()).Id, "Visible to admins");
 
-        var page = await api.ClientFor(await api.CreateUserAsync(Roles.Admin)).GetAsync("/api/v1/tasks?limit=100").ShouldReturnAsync<ListTasksResponse>();
+        var page = await api.ClientFor(await api.CreateUserAsync(AppRoles.Admin)).GetAsync("/api/v1/tasks?limit=100").ShouldReturnAsync<ListTasksResponse>();
 
         page.Items.Select(t => t.Id).ShouldContain(othersTask.Id);
     }
@@ -106,7 +106,7 @@ public sealed class ListTasksTests(AppFixture api) : IClassFixture<AppFixture>
     [Fact]
     public async Task List_as_guest_returns_only_the_tasks_assigned_to_the_guest()
     {
-        var guest = await api.CreateUserAsync(Roles.Guest);
+        var guest = await api.CreateUserAsync(AppRoles.Guest);
         var assigned = await api.CreateTaskAsync((await api.CreateUserAsync()).Id, "For the guest", assigneeId: guest.Id);
         await api.CreateTaskAsync(guest.Id, "Owned, not assigned");
 

@@ -27,9 +27,9 @@ public sealed class TaskAssignmentTests(AppFixture api) : IClassFixture<AppFixtu
     {
         var owner = await api.CreateUserAsync();
         var task = await api.CreateTaskAsync(owner.Id, "Reassign me");
-        var assignee = await api.CreateUserAsync(Roles.Guest);
+        var assignee = await api.CreateUserAsync(AppRoles.Guest);
 
-        var updated = await api.ClientFor(await api.CreateUserAsync(Roles.Admin)).PutAsJsonAsync($"/api/v1/tasks/{task.Id}", new { title = "Reassign me", assigneeId = assignee.Id })
+        var updated = await api.ClientFor(await api.CreateUserAsync(AppRoles.Admin)).PutAsJsonAsync($"/api/v1/tasks/{task.Id}", new { title = "Reassign me", assigneeId = assignee.Id })
             .ShouldReturnAsync<TaskResponse>();
 
         updated.AssigneeId.ShouldBe(assignee.Id);

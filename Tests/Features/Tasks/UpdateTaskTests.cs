@@ -59,7 +59,7 @@ public sealed class UpdateTaskTests(AppFixture api) : IClassFixture<AppFixture>
     {
         var owner = await api.CreateUserAsync();
         var task = await api.CreateTaskAsync(owner.Id, "Before");
-        var admin = api.ClientFor(await api.CreateUserAsync(Roles.Admin));
+        var admin = api.ClientFor(await api.CreateUserAsync(AppRoles.Admin));
 
         var updated = await admin.PutAsJsonAsync($"/api/v1/tasks/{task.Id}", new { title = "After" }).ShouldReturnAsync<TaskResponse>();
 
@@ -70,7 +70,7 @@ public sealed class UpdateTaskTests(AppFixture api) : IClassFixture<AppFixture>
     [Fact]
     public async Task Update_own_task_as_guest_returns_403_and_changes_nothing()
     {
-        var guest = await api.CreateUserAsync(Roles.Guest);
+        var guest = await api.CreateUserAsync(AppRoles.Guest);
         var task = await api.CreateTaskAsync(guest.Id, "Read only");
 
         await api.ClientFor(guest).PutAsJsonAsync($"/api/v1/tasks/{task.Id}", new { title = "Changed" }).ShouldBeProblemAsync(HttpStatusCode.Forbidden);

@@ -46,9 +46,9 @@ public sealed class DeleteUserTests(AppFixture api) : IClassFixture<AppFixture>
     [Fact]
     public async Task An_admin_deletes_any_account()
     {
-        var other = await api.CreateUserAsync(Roles.Guest);
+        var other = await api.CreateUserAsync(AppRoles.Guest);
 
-        await api.ClientFor(await api.CreateUserAsync(Roles.Admin)).DeleteAsync($"/api/v1/users/{other.Id}").ShouldHaveStatusAsync(HttpStatusCode.NoContent);
+        await api.ClientFor(await api.CreateUserAsync(AppRoles.Admin)).DeleteAsync($"/api/v1/users/{other.Id}").ShouldHaveStatusAsync(HttpStatusCode.NoContent);
 
         (await api.FindDocumentsAsync<User>(u => u.Id == other.Id)).ShouldBeEmpty();
     }

@@ -26,9 +26,9 @@ public sealed class GetUserTests(AppFixture api) : IClassFixture<AppFixture>
     [Fact]
     public async Task Get_another_account_as_admin_returns_it()
     {
-        var other = await api.CreateUserAsync(Roles.Guest);
+        var other = await api.CreateUserAsync(AppRoles.Guest);
 
-        var found = await api.ClientFor(await api.CreateUserAsync(Roles.Admin)).GetAsync($"/api/v1/users/{other.Id}").ShouldReturnAsync<UserResponse>();
+        var found = await api.ClientFor(await api.CreateUserAsync(AppRoles.Admin)).GetAsync($"/api/v1/users/{other.Id}").ShouldReturnAsync<UserResponse>();
 
         found.Email.ShouldBe(other.Email);
         found.Role.ShouldBe("guest");

@@ -16,7 +16,7 @@ public sealed class ListUsersTests(AppFixture api) : IClassFixture<AppFixture>
             created.Add(await api.CreateUserAsync());
         }
 
-        var admin = api.ClientFor(await api.CreateUserAsync(Roles.Admin));
+        var admin = api.ClientFor(await api.CreateUserAsync(AppRoles.Admin));
         var seen = new List<UserResponse>();
         string? cursor = null;
         do
@@ -37,8 +37,8 @@ public sealed class ListUsersTests(AppFixture api) : IClassFixture<AppFixture>
     }
 
     [Theory]
-    [InlineData(Roles.User)]
-    [InlineData(Roles.Guest)]
+    [InlineData(AppRoles.User)]
+    [InlineData(AppRoles.Guest)]
     public async Task Listing_accounts_without_the_admin_role_returns_403(string role)
     {
         await api.ClientFor(await api.CreateUserAsync(role)).GetAsync("/api/v1/users").ShouldBeProblemAsync(HttpStatusCode.Forbidden);
@@ -49,6 +49,6 @@ public sealed class ListUsersTests(AppFixture api) : IClassFixture<AppFixture>
     [InlineData("cursor=nope", "cursor")]
     public async Task An_invalid_query_is_a_validation_problem(string query, string errorKey)
     {
-        await api.ClientFor(await api.CreateUserAsync(Roles.Admin)).GetAsync($"/api/v1/users?{query}").ShouldBeProblemAsync(HttpStatusCode.BadRequest, errorKey);
+        await api.ClientFor(await api.CreateUserAsync(AppRoles.Admin)).GetAsync($"/api/v1/users?{query}").ShouldBeProblemAsync(HttpStatusCode.BadRequest, errorKey);
     }
 }

@@ -48,7 +48,7 @@ public sealed class UpdateUserTests(AppFixture api) : IClassFixture<AppFixture>
         var client = api.ClientFor(user);
         await client.GetAsync("/api/v1/users/me").ShouldHaveStatusAsync(HttpStatusCode.OK);
 
-        await api.ClientFor(await api.CreateUserAsync(Roles.Admin)).PatchAsJsonAsync($"/api/v1/users/{user.Id}", new { isActive = false })
+        await api.ClientFor(await api.CreateUserAsync(AppRoles.Admin)).PatchAsJsonAsync($"/api/v1/users/{user.Id}", new { isActive = false })
             .ShouldHaveStatusAsync(HttpStatusCode.OK);
 
         await client.GetAsync("/api/v1/users/me").ShouldBeProblemAsync(HttpStatusCode.Unauthorized);
@@ -63,7 +63,7 @@ public sealed class UpdateUserTests(AppFixture api) : IClassFixture<AppFixture>
         var client = api.ClientFor(user);
         await client.PostAsJsonAsync("/api/v1/tasks", new { title = "Before" }).ShouldHaveStatusAsync(HttpStatusCode.Created);
 
-        var updated = await api.ClientFor(await api.CreateUserAsync(Roles.Admin)).PatchAsJsonAsync($"/api/v1/users/{user.Id}", new { role = "guest" })
+        var updated = await api.ClientFor(await api.CreateUserAsync(AppRoles.Admin)).PatchAsJsonAsync($"/api/v1/users/{user.Id}", new { role = "guest" })
             .ShouldReturnAsync<UserResponse>();
 
         updated.Role.ShouldBe("guest");
@@ -78,7 +78,7 @@ public sealed class UpdateUserTests(AppFixture api) : IClassFixture<AppFixture>
     {
         var target = await api.CreateUserAsync();
 
-        await api.ClientFor(await api.CreateUserAsync(Roles.Admin)).SendRawAsync(HttpMethod.Patch, $"/api/v1/users/{target.Id}", body)
+        await api.ClientFor(await api.CreateUserAsync(AppRoles.Admin)).SendRawAsync(HttpMethod.Patch, $"/api/v1/users/{target.Id}", body)
             .ShouldBeProblemAsync(HttpStatusCode.BadRequest, errorKey);
     }
 }

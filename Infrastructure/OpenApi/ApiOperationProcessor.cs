@@ -1,0 +1,134 @@
+using System.Reflection;
+using FastEndpoints;
+using Microsoft.AspNetCore.Authorization;
+using NJsonSchema;
+using NSwag;
+using NSwag.Generation.AspNetCore;
+using NSwag.Generation.Processors;
+using NSwag.Generation.Processors.Contexts;
+using SliceApi.Infrastructure.Endpoints;
+using SliceApi.Infrastructure.Http;
+using SliceApi.Infrastructure.Security;
+using SliceApi.Infrastructure.Validation;
+
+namespace SliceApi.Infrastructure.OpenApi;
+
+/// <summary>
+/// What the document says about each operation beyond what FastEndpoints.Swagger derives: the security requirement
+/// (none for anonymous operations; the bearer scheme, and the API key scheme where <c>ApiKeyScope</c> lets keys in),
+/// a description for every problem response, deprecation, the <c>Idempotency-Key</c> header, header names as
+/// clients send them (NSwag camel-cases them, FastEndpoints issue #796), and the validator limits of query parameters.
+/// </summary>
+/// <param name="json">The app's JSON options (camelCase, enums snake_case, RFC 3339 date-times), for request examples.</param>
+internal sealed class ApiOperationProcessor(System.Text.Json.JsonSerializerOptions json) : IOperationProcessor
+{
+    private static readonly Dictionary<string, string> ProblemDescriptions = new(StringComparer.Ordinal)
+    {
+        ["400"] = "The request is invalid: 'errors' names each field or parameter to fix.",
+        ["401"] = "The access token or API key is missing, expired or invalid.",
+        ["403"] = "The caller's role, or the API key's scopes, do not allow this operation.",
+        ["404"] = "Not found, or not visible to the caller.",
+        ["409"] = "A conflict with the stored state; read it again and retry.",
+        ["412"] = "If-Match names a version that is no longer current.",
+        ["413"] = "The body is over the size limit (Http:MaxRequestBodyBytes, 1 MiB by default).",
+        ["415"] = "The Content-Type is not one this operation accepts.",
+        ["422"] = "The Idempotency-Key was already used with a different request body.",
+        ["429"] = "The caller's rate limit was reached; retry after the Retry-After seconds.",
+        ["500"] = "An unexpected error; the problem's traceId identifies it in the logs.",
+        ["503"] = "The database is unreachable; retry after the Retry-After seconds.",
+    };
+
+    public bool Process(OperationProcessorContext context)
+    {
+        var metadata = ((AspNetCoreOperationProcessorContext)context).ApiDescription.ActionDescriptor.EndpointMetadata;
+        var operation = context.OperationDescription.Operation;
+        var endpoint = metadata.OfType<EndpointDefinition>().FirstOrDefault();
+
+        foreach (var (status, response) in operation.Responses)
+        {
+            if (ProblemDescriptions.TryGetValue(status, out var description))
+            {
+                response.Description = description;
+            }
+        }
+
+        if (metadata.OfType<DeprecatedMetadata>().FirstOrDefault() is { } deprecated)
+        {
+            operation.IsDeprecated = true;
+            operation.Description = ($"{operation.Description}\n\nDeprecated since {deprecated.DeprecatedAt:yyyy-MM-dd}; removed on {deprecated.Sunset:yyyy-MM-dd} " +
+                                     "(responses carry Deprecation and Sunset headers)." + (deprecated.Link is null ? "" : $" See {deprecated.Link}.")).TrimStart();
+        }
+
+        if (endpoint is not null)
+        {
+            if (endpoint.EndpointSummary?.ExampleRequest is { } example && operation.RequestBody is { } body)
+            {
+                // On the media type, serialized exactly as clients send it (the schema's copy goes through NSwag's settings).
+                var serialized = Newtonsoft.Json.Linq.JToken.Parse(System.Text.Json.JsonSerializer.Serialize(example, example.GetType(), json));
+                foreach (var mediaType in body.Content.Values)
+                {
+                    mediaType.Example = serialized;
+                }
+            }
+
+            RestoreParameterNames(operation, endpoint.ReqDtoType);
+            QueryParameterRules.Apply(operation, endpoint);
+        }
+
+        if (metadata.OfType<IdempotencyKeyMetadata>().Any())
+        {
+            operation.Parameters.Add(new OpenApiParameter
+            {
+                Name = IdempotencyKeys.Header,
+                Kind = OpenApiParameterKind.Header,
+                IsRequired = false,
+                Description = "Makes retries safe (draft-ietf-httpapi-idempotency-key-header): a retry with the same key and body within 24 hours " +
+                              "gets the first response again (with Idempotent-Replayed: true) and creates nothing; the same key with another body is 422.",
+                Schema = new JsonSchema { Type = JsonObjectType.String, MinLength = 1, MaxLength = IdempotencyKeys.MaxKeyLength },
+                Example = "\"8e03978e-40d5-43e8-bc93-6894a57f9324\"",
+            });
+        }
+
+        if (metadata.OfType<IAllowAnonymous>().Any() || !metadata.OfType<IAuthorizeData>().Any())
+        {
+            operation.Security = [new OpenApiSecurityRequirement()]; // an empty requirement: no credentials needed
+            return true;
+        }
+
+        operation.Security = [new OpenApiSecurityRequirement { [OpenApiSetup.BearerScheme] = [] }];
+        if (metadata.OfType<RequiredScope>().FirstOrDefault() is { } scope)
+        {
+            // OpenAPI 3.0 section 4.7.30: the array of an apiKey requirement stays empty, so the scope is in the text.
+            operation.Security.Add(new OpenApiSecurityRequirement { [OpenApiSetup.ApiKeyScheme] = [] });
+            operation.Description = $"{operation.Description}\n\nAPI keys need the scope `{scope.Scope}`.".TrimStart();
+            operation.ExtensionData ??= new Dictionary<string, object?>();
+            operation.ExtensionData["x-api-key-scope"] = scope.Scope;
+        }
+
+        return true;
+    }
+
+    // NSwag runs header names through the JSON naming policy ("idempotency-Key"), and query names through none when
+    // it builds the document before FastEndpoints has copied the app's JSON options ("Limit"); clients send them as
+    // declared: headers as named, query parameters camelCase (or as [BindFrom] names them).
+    private static void RestoreParameterNames(OpenApiOperation operation, Type requestType)
+    {
+        foreach (var parameter in operation.Parameters.Where(p => p.Kind == OpenApiParameterKind.Query))
+        {
+            var property = requestType.GetProperty(parameter.Name);
+            parameter.Name = property?.GetCustomAttribute<BindFromAttribute>()?.Name ?? System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(parameter.Name);
+        }
+
+        var declared = requestType.GetProperties()
+            .Select(p => p.GetCustomAttribute<FromHeaderAttribute>()?.HeaderName)
+            .OfType<string>()
+            .ToDictionary(n => n, StringComparer.OrdinalIgnoreCase);
+        foreach (var parameter in operation.Parameters.Where(p => p.Kind == OpenApiParameterKind.Header))
+        {
+            if (declared.TryGetValue(parameter.Name, out var name))
+            {
+                parameter.Name = name;
+            }
+        }
+    }
+}
