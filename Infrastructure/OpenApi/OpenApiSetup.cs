@@ -97,9 +97,6 @@ internal static class OpenApiSetup
             }
 
             document.Generator = null; // "NSwag v14.8.0.0 ...": changes with every NSwag release, not with the contract
-            // One relative server: paths resolve against wherever the document is served, so it is the same on every host.
-            document.Servers.Clear();
-            document.Servers.Add(new OpenApiServer { Url = "/", Description = "The host that serves this document." });
             document.Tags = TagDescriptions.Select(t => new OpenApiTag { Name = t.Key, Description = t.Value }).ToList();
             document.SecurityDefinitions[BearerScheme] = new OpenApiSecurityScheme
             {
@@ -150,7 +147,16 @@ internal static class OpenApiSetup
     /// <summary>Serves the documents, Swagger UI and ReDoc, all without authentication and without requests to other hosts.</summary>
     public static WebApplication UseApiDocumentation(this WebApplication app)
     {
-        app.UseOpenApi(o => o.Path = DocumentPath);
+        app.UseOpenApi(o =>
+        {
+            o.Path = DocumentPath;
+            // NSwag names the requesting host as the server; one relative server keeps the document the same on every host.
+            o.PostProcess = (document, _) =>
+            {
+                document.Servers.Clear();
+                document.Servers.Add(new OpenApiServer { Url = "/", Description = "The host that serves this document." });
+            };
+        });
         // Branched by path: the UI middlewares match every request against their paths, which API calls should not pay for.
         app.UseWhen(http => http.Request.Path.StartsWithSegments("/swagger"), branch => branch.UseSwaggerUi(o =>
         {
@@ -158,6 +164,7 @@ internal static class OpenApiSetup
             o.DocumentPath = DocumentPath;
             o.DocumentTitle = "SliceApi - Swagger UI";
             o.PersistAuthorization = true;
+            o.DocExpansion = "list"; // operations visible on load, as Swagger UI shows them by default
         }));
         app.UseWhen(http => http.Request.Path.StartsWithSegments("/redoc"), branch => ReDocBuilderExtensions.UseReDoc(branch, o =>
         {
