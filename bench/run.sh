@@ -126,19 +126,26 @@ SELECT s.id,
        'SliceApi.Features.Users.User', s.email, s.created_at
 FROM (SELECT n, gen_random_uuid() AS id, 'user' || n || '@bench.test' AS email, now() AS created_at
       FROM generate_series(1, $USERS - 1) AS n) AS s;
-INSERT INTO tasks (id, owner_id, title, description, status, due_at, created_at, updated_at)
-SELECT gen_random_uuid(), u.ids[1 + n % array_length(u.ids, 1)], 'Task ' || n,
-       CASE WHEN n % 3 = 0 THEN NULL ELSE 'Description of task ' || n END,
-       (ARRAY['todo', 'in_progress', 'done'])[1 + n % 3],
-       CASE WHEN n % 2 = 0 THEN now() + (n % 90) * interval '1 day' END,
-       now() - n * interval '1 second', now() - n * interval '1 second'
-FROM generate_series(1, $TASKS) AS n, (SELECT array_agg(id) AS ids FROM mt_doc_user WHERE data->>'role' = 'user') AS u;
+-- Tasks are Marten documents (mt_doc_taskitem): the JSON the app writes (enum names as Marten stores them), plus the
+-- duplicated columns and revision 1.
+INSERT INTO mt_doc_taskitem (id, data, mt_version, mt_dotnet_type, owner_id, assignee_id, title, description, due_sort_key, created_at)
+SELECT t.id,
+       jsonb_build_object('id', t.id, 'ownerId', t.owner_id, 'assigneeId', NULL, 'title', t.title, 'description', t.description,
+                          'status', t.status, 'dueAt', t.due_at, 'dueSortKey', COALESCE(t.due_at, 'infinity'),
+                          'createdAt', t.created_at, 'updatedAt', t.created_at, 'version', 1),
+       1, 'SliceApi.Features.Tasks.TaskItem', t.owner_id, NULL, t.title, t.description, COALESCE(t.due_at, 'infinity'), t.created_at
+FROM (SELECT gen_random_uuid() AS id, u.ids[1 + n % array_length(u.ids, 1)] AS owner_id, 'Task ' || n AS title,
+             CASE WHEN n % 3 = 0 THEN NULL ELSE 'Description of task ' || n END AS description,
+             (ARRAY['Todo', 'InProgress', 'Done'])[1 + n % 3] AS status,
+             CASE WHEN n % 2 = 0 THEN date_trunc('milliseconds', now()) + (n % 90) * interval '1 day' END AS due_at,
+             date_trunc('milliseconds', now()) - n * interval '1 second' AS created_at
+      FROM generate_series(1, $TASKS) AS n, (SELECT array_agg(id) AS ids FROM mt_doc_user WHERE data->>'role' = 'user') AS u) AS t;
 VACUUM ANALYZE;
 SQL
-PSQL -c "SELECT id FROM tasks ORDER BY random() LIMIT 10000" >"$OUT/ids.txt"
+PSQL -c "SELECT id FROM mt_doc_taskitem ORDER BY random() LIMIT 10000" >"$OUT/ids.txt"
 # The task-list cursor (Features/Tasks/TaskListCursor.cs): format 1, sort -createdAt (code 1), id, UTC ticks.
 DEEP_CURSOR=$(PSQL -c "SELECT translate(rtrim(encode('\\x0101'::bytea || uuid_send(id) || int8send((extract(epoch FROM created_at) * 1000000)::bigint * 10 + 621355968000000000), 'base64'), '='), '+/', '-_')
-                       FROM tasks ORDER BY created_at DESC, id DESC OFFSET $((TASKS / 2)) LIMIT 1")
+                       FROM mt_doc_taskitem ORDER BY created_at DESC, id DESC OFFSET $((TASKS / 2)) LIMIT 1")
 USER_ID=$(PSQL -c "SELECT id FROM mt_doc_user WHERE email = 'bench-user@example.com'")
 
 # --- servers ---------------------------------------------------------------------------------------

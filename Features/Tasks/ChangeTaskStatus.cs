@@ -1,7 +1,7 @@
 using FastEndpoints;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
+using Marten;
 using SliceApi.Infrastructure.Data;
 using SliceApi.Infrastructure.Endpoints;
 using SliceApi.Infrastructure.Security;
@@ -29,7 +29,7 @@ internal sealed class ChangeTaskStatusValidator : Validator<ChangeTaskStatusRequ
 /// <c>PUT /api/v1/tasks/{id}/status</c>: sets a task's status; the owner, an admin, or the assignee (the one change
 /// an assignee may make). Guests change nothing.
 /// </summary>
-internal sealed class ChangeTaskStatus(AppDbContext db, TimeProvider clock)
+internal sealed class ChangeTaskStatus(IDocumentSession session, TimeProvider clock)
     : Endpoint<ChangeTaskStatusRequest, Results<Ok<TaskResponse>, ProblemHttpResult>>
 {
     public override void Configure()
@@ -50,7 +50,7 @@ internal sealed class ChangeTaskStatus(AppDbContext db, TimeProvider clock)
     public override async Task<Results<Ok<TaskResponse>, ProblemHttpResult>> ExecuteAsync(ChangeTaskStatusRequest req, CancellationToken ct)
     {
         var http = HttpContext;
-        var task = await db.Set<TaskItem>().AsTracking().VisibleTo(User).FirstOrDefaultAsync(t => t.Id == req.Id, ct);
+        var task = await session.LoadVisibleAsync(req.Id, User, ct);
         if (task is null)
         {
             return TaskItemAccess.NotFound(req.Id);
@@ -63,8 +63,8 @@ internal sealed class ChangeTaskStatus(AppDbContext db, TimeProvider clock)
 
         task.Status = req.Status!.Value;
         task.UpdatedAt = clock.GetStoredUtcNow();
-        // UPDATE ... WHERE xmin = <version read above>: a concurrent write makes it match nothing.
-        if (await TaskETag.SaveAsync(db, task, http, ct) is { } lostRace)
+        // Saved only if the stored revision is still the one read: a concurrent write makes it fail.
+        if (await TaskETag.SaveAsync(session, task, http, ct) is { } lostRace)
         {
             return lostRace;
         }

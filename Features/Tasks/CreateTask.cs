@@ -1,4 +1,5 @@
 using FastEndpoints;
+using Marten;
 using Microsoft.AspNetCore.Http.HttpResults;
 using SliceApi.Infrastructure.Data;
 using SliceApi.Infrastructure.Endpoints;
@@ -36,7 +37,7 @@ internal sealed class CreateTaskValidator : Validator<CreateTaskRequest>
 /// <c>POST /api/v1/tasks</c>: creates a task owned by the caller (roles admin and user). With an
 /// <c>Idempotency-Key</c> header a retry replays the first outcome instead of creating another task.
 /// </summary>
-internal sealed class CreateTask(AppDbContext db, Marten.IDocumentStore documents, TimeProvider clock)
+internal sealed class CreateTask(IDocumentSession session, IDocumentStore documents, TimeProvider clock)
     : Endpoint<CreateTaskRequest, Results<Created<TaskResponse>, ValidationProblem>>
 {
     public override void Configure()
@@ -77,8 +78,8 @@ internal sealed class CreateTask(AppDbContext db, Marten.IDocumentStore document
             CreatedAt = now,
             UpdatedAt = now,
         };
-        db.Add(task);
-        await db.SaveChangesAsync(ct);
+        session.Insert(task);
+        await session.SaveChangesAsync(ct);
         TaskETag.Write(HttpContext.Response, task.Version);
         return TypedResults.Created($"{ApiEndpoints.V1Prefix}/tasks/{task.Id}", TaskResponse.From(task));
     }

@@ -1,7 +1,6 @@
 using FastEndpoints;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
-using SliceApi.Infrastructure.Data;
+using Marten;
 using SliceApi.Infrastructure.Endpoints;
 using SliceApi.Infrastructure.Security;
 
@@ -15,7 +14,7 @@ public sealed class DeleteTaskRequest
 }
 
 /// <summary><c>DELETE /api/v1/tasks/{id}</c>: deletes a task (its owner or an admin; an assignee gets 403).</summary>
-internal sealed class DeleteTask(AppDbContext db) : Endpoint<DeleteTaskRequest, Results<NoContent, ProblemHttpResult>>
+internal sealed class DeleteTask(IDocumentSession session) : Endpoint<DeleteTaskRequest, Results<NoContent, ProblemHttpResult>>
 {
     public override void Configure()
     {
@@ -31,7 +30,7 @@ internal sealed class DeleteTask(AppDbContext db) : Endpoint<DeleteTaskRequest, 
     public override async Task<Results<NoContent, ProblemHttpResult>> ExecuteAsync(DeleteTaskRequest req, CancellationToken ct)
     {
         var http = HttpContext;
-        var task = await db.Set<TaskItem>().VisibleTo(User).FirstOrDefaultAsync(t => t.Id == req.Id, ct);
+        var task = await session.LoadVisibleAsync(req.Id, User, ct);
         if (task is null)
         {
             return TaskItemAccess.NotFound(req.Id);
@@ -47,16 +46,22 @@ internal sealed class DeleteTask(AppDbContext db) : Endpoint<DeleteTaskRequest, 
             return TaskETag.PreconditionFailed(task.Version);
         }
 
-        // Deletes only the version checked above; a concurrent change in between makes this match nothing.
+        // Deletes only the revision checked above: the revision check of the same batch fails if a concurrent write
+        // came in between, and then nothing is deleted.
         var version = task.Version;
-        var deleted = await db.Set<TaskItem>().Where(t => t.Id == req.Id && t.Version == version).ExecuteDeleteAsync(ct);
-        if (deleted == 0 && TaskETag.HasIfMatch(http.Request))
+        session.UpdateRevision(task, version + 1);
+        session.Delete(task);
+        try
         {
-            return TaskETag.PreconditionFailed(version);
+            await session.SaveChangesAsync(ct);
+        }
+        catch (JasperFx.ConcurrencyException)
+        {
+            return TaskETag.HasIfMatch(http.Request)
+                ? TaskETag.PreconditionFailed(version + 1)
+                : TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "The task was changed by another request.", detail: "Read it again and retry.");
         }
 
-        return deleted == 0
-            ? TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "The task was changed by another request.", detail: "Read it again and retry.")
-            : TypedResults.NoContent();
+        return TypedResults.NoContent();
     }
 }

@@ -1,7 +1,6 @@
 using FastEndpoints;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
-using SliceApi.Infrastructure.Data;
+using Marten;
 using SliceApi.Infrastructure.Endpoints;
 using SliceApi.Infrastructure.Security;
 
@@ -18,15 +17,8 @@ public sealed class GetTaskRequest
 /// <c>GET /api/v1/tasks/{id}</c>: one task the caller may see, with a strong ETag; If-None-Match naming the current
 /// version gives 304 with no body.
 /// </summary>
-internal sealed class GetTask(AppDbContext db) : Endpoint<GetTaskRequest, Results<Ok<TaskResponse>, StatusCodeHttpResult, ProblemHttpResult>>
+internal sealed class GetTask(IQuerySession session) : Endpoint<GetTaskRequest, Results<Ok<TaskResponse>, StatusCodeHttpResult, ProblemHttpResult>>
 {
-    // Compiled once: the hottest read skips LINQ translation and its cache lookup on every request (bench/run.sh get_by_id).
-    // The visibility rule of TaskItemAccess.VisibleTo, as flags so one compiled query serves every role.
-    private static readonly Func<AppDbContext, Guid, bool, bool, Guid, CancellationToken, Task<TaskItem?>> FindVisible =
-        EF.CompileAsyncQuery((AppDbContext db, Guid id, bool isAdmin, bool isGuest, Guid callerId, CancellationToken ct) =>
-            db.Set<TaskItem>().FirstOrDefault(t => t.Id == id
-                && (isAdmin || t.AssigneeId == callerId || (!isGuest && t.OwnerId == callerId))));
-
     public override void Configure()
     {
         Get("tasks/{id}");
@@ -38,7 +30,7 @@ internal sealed class GetTask(AppDbContext db) : Endpoint<GetTaskRequest, Result
 
     public override async Task<Results<Ok<TaskResponse>, StatusCodeHttpResult, ProblemHttpResult>> ExecuteAsync(GetTaskRequest req, CancellationToken ct)
     {
-        var task = await FindVisible(db, req.Id, User.IsAdmin(), User.IsInRole(AppRoles.Guest), User.GetUserId(), ct);
+        var task = await session.LoadVisibleAsync(req.Id, User, ct);
         var http = HttpContext;
         if (task is null)
         {

@@ -1,20 +1,12 @@
-using System.Collections.Concurrent;
-using System.Linq.Expressions;
 using FastEndpoints;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Query;
-using SliceApi.Infrastructure.Data;
+using Marten;
 using SliceApi.Infrastructure.Endpoints;
 using SliceApi.Infrastructure.Json;
 using SliceApi.Infrastructure.Paging;
 using SliceApi.Infrastructure.Security;
 using SliceApi.Infrastructure.Validation;
-
-using PageQuery = System.Func<SliceApi.Infrastructure.Data.AppDbContext, System.Guid, SliceApi.Features.Tasks.TaskItemStatus[]?, System.DateTimeOffset?,
-    System.DateTimeOffset?, System.Guid?, string?, bool, System.DateTimeOffset, string, System.Guid, int,
-    System.Collections.Generic.IAsyncEnumerable<SliceApi.Features.Tasks.TaskItem>>;
 
 namespace SliceApi.Features.Tasks;
 
@@ -103,12 +95,11 @@ internal sealed class ListTasksValidator : Validator<ListTasksQuery>
 /// <c>GET /api/v1/tasks</c>: the tasks the caller may see (TaskItemAccess), filtered and sorted, paged by an opaque
 /// keyset cursor on (sort key, id), with the next page also in a <c>Link: &lt;...&gt;; rel="next"</c> header (RFC 8288).
 /// </summary>
-/// <remarks>
-/// Each shape of the query is backed by an index (migrations 0001, 0005 and 0007; ListTaskPlansTests checks the plans
-/// on 1,000,000 tasks): created_at, COALESCE(due_at, 'infinity') and title each with id for the orders, owner and
-/// assignee indexes for a user's tasks, trigram GIN indexes (pg_trgm) for <c>q</c>.
-/// </remarks>
-internal sealed class ListTasks(AppDbContext db) : Endpoint<ListTasksQuery, Ok<ListTasksResponse>>
+// Each shape of the query is backed by an index of TaskItemMapping (ListTaskPlansTests checks the plans on 1,000,000
+// tasks): (created_at, id), (due_sort_key, id) and (title, id) for the orders, each also behind owner_id and assignee_id
+// for a user's and a guest's tasks, trigram GIN indexes (pg_trgm) for q. The cursor seeks with a row-value comparison
+// on the duplicated columns, which the index serves as one range, however deep the page.
+internal sealed class ListTasks(IQuerySession session) : Endpoint<ListTasksQuery, Ok<ListTasksResponse>>
 {
     public const int MaxLimit = 100;
     public const int MaxSearchLength = 200;
@@ -130,28 +121,54 @@ internal sealed class ListTasks(AppDbContext db) : Endpoint<ListTasksQuery, Ok<L
         });
     }
 
-    // One compiled query per shape (3 audiences x 6 orders), built on first use; every filter is a parameter that is
-    // null when absent, so PostgreSQL folds it away when it plans each call (ListTaskPlansTests checks the plans).
-    // Compiled, a page skips EF's per-request LINQ work (bench/run.sh list_*, README's Performance section). EF's
-    // compiled queries take scalar parameters only, hence the templates over PageParameters bound below.
-    private static readonly ConcurrentDictionary<(TaskItemAccess.ListAudience, TaskSort), PageQuery> Pages = new();
-
     public override async Task<Ok<ListTasksResponse>> ExecuteAsync(ListTasksQuery req, CancellationToken ct)
     {
-        var query = req;
-        var caller = User;
-        var limit = query.Limit ?? DefaultLimit;
-        var sort = TaskSort.Parse(query.Sort) ?? TaskSort.Default;
-        var a = PageParameters.From(query, caller.GetUserId(), limit + 1);
-        var compiled = Pages.GetOrAdd((TaskItemAccess.ListAudienceOf(caller), sort), static shape => PageQueries.Compile(shape.Item1, shape.Item2));
-
-        var page = new List<TaskResponse>(limit + 1);
-        await foreach (var task in compiled(db, a.Me, a.Statuses, a.DueBefore, a.DueAfter, a.AssigneeId, a.Pattern,
-                           a.HasCursor, a.CursorTime, a.CursorTitle, a.CursorId, a.Take).WithCancellation(ct))
+        var limit = req.Limit ?? DefaultLimit;
+        var sort = TaskSort.Parse(req.Sort) ?? TaskSort.Default;
+        var me = User.GetUserId();
+        var query = new PageQuery(sort, limit + 1);
+        if (req.Status is { Length: > 0 } names)
         {
-            page.Add(TaskResponse.From(task));
+            var serializer = session.DocumentStore.Options.Serializer();
+            string[] stored = [.. names.Select(n => serializer.ToJson(TaskItem.ParseName(n)!.Value).Trim('"')).Distinct()];
+            query.Filter("d.data ->> 'status' = ANY(?)", (object)stored); // one argument, not one per element
         }
 
+        // Deadlines compare through the sort key, so the due-sort indexes serve the range as well as the order.
+        if (Rfc3339DateTimeOffsetConverter.TryParse(req.DueBefore, out var before))
+        {
+            query.Filter("d.due_sort_key < ?", before.ToUniversalTime());
+        }
+
+        if (Rfc3339DateTimeOffsetConverter.TryParse(req.DueAfter, out var after))
+        {
+            query.Filter("d.due_sort_key >= ? AND d.due_sort_key < 'infinity'", after.ToUniversalTime());
+        }
+
+        if (req.AssigneeId is { } assignee)
+        {
+            query.Filter("d.assignee_id = ?", assignee);
+        }
+
+        if (req.Q is { } q)
+        {
+            // ILIKE with the backslash escape (PostgreSQL's default), so %, _ and \ in q match themselves.
+            var pattern = $"%{EscapeLike(q)}%";
+            query.Filter("(d.title ILIKE ? OR d.description ILIKE ?)", pattern, pattern);
+        }
+
+        if (TaskListCursor.TryDecode(req.Cursor, out var cursor))
+        {
+            query.After(cursor);
+        }
+
+        var (sql, arguments) = TaskItemAccess.ListAudienceOf(User) switch
+        {
+            TaskItemAccess.ListAudience.All => query.Build(),
+            TaskItemAccess.ListAudience.Assigned => query.Build(("d.assignee_id = ?", [me])),
+            _ => query.Build(("d.owner_id = ?", [me]), ("d.assignee_id = ? AND d.owner_id <> ?", [me, me])),
+        };
+        var page = (await session.QueryAsync<TaskItem>(sql, ct, arguments)).Select(TaskResponse.From).ToList();
         string? next = null;
         if (page.Count > limit)
         {
@@ -163,99 +180,64 @@ internal sealed class ListTasks(AppDbContext db) : Endpoint<ListTasksQuery, Ok<L
         return TypedResults.Ok(new ListTasksResponse(page, next));
     }
 
-    /// <summary>The parameters of every list query, in the order of <see cref="PageQuery"/>'s arguments.</summary>
-    private sealed record PageParameters(
-        Guid Me, TaskItemStatus[]? Statuses, DateTimeOffset? DueBefore, DateTimeOffset? DueAfter, Guid? AssigneeId, string? Pattern,
-        bool HasCursor, DateTimeOffset CursorTime, string CursorTitle, Guid CursorId, int Take)
+    /// <summary>
+    /// One page of the list in SQL over the document table's duplicated columns: the filters, the keyset seek as a
+    /// row-value comparison (one index range however deep the page), the order and the limit. A user's tasks are the
+    /// UNION ALL of the tasks they own and those assigned to them that they do not own, each half read in order from its
+    /// own owner or assignee index and cut at the limit, so the cost follows the page, not the user's task count (an OR
+    /// would leave the planner to choose between a bitmap of all of them and filtering the whole table in list order).
+    /// </summary>
+    private sealed class PageQuery(TaskSort sort, int take)
     {
-        public static PageParameters From(ListTasksQuery query, Guid me, int take)
-        {
-            var hasCursor = TaskListCursor.TryDecode(query.Cursor, out var cursor);
-            return new(
-                me,
-                query.Status is { Length: > 0 } names ? names.Select(n => TaskItem.ParseName(n)!.Value).Distinct().ToArray() : null,
-                Rfc3339DateTimeOffsetConverter.TryParse(query.DueBefore, out var before) ? before.ToUniversalTime() : null,
-                Rfc3339DateTimeOffsetConverter.TryParse(query.DueAfter, out var after) ? after.ToUniversalTime() : null,
-                query.AssigneeId,
-                query.Q is { } q ? $"%{EscapeLike(q)}%" : null,
-                hasCursor,
-                hasCursor ? cursor.Time ?? DateTimeOffset.MaxValue : default, // no deadline: the sort key 'infinity'
-                hasCursor ? cursor.Title ?? "" : "",
-                hasCursor ? cursor.Id : default,
-                take);
-        }
-    }
+        private readonly List<string> filters = [];
+        private readonly List<object> arguments = [];
 
-    /// <summary>Builds the compiled list query of one shape from the templates below.</summary>
-    private static class PageQueries
-    {
-        // Filters, as one template; `a` stands for the query's parameters. Deadlines compare through the dueAt sort
-        // key, so ix_tasks_due_sort_id serves the range as well as the order.
-        private static readonly Expression<Func<TaskItem, PageParameters, bool>> Filters = (t, a) =>
-            (a.Statuses == null || a.Statuses.Contains(t.Status))
-            && (a.DueBefore == null || (t.DueAt ?? DateTimeOffset.MaxValue) < a.DueBefore)
-            && (a.DueAfter == null || ((t.DueAt ?? DateTimeOffset.MaxValue) >= a.DueAfter && t.DueAt != null))
-            && (a.AssigneeId == null || t.AssigneeId == a.AssigneeId)
-            && (a.Pattern == null || EF.Functions.ILike(t.Title, a.Pattern, LikeEscape) || EF.Functions.ILike(t.Description!, a.Pattern, LikeEscape));
-
-        // Keyset: row-value comparisons, so the index range starts right after the cursor's position.
-        private static Expression<Func<TaskItem, PageParameters, bool>> After(TaskSort sort) => (sort.Field, sort.Descending) switch
+        private string Key => sort.Field switch
         {
-            (TaskSortField.CreatedAt, false) => (t, a) => !a.HasCursor || EF.Functions.GreaterThan(ValueTuple.Create(t.CreatedAt, t.Id), ValueTuple.Create(a.CursorTime, a.CursorId)),
-            (TaskSortField.CreatedAt, true) => (t, a) => !a.HasCursor || EF.Functions.LessThan(ValueTuple.Create(t.CreatedAt, t.Id), ValueTuple.Create(a.CursorTime, a.CursorId)),
-            (TaskSortField.DueAt, false) => (t, a) => !a.HasCursor || EF.Functions.GreaterThan(ValueTuple.Create(t.DueAt ?? DateTimeOffset.MaxValue, t.Id), ValueTuple.Create(a.CursorTime, a.CursorId)),
-            (TaskSortField.DueAt, true) => (t, a) => !a.HasCursor || EF.Functions.LessThan(ValueTuple.Create(t.DueAt ?? DateTimeOffset.MaxValue, t.Id), ValueTuple.Create(a.CursorTime, a.CursorId)),
-            (TaskSortField.Title, false) => (t, a) => !a.HasCursor || EF.Functions.GreaterThan(ValueTuple.Create(t.Title, t.Id), ValueTuple.Create(a.CursorTitle, a.CursorId)),
-            _ => (t, a) => !a.HasCursor || EF.Functions.LessThan(ValueTuple.Create(t.Title, t.Id), ValueTuple.Create(a.CursorTitle, a.CursorId)),
+            TaskSortField.CreatedAt => "created_at",
+            TaskSortField.DueAt => "due_sort_key",
+            _ => "title",
         };
 
-        private static LambdaExpression SortKey(TaskSortField field) => field switch
+        private string Order => sort.Descending ? $"{Key} DESC, id DESC" : $"{Key}, id";
+
+        public void Filter(string sql, params object[] values)
         {
-            TaskSortField.CreatedAt => (Expression<Func<TaskItem, DateTimeOffset>>)(t => t.CreatedAt),
-            TaskSortField.DueAt => (Expression<Func<TaskItem, DateTimeOffset>>)(t => t.DueAt ?? DateTimeOffset.MaxValue),
-            _ => (Expression<Func<TaskItem, string>>)(t => t.Title),
-        };
-
-        public static PageQuery Compile(TaskItemAccess.ListAudience audience, TaskSort sort)
-        {
-            var db = Expression.Parameter(typeof(AppDbContext), "db");
-            var arguments = typeof(PageParameters).GetConstructors()[0].GetParameters()
-                .Select(p => Expression.Parameter(p.ParameterType, char.ToLowerInvariant(p.Name![0]) + p.Name[1..])).ToList();
-            var byName = arguments.ToDictionary(p => p.Name!, StringComparer.OrdinalIgnoreCase);
-
-            var source = TaskItemAccess.ListSource(audience);
-            Expression query = Bind(source.Body, (source.Parameters[0], db), (source.Parameters[1], byName["me"]));
-            query = Call(nameof(Queryable.Where), query, Predicate(Filters, byName));
-            query = Call(nameof(Queryable.Where), query, Predicate(After(sort), byName));
-            query = Call(sort.Descending ? nameof(Queryable.OrderByDescending) : nameof(Queryable.OrderBy), query, SortKey(sort.Field));
-            query = Call(sort.Descending ? nameof(Queryable.ThenByDescending) : nameof(Queryable.ThenBy), query, (Expression<Func<TaskItem, Guid>>)(t => t.Id));
-            query = Expression.Call(typeof(Queryable), nameof(Queryable.Take), [typeof(TaskItem)], query, byName["take"]);
-
-            return EF.CompileAsyncQuery(Expression.Lambda<Func<AppDbContext, Guid, TaskItemStatus[]?, DateTimeOffset?, DateTimeOffset?, Guid?, string?,
-                bool, DateTimeOffset, string, Guid, int, IQueryable<TaskItem>>>(query, [db, .. arguments]));
+            filters.Add(sql);
+            arguments.AddRange(values);
         }
 
-        // (t, a) => body  becomes  t => body, with every a.X replaced by the compiled query's parameter x.
-        private static Expression<Func<TaskItem, bool>> Predicate(Expression<Func<TaskItem, PageParameters, bool>> template, Dictionary<string, ParameterExpression> arguments) =>
-            Expression.Lambda<Func<TaskItem, bool>>(new ArgumentBinder(template.Parameters[1], arguments).Visit(template.Body), template.Parameters[0]);
+        public void After(TaskListCursor cursor) => Filter(
+            $"(d.{Key}, d.id) {(sort.Descending ? "<" : ">")} (?, ?)",
+            sort.Field == TaskSortField.Title ? cursor.Title ?? "" : cursor.Time ?? TaskItem.NoDeadline,
+            cursor.Id);
 
-        private static Expression Bind(Expression body, params (ParameterExpression From, Expression To)[] replacements) =>
-            replacements.Aggregate(body, (current, r) => ReplacingExpressionVisitor.Replace(r.From, r.To, current));
-
-        private static MethodCallExpression Call(string method, Expression source, LambdaExpression lambda) =>
-            lambda.ReturnType == typeof(bool)
-                ? Expression.Call(typeof(Queryable), method, [typeof(TaskItem)], source, Expression.Quote(lambda))
-                : Expression.Call(typeof(Queryable), method, [typeof(TaskItem), lambda.ReturnType], source, Expression.Quote(lambda));
-
-        private sealed class ArgumentBinder(ParameterExpression template, Dictionary<string, ParameterExpression> arguments) : ExpressionVisitor
+        /// <summary>The statement and its arguments, in placeholder order; one SELECT per audience part, joined by UNION ALL.</summary>
+        public (string Sql, object[] Arguments) Build(params (string Sql, object[] Arguments)[] audience)
         {
-            protected override Expression VisitMember(MemberExpression node) =>
-                node.Expression == template ? arguments[node.Member.Name] : base.VisitMember(node);
+            var parts = audience.Length == 0 ? [(Sql: "true", Arguments: Array.Empty<object>())] : audience;
+            var all = new List<object>();
+            var selects = new List<string>();
+            foreach (var part in parts)
+            {
+                var where = string.Join(" AND ", filters.Prepend(part.Sql).Select(f => $"({f})"));
+                selects.Add($"(SELECT d.data, d.id, d.{Key} FROM public.mt_doc_taskitem AS d WHERE {where} ORDER BY d.{Order.Replace(", id", ", d.id", StringComparison.Ordinal)} LIMIT ?)");
+                all.AddRange(part.Arguments);
+                all.AddRange(arguments);
+                all.Add(take);
+            }
+
+            var sql = selects.Count == 1
+                ? $"SELECT data FROM {selects[0]} AS page ORDER BY {Order}"
+                : $"SELECT data FROM ({string.Join(" UNION ALL ", selects)}) AS page ORDER BY {Order} LIMIT ?";
+            if (selects.Count > 1)
+            {
+                all.Add(take);
+            }
+
+            return (sql, [.. all]);
         }
     }
-
-    // EF's ILike says ESCAPE '' unless told otherwise; with the backslash, %, _ and \ in q match themselves.
-    private const string LikeEscape = @"\";
 
     private static string EscapeLike(string text) =>
         text.Replace(@"\", @"\\", StringComparison.Ordinal).Replace("%", @"\%", StringComparison.Ordinal).Replace("_", @"\_", StringComparison.Ordinal);

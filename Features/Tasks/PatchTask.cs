@@ -2,7 +2,7 @@ using System.Text.Json;
 using FastEndpoints;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Http.Json;
-using Microsoft.EntityFrameworkCore;
+using Marten;
 using Microsoft.Extensions.Options;
 using SliceApi.Infrastructure.Data;
 using SliceApi.Infrastructure.Endpoints;
@@ -26,7 +26,7 @@ public sealed class PatchTaskRequest
 /// replace the task's fields, <c>null</c> clears an optional one (description, dueAt, assigneeId), absent ones stay.
 /// The merged task is validated like PUT; other content types get 415. Owner or admin; If-Match as for PUT.
 /// </summary>
-internal sealed class PatchTask(AppDbContext db, Marten.IDocumentStore documents, IOptions<JsonOptions> json, TimeProvider clock)
+internal sealed class PatchTask(IDocumentSession session, IDocumentStore documents, IOptions<JsonOptions> json, TimeProvider clock)
     : Endpoint<PatchTaskRequest, Results<Ok<TaskResponse>, ValidationProblem, ProblemHttpResult>>
 {
     /// <summary>The media type of RFC 7396.</summary>
@@ -69,7 +69,7 @@ internal sealed class PatchTask(AppDbContext db, Marten.IDocumentStore documents
             return Invalid(unknown, $"'{unknown}' is not a field of a task; patchable fields: {string.Join(", ", Members)}.");
         }
 
-        var task = await db.Set<TaskItem>().AsTracking().VisibleTo(caller).FirstOrDefaultAsync(t => t.Id == id, ct);
+        var task = await session.LoadVisibleAsync(id, caller, ct);
         if (task is null)
         {
             return TaskItemAccess.NotFound(id);
@@ -128,8 +128,8 @@ internal sealed class PatchTask(AppDbContext db, Marten.IDocumentStore documents
 
         request.ApplyTo(task);
         task.UpdatedAt = clock.GetStoredUtcNow();
-        // UPDATE ... WHERE xmin = <version read above>: a concurrent write makes it match nothing.
-        if (await TaskETag.SaveAsync(db, task, http, ct) is { } lostRace)
+        // Saved only if the stored revision is still the one read: a concurrent write makes it fail.
+        if (await TaskETag.SaveAsync(session, task, http, ct) is { } lostRace)
         {
             return lostRace;
         }

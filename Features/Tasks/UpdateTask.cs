@@ -1,6 +1,6 @@
 using FastEndpoints;
 using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.EntityFrameworkCore;
+using Marten;
 using SliceApi.Infrastructure.Data;
 using SliceApi.Infrastructure.Endpoints;
 using SliceApi.Infrastructure.Security;
@@ -43,7 +43,7 @@ internal sealed class UpdateTaskValidator : Validator<UpdateTaskRequest>
 /// <c>PUT /api/v1/tasks/{id}</c>: replaces the writable fields of a task (its owner or an admin; an assignee gets 403).
 /// If-Match with a stale ETag is 412; without If-Match, a write that lost a race with another is 409.
 /// </summary>
-internal sealed class UpdateTask(AppDbContext db, Marten.IDocumentStore documents, TimeProvider clock)
+internal sealed class UpdateTask(IDocumentSession session, IDocumentStore documents, TimeProvider clock)
     : Endpoint<UpdateTaskRequest, Results<Ok<TaskResponse>, ValidationProblem, ProblemHttpResult>>
 {
     public override void Configure()
@@ -65,7 +65,7 @@ internal sealed class UpdateTask(AppDbContext db, Marten.IDocumentStore document
     public override async Task<Results<Ok<TaskResponse>, ValidationProblem, ProblemHttpResult>> ExecuteAsync(UpdateTaskRequest req, CancellationToken ct)
     {
         var http = HttpContext;
-        var task = await db.Set<TaskItem>().AsTracking().VisibleTo(User).FirstOrDefaultAsync(t => t.Id == req.Id, ct);
+        var task = await session.LoadVisibleAsync(req.Id, User, ct);
         if (task is null)
         {
             return TaskItemAccess.NotFound(req.Id);
@@ -88,8 +88,8 @@ internal sealed class UpdateTask(AppDbContext db, Marten.IDocumentStore document
 
         req.ApplyTo(task);
         task.UpdatedAt = clock.GetStoredUtcNow();
-        // UPDATE ... WHERE xmin = <version read above>: a concurrent write makes it match nothing.
-        if (await TaskETag.SaveAsync(db, task, http, ct) is { } lostRace)
+        // Saved only if the stored revision is still the one read: a concurrent write makes it fail.
+        if (await TaskETag.SaveAsync(session, task, http, ct) is { } lostRace)
         {
             return lostRace;
         }

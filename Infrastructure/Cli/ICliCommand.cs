@@ -58,11 +58,6 @@ internal static class CliHost
             await Console.Error.WriteLineAsync($"SliceApi cannot start: {e.Message}");
             return 1;
         }
-        catch (MigrationConflictException e)
-        {
-            await Console.Error.WriteLineAsync($"SliceApi cannot start: {e.Message}");
-            return 1;
-        }
         catch (Weasel.Core.Migrations.DatabaseValidationException)
         {
             await Console.Error.WriteLineAsync(

@@ -6,7 +6,7 @@ internal sealed class DatabaseOptions
     /// <summary>The configuration section name.</summary>
     public const string Section = "Database";
 
-    /// <summary>Apply pending migrations when the web host starts (default true). <c>dotnet run -- migrate</c> applies them on demand.</summary>
+    /// <summary>Apply Marten's pending schema changes when the web host starts (default true). <c>dotnet run -- migrate</c> applies them on demand.</summary>
     public bool MigrateOnStartup { get; set; } = true;
 
     /// <summary>

@@ -7,8 +7,8 @@ using Weasel.Core.Migrations;
 namespace SliceApi.Infrastructure.Data;
 
 /// <summary>
-/// <c>dotnet SliceApi.dll migrate</c>: applies Marten's schema changes for the document mappings, then the pending SQL
-/// migrations (whose tables refer to document tables), and exits (0). For deployments that start with <c>Database:MigrateOnStartup=false</c>.
+/// <c>dotnet SliceApi.dll migrate</c>: applies Marten's schema changes for the document mappings (tables, indexes,
+/// foreign keys, the pg_trgm extension) under Marten's advisory lock, and exits (0). For deployments that start with <c>Database:MigrateOnStartup=false</c>.
 /// </summary>
 internal sealed class MigrateCommand : ICliCommand
 {
@@ -22,11 +22,6 @@ internal sealed class MigrateCommand : ICliCommand
         Console.WriteLine(pending.Difference == SchemaPatchDifference.None
             ? "The document schema is up to date."
             : "Applied the document schema changes.");
-        var connectionString = services.GetRequiredService<PostgresConnectionSource>().ConnectionString;
-        var applied = await MigrationRunner.MigrateAsync(connectionString, cancellationToken);
-        Console.WriteLine(applied.Count == 0
-            ? "The SQL migrations are up to date."
-            : $"Applied {applied.Count} migration(s): {string.Join(", ", applied)}");
         return 0;
     }
 }

@@ -2,7 +2,6 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.EntityFrameworkCore;
 using Npgsql;
 
 namespace SliceApi.Infrastructure.Errors;
@@ -27,17 +26,12 @@ internal sealed partial class ApiExceptionHandler(
         var problem = exception switch
         {
             BadHttpRequestException bad => FromBadRequest(bad),
-            DbUpdateConcurrencyException => new ProblemDetails
+            // A write whose revision check failed (a concurrent change) where the slice did not answer 412 itself.
+            JasperFx.ConcurrencyException => new ProblemDetails
             {
                 Status = StatusCodes.Status409Conflict,
                 Title = "The resource was changed by another request.",
                 Detail = "Read the resource again and retry the change.",
-            },
-            DbUpdateException { InnerException: PostgresException { SqlState: PostgresErrorCodes.UniqueViolation } } => new ProblemDetails
-            {
-                Status = StatusCodes.Status409Conflict,
-                Title = "The resource already exists.",
-                Detail = "A resource with the same unique value already exists.",
             },
             // Marten reports a unique-index violation on insert (a document with the same unique value) this way.
             JasperFx.DocumentAlreadyExistsException => new ProblemDetails

@@ -1,65 +1,77 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Json;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Metadata.Builders;
 using Microsoft.Extensions.Options;
+using Npgsql;
 using SliceApi.Infrastructure.Data;
 using SliceApi.Infrastructure.Security;
 
 namespace SliceApi.Infrastructure.Http;
 
 /// <summary>
-/// A stored outcome of a request sent with an <c>Idempotency-Key</c> (table <c>idempotency_keys</c>, migration 0008):
-/// per user and key, the request's fingerprint and the response to replay, kept for
+/// A stored outcome of a request sent with an <c>Idempotency-Key</c>, a Marten document (<c>mt_doc_idempotencyrecord</c>)
+/// whose id is <c>{user id}:{key}</c>: the request's fingerprint and the response to replay, kept for
 /// <see cref="IdempotencyKeys.Retention"/>.
 /// </summary>
 internal sealed class IdempotencyRecord
 {
-    public Guid UserId { get; init; }
+    /// <summary><c>{user id}:{key}</c>, so a key is claimed once per user by the document's primary key.</summary>
+    public required string Id { get; init; }
 
-    /// <summary>The key as the client sent it (without sf-string quotes), 1 to 255 characters.</summary>
-    public required string Key { get; init; }
+    public Guid UserId { get; init; }
 
     /// <summary>SHA-256 of the method, path and request body (as bound, so whitespace and member order do not count).</summary>
     public required byte[] Fingerprint { get; init; }
 
-    public int StatusCode { get; init; }
+    /// <summary>The status of the stored response; 0 while the first request is still running.</summary>
+    public int StatusCode { get; set; }
 
-    public string? ContentType { get; init; }
+    public string? ContentType { get; set; }
 
-    public string? Location { get; init; }
+    public string? Location { get; set; }
 
-    public string? ETag { get; init; }
+    public string? ETag { get; set; }
 
-    public required byte[] Body { get; init; }
+    public byte[] Body { get; set; } = [];
 
     /// <summary>UTC.</summary>
     public DateTimeOffset CreatedAt { get; init; }
 
     /// <summary>UTC; after this the key may be used for a new request.</summary>
     public DateTimeOffset ExpiresAt { get; init; }
+
+    /// <summary>The document id of <paramref name="key"/> for <paramref name="userId"/>.</summary>
+    public static string IdFor(Guid userId, string key) => $"{userId:N}:{key}";
 }
 
-/// <summary>Maps <see cref="IdempotencyRecord"/> onto <c>idempotency_keys</c>.</summary>
-internal sealed class IdempotencyRecordConfiguration : IEntityTypeConfiguration<IdempotencyRecord>
+/// <summary>The storage of <see cref="IdempotencyRecord"/>: the expiry duplicated and indexed for the purge.</summary>
+internal sealed class IdempotencyRecordMapping : Marten.IConfigureMarten
 {
-    public void Configure(EntityTypeBuilder<IdempotencyRecord> builder)
-    {
-        builder.ToTable("idempotency_keys");
-        builder.HasKey(r => new { r.UserId, r.Key });
-        builder.Property(r => r.UserId).HasColumnName("user_id");
-        builder.Property(r => r.Key).HasColumnName("key").HasMaxLength(IdempotencyKeys.MaxKeyLength);
-        builder.Property(r => r.Fingerprint).HasColumnName("fingerprint");
-        builder.Property(r => r.StatusCode).HasColumnName("status_code");
-        builder.Property(r => r.ContentType).HasColumnName("content_type").HasMaxLength(200);
-        builder.Property(r => r.Location).HasColumnName("location").HasMaxLength(2000);
-        builder.Property(r => r.ETag).HasColumnName("etag").HasMaxLength(200);
-        builder.Property(r => r.Body).HasColumnName("body");
-        builder.Property(r => r.CreatedAt).HasColumnName("created_at");
-        builder.Property(r => r.ExpiresAt).HasColumnName("expires_at");
-        builder.HasIndex(r => r.ExpiresAt).HasDatabaseName("ix_idempotency_keys_expires_at");
-    }
+    public void Configure(IServiceProvider services, Marten.StoreOptions options) =>
+        options.Schema.For<IdempotencyRecord>()
+            .Duplicate(r => r.ExpiresAt, configure: ix => ix.Name = "ix_idempotency_record_expires_at");
+}
+
+/// <summary>
+/// The transaction of a request that claimed an <c>Idempotency-Key</c>; while it is set, the request's
+/// <see cref="Marten.IDocumentSession"/> writes in it (see <see cref="RequestSessionFactory"/>), so the outcome and the
+/// record commit together.
+/// </summary>
+/// <param name="Transaction">The open transaction.</param>
+internal sealed record IdempotencyTransaction(NpgsqlTransaction Transaction);
+
+/// <summary>
+/// Marten's session factory for requests: lightweight sessions, enlisted in the request's <see cref="IdempotencyTransaction"/>
+/// when it has one (the filter commits it), otherwise committing on <c>SaveChangesAsync</c> as usual.
+/// </summary>
+internal sealed class RequestSessionFactory(Marten.IDocumentStore store, IHttpContextAccessor http) : Marten.ISessionFactory
+{
+    public Marten.IQuerySession QuerySession() => store.QuerySession();
+
+    public Marten.IDocumentSession OpenSession() =>
+        http.HttpContext?.Features.Get<IdempotencyTransaction>() is { } claimed
+            ? store.LightweightSession(Marten.Services.SessionOptions.ForTransaction(claimed.Transaction, shouldAutoCommit: false))
+            : store.LightweightSession();
 }
 
 /// <summary>Marks an endpoint that honours <c>Idempotency-Key</c>; the OpenAPI document lists the header and its errors.</summary>
@@ -72,10 +84,11 @@ internal sealed class IdempotencyKeyMetadata
 /// Idempotent POST (IETF draft-ietf-httpapi-idempotency-key-header): a request with an <c>Idempotency-Key</c> header
 /// runs once per user and key; a retry with the same key and the same body gets the original status, headers
 /// (Location, ETag) and body, with <c>Idempotent-Replayed: true</c>, and changes nothing; the same key with another
-/// body is 422. Keys live in PostgreSQL for 24 hours, so retries are safe across instances and restarts.
+/// body is 422. Keys live in PostgreSQL (Marten documents) for 24 hours, so retries are safe across instances and restarts.
 /// </summary>
 /// <remarks>
-/// The key is claimed by an INSERT in the same transaction as the handler's writes, so a concurrent retry waits on
+/// The key is claimed by inserting its record in the same transaction as the handler's writes (the request's
+/// document session enlists in it), so a concurrent retry waits on
 /// the row lock and then replays the committed outcome, and a crash leaves neither the task nor the key. Only
 /// successful (2xx) outcomes are kept: after a 4xx the client may fix the request and retry with the same key.
 /// </remarks>
@@ -106,7 +119,7 @@ internal static class IdempotencyKeys
 
     /// <summary>Registers the hourly purge of expired keys.</summary>
     public static IServiceCollection AddIdempotencyKeys(this IServiceCollection services) =>
-        services.AddHostedService<IdempotencyKeyPurge>();
+        services.AddHttpContextAccessor().AddHostedService<IdempotencyKeyPurge>();
 
     /// <summary>
     /// Parses the header: an RFC 8941 sf-string (<c>"..."</c>) or, leniently, the bare text; 1 to 255 visible
@@ -181,35 +194,44 @@ internal static class IdempotencyKeys
     {
         var http = context.HttpContext;
         var ct = http.RequestAborted;
-        var db = http.RequestServices.GetRequiredService<AppDbContext>();
+        var store = http.RequestServices.GetRequiredService<Marten.IDocumentStore>();
         var now = http.RequestServices.GetRequiredService<TimeProvider>().GetStoredUtcNow();
-        var expiresAt = now + Retention;
-        var empty = Array.Empty<byte>();
-
-        await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        // Claims the key, or takes over an expired one. A concurrent request with the same key waits here until the
-        // first commits (then finds its outcome) or rolls back (then runs itself).
-        var claimed = await db.Database.ExecuteSqlAsync($"""
-            INSERT INTO idempotency_keys (user_id, key, fingerprint, status_code, body, created_at, expires_at)
-            VALUES ({userId}, {key}, {fingerprint}, 0, {empty}, {now}, {expiresAt})
-            ON CONFLICT (user_id, key) DO UPDATE
-                SET fingerprint = EXCLUDED.fingerprint, status_code = 0, content_type = NULL, location = NULL, etag = NULL,
-                    body = EXCLUDED.body, created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at
-                WHERE idempotency_keys.expires_at <= EXCLUDED.created_at
-            """, ct);
-        if (claimed == 0)
+        var record = new IdempotencyRecord
         {
-            var stored = await db.Set<IdempotencyRecord>().SingleAsync(r => r.UserId == userId && r.Key == key, ct);
-            await transaction.RollbackAsync(ct);
-            return stored.Fingerprint.AsSpan().SequenceEqual(fingerprint)
-                ? new ReplayResult(stored)
-                : TypedResults.Problem(
-                    statusCode: StatusCodes.Status422UnprocessableEntity,
-                    title: "Idempotency-Key reused with another request.",
-                    detail: $"This {Header} was first used with a different request body (kept until {stored.ExpiresAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture)}); send a new key for a new request.");
+            Id = IdempotencyRecord.IdFor(userId, key), UserId = userId, Fingerprint = fingerprint, CreatedAt = now, ExpiresAt = now + Retention,
+        };
+
+        await using var connection = await http.RequestServices.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        // Claims the key, or takes over an expired one. A concurrent request with the same key waits on the inserted
+        // row until the first commits (then finds its outcome) or rolls back (then runs itself).
+        await using (var claim = store.LightweightSession(Marten.Services.SessionOptions.ForTransaction(transaction, shouldAutoCommit: false)))
+        {
+            claim.DeleteWhere<IdempotencyRecord>(r => r.Id == record.Id && r.ExpiresAt <= now);
+            claim.Insert(record);
+            try
+            {
+                await claim.SaveChangesAsync(ct);
+            }
+            catch (JasperFx.DocumentAlreadyExistsException)
+            {
+                await transaction.RollbackAsync(ct);
+                await using var read = store.QuerySession();
+                var stored = await read.LoadAsync<IdempotencyRecord>(record.Id, ct);
+                return stored is null
+                    ? TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Idempotency-Key in use.",
+                        detail: $"A request with this {Header} was still running; retry it.")
+                    : stored.Fingerprint.AsSpan().SequenceEqual(fingerprint)
+                        ? new ReplayResult(stored)
+                        : TypedResults.Problem(
+                            statusCode: StatusCodes.Status422UnprocessableEntity,
+                            title: "Idempotency-Key reused with another request.",
+                            detail: $"This {Header} was first used with a different request body (kept until {stored.ExpiresAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture)}); send a new key for a new request.");
+            }
         }
 
-        // Runs the handler with the response buffered, so the outcome can be stored before it is sent.
+        // Runs the handler in the claim's transaction, with the response buffered, so the outcome can be stored before it is sent.
+        http.Features.Set(new IdempotencyTransaction(transaction));
         var original = http.Response.Body;
         using var buffer = new MemoryStream();
         http.Response.Body = buffer;
@@ -228,18 +250,23 @@ internal static class IdempotencyKeys
         finally
         {
             http.Response.Body = original;
+            http.Features.Set<IdempotencyTransaction>(null);
         }
 
         var response = http.Response;
         if (response.StatusCode is >= 200 and < 300)
         {
-            var body = buffer.ToArray();
-            string? contentType = response.ContentType, location = response.Headers.Location, etag = response.Headers.ETag;
-            await db.Database.ExecuteSqlAsync($"""
-                UPDATE idempotency_keys
-                SET status_code = {response.StatusCode}, content_type = {contentType}, location = {location}, etag = {etag}, body = {body}
-                WHERE user_id = {userId} AND key = {key}
-                """, ct);
+            record.StatusCode = response.StatusCode;
+            record.ContentType = response.ContentType;
+            record.Location = response.Headers.Location;
+            record.ETag = response.Headers.ETag;
+            record.Body = buffer.ToArray();
+            await using (var complete = store.LightweightSession(Marten.Services.SessionOptions.ForTransaction(transaction, shouldAutoCommit: false)))
+            {
+                complete.Update(record);
+                await complete.SaveChangesAsync(ct);
+            }
+
             await transaction.CommitAsync(ct);
         }
         else
@@ -286,7 +313,7 @@ internal static class IdempotencyKeys
 }
 
 /// <summary>Deletes expired idempotency keys every hour (expired ones are also taken over when reused).</summary>
-internal sealed partial class IdempotencyKeyPurge(IServiceScopeFactory scopes, TimeProvider clock, ILogger<IdempotencyKeyPurge> logger) : BackgroundService
+internal sealed partial class IdempotencyKeyPurge(Marten.IDocumentStore store, TimeProvider clock, ILogger<IdempotencyKeyPurge> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -295,11 +322,11 @@ internal sealed partial class IdempotencyKeyPurge(IServiceScopeFactory scopes, T
         {
             try
             {
-                await using var scope = scopes.CreateAsyncScope();
+                await using var session = store.LightweightSession();
                 var now = clock.GetUtcNow();
-                var deleted = await scope.ServiceProvider.GetRequiredService<AppDbContext>()
-                    .Set<IdempotencyRecord>().Where(r => r.ExpiresAt <= now).ExecuteDeleteAsync(stoppingToken);
-                LogPurged(logger, deleted);
+                session.DeleteWhere<IdempotencyRecord>(r => r.ExpiresAt <= now);
+                await session.SaveChangesAsync(stoppingToken);
+                LogPurged(logger);
             }
             catch (Exception exception) when (exception is Npgsql.NpgsqlException or InvalidOperationException)
             {
@@ -308,8 +335,8 @@ internal sealed partial class IdempotencyKeyPurge(IServiceScopeFactory scopes, T
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Deleted {Count} expired idempotency key(s)")]
-    private static partial void LogPurged(ILogger logger, int count);
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Deleted the expired idempotency keys")]
+    private static partial void LogPurged(ILogger logger);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Purging expired idempotency keys failed; will retry in an hour")]
     private static partial void LogPurgeFailed(ILogger logger, Exception exception);

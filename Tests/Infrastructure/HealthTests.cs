@@ -17,7 +17,7 @@ public sealed class HealthTests(AppFixture api) : IClassFixture<AppFixture>
     }
 }
 
-/// <summary>A host on an empty database with start-up migration turned off.</summary>
+/// <summary>A host on an empty database with the start-up schema step turned off.</summary>
 public sealed class UnmigratedFixture : AppFixture
 {
     protected override Task<string> CreateDatabaseAsync() => TestDatabaseServer.Current.CreateEmptyDatabaseAsync();
@@ -31,7 +31,7 @@ public sealed class UnmigratedFixture : AppFixture
 public sealed class UnmigratedHealthTests(UnmigratedFixture api) : IClassFixture<UnmigratedFixture>
 {
     [Fact]
-    public async Task Ready_is_503_while_migrations_are_pending_and_live_stays_200()
+    public async Task Ready_is_503_while_schema_changes_are_pending_and_live_stays_200()
     {
         var client = api.CreateAnonymousClient();
 

@@ -5,7 +5,7 @@ using SliceApi.Tests.Support;
 namespace SliceApi.Tests.Infrastructure;
 
 /// <summary>
-/// Schema management with real processes: both schema steps (the SQL migrations and Marten's document schema) at
+/// Schema management with real processes: Marten's document schema at
 /// start-up, under advisory locks, by two instances at once; the migrate and db-patch commands; and the production
 /// setting that refuses a database whose schema differs from the document mappings.
 /// </summary>

@@ -2,7 +2,6 @@ using System.Security.Cryptography;
 using Alba;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Identity;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using SliceApi.Features.Tasks;
 using SliceApi.Features.Users;
@@ -145,28 +144,13 @@ public class AppFixture : IAsyncLifetime
             Id = Guid.CreateVersion7(), OwnerId = ownerId, AssigneeId = assigneeId, Title = title, Description = description,
             Status = status, DueAt = dueAt, CreatedAt = now, UpdatedAt = now,
         };
-        await WithDbAsync(async db =>
+        await WithDocumentsAsync(session =>
         {
-            db.Add(task);
-            await db.SaveChangesAsync();
+            session.Insert(task);
+            return session.SaveChangesAsync();
         });
         return task;
     }
-
-    /// <summary>Runs <paramref name="action"/> with a fresh data session on this fixture's database, for arranging and asserting.</summary>
-    internal async Task<T> WithDbAsync<T>(Func<AppDbContext, Task<T>> action)
-    {
-        await using var scope = Services.CreateAsyncScope();
-        return await action(scope.ServiceProvider.GetRequiredService<AppDbContext>());
-    }
-
-    /// <inheritdoc cref="WithDbAsync{T}(Func{AppDbContext, Task{T}})"/>
-    internal Task WithDbAsync(Func<AppDbContext, Task> action) =>
-        WithDbAsync(async db =>
-        {
-            await action(db);
-            return true;
-        });
 
     /// <summary>Runs <paramref name="action"/> with a fresh Marten document session on this fixture's database, for arranging and asserting.</summary>
     internal async Task WithDocumentsAsync(Func<Marten.IDocumentSession, Task> action)
@@ -182,7 +166,7 @@ public class AppFixture : IAsyncLifetime
         return await Marten.QueryableExtensions.ToListAsync(session.Query<T>().Where(predicate));
     }
 
-    /// <summary>Reads every row of <typeparamref name="T"/> matching <paramref name="predicate"/>, untracked.</summary>
-    public Task<List<T>> FindAsync<T>(System.Linq.Expressions.Expression<Func<T, bool>> predicate) where T : class =>
-        WithDbAsync(db => db.Set<T>().AsNoTracking().Where(predicate).ToListAsync());
+    /// <summary>Reads every document of <typeparamref name="T"/> matching <paramref name="predicate"/>, as a list.</summary>
+    public async Task<List<T>> FindAsync<T>(System.Linq.Expressions.Expression<Func<T, bool>> predicate) where T : notnull =>
+        [.. await FindDocumentsAsync(predicate)];
 }

@@ -39,7 +39,7 @@ public sealed class TestDatabaseServer : IAsyncLifetime
         }
 
         await ExecuteAsync($"CREATE DATABASE {templateName}");
-        // The app builds its own schema, as at any start-up: Marten's documents, then the SQL migrations.
+        // The app builds its own schema, as at any start-up: Marten applies the document mappings.
         await using (await Alba.AlbaHost.For<Program>(builder =>
         {
             builder.UseEnvironment("Testing");
@@ -59,7 +59,7 @@ public sealed class TestDatabaseServer : IAsyncLifetime
     /// <returns>Its connection string.</returns>
     public Task<string> CreateMigratedDatabaseAsync() => CreateDatabaseAsync(templateName);
 
-    /// <summary>Creates an empty database (no migrations applied).</summary>
+    /// <summary>Creates an empty database (no schema applied).</summary>
     /// <returns>Its connection string.</returns>
     public Task<string> CreateEmptyDatabaseAsync() => CreateDatabaseAsync("template0");
 

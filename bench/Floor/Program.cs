@@ -1,6 +1,7 @@
-// The floor of the benchmark: the same task routes as SliceApi, on the same database, with raw Npgsql
-// and no validation, authentication, EF Core or problem details. The owner filter comes from the
-// X-Owner-Id header (absent: every task, as for an admin) so both sides run the same SQL.
+// The floor of the benchmark: the same task routes as SliceApi, on the same database and the same rows (Marten's
+// document table mt_doc_taskitem: the JSON document plus its duplicated columns), with raw Npgsql and System.Text.Json
+// and no validation, authentication, Marten or problem details. The owner filter comes from the X-Owner-Id header
+// (absent: every task, as for an admin) so both sides run the same SQL.
 using System.Buffers.Binary;
 using System.Buffers.Text;
 using Npgsql;
@@ -10,13 +11,13 @@ builder.Logging.ClearProviders();
 var dataSource = NpgsqlDataSource.Create(builder.Configuration.GetConnectionString("Postgres")!);
 var app = builder.Build();
 
-const string Columns = "id, owner_id, title, description, status, due_at, created_at, updated_at";
+var json = new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web);
 
 app.MapGet("/api/v1/tasks/{id:guid}", async (Guid id, HttpContext http) =>
 {
     var owner = OwnerOf(http);
     await using var command = dataSource.CreateCommand(
-        $"SELECT {Columns} FROM tasks WHERE id = $1" + (owner is null ? string.Empty : " AND owner_id = $2") + " LIMIT 1");
+        "SELECT data FROM mt_doc_taskitem WHERE id = $1" + (owner is null ? string.Empty : " AND owner_id = $2") + " LIMIT 1");
     command.Parameters.Add(new NpgsqlParameter { Value = id });
     if (owner is not null)
     {
@@ -24,7 +25,7 @@ app.MapGet("/api/v1/tasks/{id:guid}", async (Guid id, HttpContext http) =>
     }
 
     await using var reader = await command.ExecuteReaderAsync(http.RequestAborted);
-    return await reader.ReadAsync(http.RequestAborted) ? Results.Ok(Read(reader)) : Results.NotFound();
+    return await reader.ReadAsync(http.RequestAborted) ? Results.Ok(Read(reader, json)) : Results.NotFound();
 });
 
 app.MapGet("/api/v1/tasks", async (int? limit, string? cursor, HttpContext http) =>
@@ -50,14 +51,14 @@ app.MapGet("/api/v1/tasks", async (int? limit, string? cursor, HttpContext http)
     }
 
     command.Parameters.Add(new NpgsqlParameter { Value = take + 1 });
-    command.CommandText = $"SELECT {Columns} FROM tasks" + (where.Count == 0 ? string.Empty : " WHERE " + string.Join(" AND ", where)) +
+    command.CommandText = "SELECT data FROM mt_doc_taskitem" + (where.Count == 0 ? string.Empty : " WHERE " + string.Join(" AND ", where)) +
                           $" ORDER BY created_at DESC, id DESC LIMIT ${command.Parameters.Count}";
     var items = new List<TaskDto>(take + 1);
     await using (var reader = await command.ExecuteReaderAsync(http.RequestAborted))
     {
         while (await reader.ReadAsync(http.RequestAborted))
         {
-            items.Add(Read(reader));
+            items.Add(Read(reader, json));
         }
     }
 
@@ -83,15 +84,18 @@ app.MapPost("/api/v1/tasks", async (CreateDto request, HttpContext http) =>
     now = now.AddTicks(-(now.Ticks % 10));
     var task = new TaskDto(Guid.CreateVersion7(), OwnerOf(http) ?? Guid.Empty, request.Title.Trim(), request.Description,
         request.Status ?? "todo", request.DueAt?.UtcDateTime, now, now);
-    await using var command = dataSource.CreateCommand($"INSERT INTO tasks ({Columns}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)");
+    var document = new StoredTask(task.Id, task.OwnerId, null, task.Title, task.Description, StoredStatus(task.Status), request.DueAt?.ToUniversalTime(),
+        new DateTimeOffset(now), new DateTimeOffset(now), 1);
+    await using var command = dataSource.CreateCommand(
+        "INSERT INTO mt_doc_taskitem (id, data, mt_version, mt_dotnet_type, owner_id, assignee_id, title, description, due_sort_key, created_at) " +
+        "VALUES ($1, $2, 1, 'SliceApi.Features.Tasks.TaskItem', $3, NULL, $4, $5, $6, $7)");
     command.Parameters.Add(new NpgsqlParameter { Value = task.Id });
+    command.Parameters.Add(new NpgsqlParameter { Value = System.Text.Json.JsonSerializer.Serialize(document, json), NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Jsonb });
     command.Parameters.Add(new NpgsqlParameter { Value = task.OwnerId });
     command.Parameters.Add(new NpgsqlParameter { Value = task.Title });
     command.Parameters.Add(new NpgsqlParameter { Value = (object?)task.Description ?? DBNull.Value });
-    command.Parameters.Add(new NpgsqlParameter { Value = task.Status });
-    command.Parameters.Add(new NpgsqlParameter { Value = (object?)task.DueAt ?? DBNull.Value });
+    command.Parameters.Add(new NpgsqlParameter { Value = document.DueAt ?? DateTimeOffset.MaxValue }); // the sort key: infinity without a deadline
     command.Parameters.Add(new NpgsqlParameter { Value = task.CreatedAt });
-    command.Parameters.Add(new NpgsqlParameter { Value = task.UpdatedAt });
     await command.ExecuteNonQueryAsync(http.RequestAborted);
     return Results.Created($"/api/v1/tasks/{task.Id}", task);
 });
@@ -102,9 +106,20 @@ app.Run();
 static Guid? OwnerOf(HttpContext http) =>
     Guid.TryParse(http.Request.Headers["X-Owner-Id"], out var owner) ? owner : null;
 
-static TaskDto Read(NpgsqlDataReader r) => new(
-    r.GetGuid(0), r.GetGuid(1), r.GetString(2), r.IsDBNull(3) ? null : r.GetString(3), r.GetString(4),
-    r.IsDBNull(5) ? null : r.GetDateTime(5), r.GetDateTime(6), r.GetDateTime(7));
+static TaskDto Read(NpgsqlDataReader r, System.Text.Json.JsonSerializerOptions json)
+{
+    var t = System.Text.Json.JsonSerializer.Deserialize<StoredTask>(r.GetString(0), json)!;
+    return new(t.Id, t.OwnerId, t.Title, t.Description, WireStatus(t.Status), t.DueAt?.UtcDateTime, t.CreatedAt.UtcDateTime, t.UpdatedAt.UtcDateTime);
+}
+
+// Marten stores enum names (InProgress); the API writes snake_case (in_progress).
+static string WireStatus(string stored) => stored switch { "InProgress" => "in_progress", "Done" => "done", _ => "todo" };
+
+static string StoredStatus(string wire) => wire switch { "in_progress" => "InProgress", "done" => "Done", _ => "Todo" };
+
+/// <summary>The task document as Marten stores it (camelCase members; its dueSortKey, read by nobody, is left out).</summary>
+internal sealed record StoredTask(Guid Id, Guid OwnerId, Guid? AssigneeId, string Title, string? Description, string Status, DateTimeOffset? DueAt,
+    DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, long Version);
 
 internal sealed record TaskDto(Guid Id, Guid OwnerId, string Title, string? Description, string Status, DateTime? DueAt, DateTime CreatedAt, DateTime UpdatedAt);
 

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text;
-using Microsoft.EntityFrameworkCore;
 using SliceApi.Features.Tasks;
 using SliceApi.Infrastructure.Http;
 using SliceApi.Tests.Support;
@@ -100,10 +99,19 @@ public sealed class IdempotentCreateTaskTests(AppFixture api) : IClassFixture<Ap
         var client = api.ClientFor(user);
         var key = Guid.NewGuid().ToString();
         var first = await PostAsync(client, key, """{"title":"Old"}""");
-        var stored = await api.WithDbAsync(db => db.Set<IdempotencyRecord>().SingleAsync(r => r.UserId == user.Id && r.Key == key));
+        var id = IdempotencyRecord.IdFor(user.Id, key);
+        var stored = (await api.FindDocumentsAsync<IdempotencyRecord>(r => r.Id == id)).ShouldHaveSingleItem();
         (stored.ExpiresAt - stored.CreatedAt).ShouldBe(TimeSpan.FromHours(24));
-        await api.WithDbAsync(db => db.Set<IdempotencyRecord>().Where(r => r.Key == key)
-            .ExecuteUpdateAsync(s => s.SetProperty(r => r.ExpiresAt, DateTimeOffset.UtcNow.AddSeconds(-1))));
+        await api.WithDocumentsAsync(session =>
+        {
+            session.Store(new IdempotencyRecord
+            {
+                Id = stored.Id, UserId = stored.UserId, Fingerprint = stored.Fingerprint, StatusCode = stored.StatusCode, ContentType = stored.ContentType,
+                Location = stored.Location, ETag = stored.ETag, Body = stored.Body, CreatedAt = stored.CreatedAt,
+                ExpiresAt = DateTimeOffset.UtcNow.AddTicks(-(DateTimeOffset.UtcNow.Ticks % 10)).AddSeconds(-1),
+            });
+            return session.SaveChangesAsync();
+        });
 
         var later = await PostAsync(client, key, """{"title":"New"}""");
 
@@ -123,7 +131,7 @@ public sealed class IdempotentCreateTaskTests(AppFixture api) : IClassFixture<Ap
         var fixedRequest = await PostAsync(client, key, """{"title":"Fixed"}""");
 
         fixedRequest.StatusCode().ShouldBe(HttpStatusCode.Created);
-        (await api.WithDbAsync(db => db.Set<IdempotencyRecord>().CountAsync(r => r.UserId == user.Id))).ShouldBe(1);
+        (await api.FindDocumentsAsync<IdempotencyRecord>(r => r.UserId == user.Id)).Count.ShouldBe(1);
     }
 
     [Fact]
@@ -181,6 +189,6 @@ public sealed class IdempotentCreateTaskTests(AppFixture api) : IClassFixture<Ap
         return client.SendAsync(request);
     }
 
-    private Task<int> CountTasksAsync(TestUser owner, string title) =>
-        api.WithDbAsync(db => db.Set<TaskItem>().CountAsync(t => t.OwnerId == owner.Id && t.Title == title));
+    private async Task<int> CountTasksAsync(TestUser owner, string title) =>
+        (await api.FindDocumentsAsync<TaskItem>(t => t.OwnerId == owner.Id && t.Title == title)).Count;
 }

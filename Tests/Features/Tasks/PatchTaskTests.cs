@@ -1,7 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
-using Microsoft.EntityFrameworkCore;
 using SliceApi.Features.Tasks;
 using SliceApi.Tests.Support;
 
@@ -15,11 +14,8 @@ public sealed class PatchTaskTests(AppFixture api) : IClassFixture<AppFixture>
     private async Task<(TestUser User, TaskItem Task)> SeedAsync()
     {
         var user = await api.CreateUserAsync();
-        var task = await api.CreateTaskAsync(user.Id, "Original");
-        await api.WithDbAsync(db => db.Set<TaskItem>().Where(t => t.Id == task.Id).ExecuteUpdateAsync(s => s
-            .SetProperty(t => t.Description, "Keep me")
-            .SetProperty(t => t.DueAt, new DateTimeOffset(2026, 12, 1, 17, 0, 0, TimeSpan.Zero))
-            .SetProperty(t => t.Status, TaskItemStatus.InProgress)));
+        var task = await api.CreateTaskAsync(user.Id, "Original", TaskItemStatus.InProgress,
+            dueAt: new DateTimeOffset(2026, 12, 1, 17, 0, 0, TimeSpan.Zero), description: "Keep me");
         return (user, task);
     }
 
@@ -90,8 +86,10 @@ public sealed class PatchTaskTests(AppFixture api) : IClassFixture<AppFixture>
     public async Task A_stale_if_match_gives_412()
     {
         var (user, task) = await SeedAsync();
+        var stale = (await api.ClientFor(user).GetAsync($"/api/v1/tasks/{task.Id}")).ETag();
+        await api.ClientFor(user).PutAsJsonAsync($"/api/v1/tasks/{task.Id}/status", new { status = "done" }).ShouldHaveStatusAsync(HttpStatusCode.OK);
         var request = Patch(task.Id, """{"title":"x"}""");
-        request.Headers.IfMatch.Add(new EntityTagHeaderValue("\"1\""));
+        request.Headers.IfMatch.Add(new EntityTagHeaderValue(stale!.Tag.ToString()));
 
         await api.ClientFor(user).SendAsync(request).ShouldBeProblemAsync(HttpStatusCode.PreconditionFailed);
     }

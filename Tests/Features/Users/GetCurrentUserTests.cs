@@ -1,5 +1,4 @@
 using System.Net;
-using Microsoft.EntityFrameworkCore;
 using SliceApi.Features.Users;
 using SliceApi.Tests.Support;
 
