@@ -36,10 +36,7 @@ internal sealed class ChangeTaskStatus(IDocumentSession session, TimeProvider cl
     {
         Put("tasks/{id}/status");
         Group<TasksGroup>();
-        Roles(AppRoles.Admin, AppRoles.User);
-        Definition.ApiKeyScope(ApiScopes.TasksWrite);
-        Description(b => b.ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
-                          .ProducesProblem(StatusCodes.Status412PreconditionFailed));
+        Definition.ChangesOneTask();
         Summary(s =>
         {
             s.Summary = "Change a task's status (owner, admin or assignee)";

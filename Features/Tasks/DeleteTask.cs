@@ -20,10 +20,7 @@ internal sealed class DeleteTask(IDocumentSession session) : Endpoint<DeleteTask
     {
         Delete("tasks/{id}");
         Group<TasksGroup>();
-        Roles(AppRoles.Admin, AppRoles.User);
-        Definition.ApiKeyScope(ApiScopes.TasksWrite);
-        Description(b => b.ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
-                          .ProducesProblem(StatusCodes.Status412PreconditionFailed));
+        Definition.ChangesOneTask();
         Summary(s => s.Summary = "Delete a task");
     }
 

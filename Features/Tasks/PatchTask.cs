@@ -39,12 +39,8 @@ internal sealed class PatchTask(IDocumentSession session, IDocumentStore documen
     {
         Patch("tasks/{id}");
         Group<TasksGroup>();
-        Roles(AppRoles.Admin, AppRoles.User);
-        Definition.ApiKeyScope(ApiScopes.TasksWrite);
-        Description(b => b.Accepts<UpdateTaskRequest>(MergePatch)
-                          .ProducesValidationProblem()
-                          .ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
-                          .ProducesProblem(StatusCodes.Status412PreconditionFailed));
+        Definition.ChangesOneTask();
+        Description(b => b.Accepts<UpdateTaskRequest>(MergePatch).ProducesValidationProblem());
         Summary(s =>
         {
             s.Summary = "Change some of a task's fields (JSON merge patch)";

@@ -2,6 +2,7 @@ using System.Linq.Expressions;
 using System.Security.Claims;
 using Marten;
 using Weasel.Postgresql.Tables;
+using SliceApi.Infrastructure.Endpoints;
 using SliceApi.Infrastructure.Security;
 
 namespace SliceApi.Features.Tasks;
@@ -274,6 +275,18 @@ internal static class TaskItemAccess
     /// <summary>The list audience of <paramref name="caller"/>.</summary>
     public static ListAudience ListAudienceOf(ClaimsPrincipal caller) =>
         caller.IsAdmin() ? ListAudience.All : caller.IsInRole(AppRoles.Guest) ? ListAudience.Assigned : ListAudience.OwnedOrAssigned;
+
+    /// <summary>
+    /// The conventions of the slices that change one existing task: roles admin and user (a guest gets 403), API keys
+    /// with <c>tasks:write</c>, and the 404 (not visible), 409 (lost a race) and 412 (stale If-Match) problems.
+    /// </summary>
+    public static void ChangesOneTask(this FastEndpoints.EndpointDefinition endpoint)
+    {
+        endpoint.Roles(AppRoles.Admin, AppRoles.User);
+        endpoint.ApiKeyScope(ApiScopes.TasksWrite);
+        endpoint.Description(b => b.ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status412PreconditionFailed));
+    }
 
     /// <summary>Whether <paramref name="caller"/> may change every field of <paramref name="task"/> (owner or admin).</summary>
     public static bool MayEdit(this ClaimsPrincipal caller, TaskItem task) =>

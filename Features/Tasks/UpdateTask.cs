@@ -50,10 +50,7 @@ internal sealed class UpdateTask(IDocumentSession session, IDocumentStore docume
     {
         Put("tasks/{id}");
         Group<TasksGroup>();
-        Roles(AppRoles.Admin, AppRoles.User);
-        Definition.ApiKeyScope(ApiScopes.TasksWrite);
-        Description(b => b.ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
-                          .ProducesProblem(StatusCodes.Status412PreconditionFailed));
+        Definition.ChangesOneTask();
         Summary(s =>
         {
             s.Summary = "Replace a task's title, description, deadline and status";
