@@ -147,7 +147,9 @@ internal static class OpenApiSetup
     /// <summary>Serves the documents, Swagger UI and ReDoc, all without authentication and without requests to other hosts.</summary>
     public static WebApplication UseApiDocumentation(this WebApplication app)
     {
-        app.UseOpenApi(o =>
+        // Branched by path: the document and UI middlewares match every request against their paths, which API calls
+        // should not pay for.
+        app.UseWhen(http => http.Request.Path.StartsWithSegments("/openapi"), branch => branch.UseOpenApi(o =>
         {
             o.Path = DocumentPath;
             // NSwag names the requesting host as the server; one relative server keeps the document the same on every host.
@@ -156,8 +158,7 @@ internal static class OpenApiSetup
                 document.Servers.Clear();
                 document.Servers.Add(new OpenApiServer { Url = "/", Description = "The host that serves this document." });
             };
-        });
-        // Branched by path: the UI middlewares match every request against their paths, which API calls should not pay for.
+        }));
         app.UseWhen(http => http.Request.Path.StartsWithSegments("/swagger"), branch => branch.UseSwaggerUi(o =>
         {
             o.Path = "/swagger";
