@@ -34,7 +34,8 @@ internal static class ValidationProblems
             Status = status,
             Type = status == StatusCodes.Status400BadRequest ? BadRequestType : null,
             Title = status == StatusCodes.Status400BadRequest ? Title : ReasonPhrases.GetReasonPhrase(status),
-            Detail = errors.Count == 1 && errors.First() is var (key, messages) && messages.Length == 1
+            // A value that could not be read (binding, JSON) is named in the detail; a validator's rules point to 'errors'.
+            Detail = failures.Count == 1 && string.IsNullOrEmpty(failures[0].ErrorCode) && errors.First() is var (key, messages)
                 ? (key.Length == 0 ? messages[0] : $"'{key}': {messages[0]}")
                 : "One or more fields are invalid; see 'errors' for what to fix in each.",
         };
