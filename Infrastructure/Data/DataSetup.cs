@@ -27,6 +27,7 @@ internal static class DataSetup
     {
         services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section);
         services.AddSingleton<PostgresConnectionSource>();
+        services.AddHttpContextAccessor(); // RequestSessionFactory reads the request's idempotency transaction
         // One connection pool for Marten, the idempotency transactions and the health check, built once the server is resolved.
         services.AddSingleton(provider => NpgsqlDataSource.Create(provider.GetRequiredService<PostgresConnectionSource>().ConnectionString));
         var database = configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();

@@ -119,7 +119,7 @@ internal static class IdempotencyKeys
 
     /// <summary>Registers the hourly purge of expired keys.</summary>
     public static IServiceCollection AddIdempotencyKeys(this IServiceCollection services) =>
-        services.AddHttpContextAccessor().AddHostedService<IdempotencyKeyPurge>();
+        services.AddHostedService<IdempotencyKeyPurge>();
 
     /// <summary>
     /// Parses the header: an RFC 8941 sf-string (<c>"..."</c>) or, leniently, the bare text; 1 to 255 visible
