@@ -71,15 +71,6 @@ internal sealed class TaskItem
     /// <summary>Every status's wire name, in declaration order.</summary>
     public static readonly string[] Names = ["todo", "in_progress", "done"];
 
-    /// <summary>The wire name of a status.</summary>
-    public static string ToName(TaskItemStatus status) => status switch
-    {
-        TaskItemStatus.Todo => "todo",
-        TaskItemStatus.InProgress => "in_progress",
-        TaskItemStatus.Done => "done",
-        _ => throw new ArgumentOutOfRangeException(nameof(status), status, null),
-    };
-
     /// <summary>Parses a wire name; null when it is not one.</summary>
     public static TaskItemStatus? ParseName(string? name) => name switch
     {

@@ -10,9 +10,8 @@ namespace SliceApi.Infrastructure.Errors;
 internal static class ProblemDetailsSetup
 {
     /// <summary>
-    /// Registers problem details, the exception handler and strict request binding: a body or
-    /// parameter that cannot be bound throws <see cref="BadHttpRequestException"/>, which
-    /// <see cref="ApiExceptionHandler"/> turns into a 400/413/415 problem that says what to fix.
+    /// Registers problem details (instance, type, detail and traceId on every problem) and the exception handler
+    /// (<see cref="ApiExceptionHandler"/>), which turns known exceptions into 409/413/503 problems and any other into a 500.
     /// </summary>
     public static IServiceCollection AddApiProblemDetails(this IServiceCollection services)
     {
@@ -29,7 +28,6 @@ internal static class ProblemDetailsSetup
             problem.Extensions.TryAdd("traceId", Activity.Current?.Id ?? http.TraceIdentifier);
         });
         services.AddExceptionHandler<ApiExceptionHandler>();
-        services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
         return services;
     }
 
