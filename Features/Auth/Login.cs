@@ -37,7 +37,7 @@ internal sealed class LoginValidator : Validator<LoginRequest>
 /// (OWASP Authentication Cheat Sheet, "Authentication and Error Messages"). After 5 failures for an email
 /// within 15 minutes, logins for it get a 429 for 15 minutes (<see cref="Lockout"/>).
 /// </summary>
-internal sealed class Login(IDocumentSession session, AccessTokenIssuer tokens, IOptions<JwtOptions> options, TimeProvider clock)
+internal sealed class Login(IDocumentSession session, IOptions<JwtOptions> options, TimeProvider clock)
     : Endpoint<LoginRequest, Results<Ok<TokenResponse>, ProblemHttpResult>>
 {
     // Verified when the email is unknown, so that answer takes as long as a wrong password.
@@ -92,7 +92,7 @@ internal sealed class Login(IDocumentSession session, AccessTokenIssuer tokens, 
             session.Update(user); // saved with the new refresh token below
         }
 
-        var pair = await TokenPairs.IssueAsync(session, tokens, options, clock, user, familyId: null, ct);
+        var pair = await TokenPairs.IssueAsync(session, options, clock, user, familyId: null, ct);
         TokenPairs.MarkNoStore(http.Response);
         return TypedResults.Ok(pair);
     }

@@ -79,7 +79,7 @@ internal static class TokenPairs
     /// </summary>
     /// <exception cref="JasperFx.ConcurrencyException">A token rotated in the same save was rotated by someone else first.</exception>
     public static async Task<TokenResponse> IssueAsync(
-        IDocumentSession session, AccessTokenIssuer accessTokens, IOptions<JwtOptions> options, TimeProvider clock,
+        IDocumentSession session, IOptions<JwtOptions> options, TimeProvider clock,
         User user, Guid? familyId, CancellationToken ct)
     {
         var now = clock.GetStoredUtcNow();
@@ -95,7 +95,7 @@ internal static class TokenPairs
             ExpiresAt = now + lifetime,
         });
         await session.SaveChangesAsync(ct);
-        var access = accessTokens.Issue(user.Id, user.Email, user.Role);
+        var access = AccessTokenIssuer.Issue(options.Value, clock, user.Id, user.Email, user.Role);
         return new TokenResponse(access.AccessToken, "Bearer", access.ExpiresIn, token, (int)lifetime.TotalSeconds);
     }
 

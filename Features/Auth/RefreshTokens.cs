@@ -29,7 +29,7 @@ internal sealed class RefreshTokensValidator : Validator<RefreshTokensRequest>
 /// Presenting a token that was already exchanged revokes its whole family, so a stolen token stops working
 /// for the thief and the owner alike (RFC 9700 section 4.14.2); the owner logs in again.
 /// </summary>
-internal sealed class RefreshTokens(IDocumentSession session, AccessTokenIssuer tokens, IOptions<JwtOptions> options, TimeProvider clock)
+internal sealed class RefreshTokens(IDocumentSession session, IOptions<JwtOptions> options, TimeProvider clock)
     : Endpoint<RefreshTokensRequest, Results<Ok<TokenResponse>, ProblemHttpResult>>
 {
     public override void Configure()
@@ -76,7 +76,7 @@ internal sealed class RefreshTokens(IDocumentSession session, AccessTokenIssuer 
         TokenResponse pair;
         try
         {
-            pair = await TokenPairs.IssueAsync(session, tokens, options, clock, user, presented.FamilyId, ct);
+            pair = await TokenPairs.IssueAsync(session, options, clock, user, presented.FamilyId, ct);
         }
         catch (ConcurrencyException)
         {

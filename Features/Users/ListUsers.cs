@@ -32,7 +32,7 @@ internal sealed class ListUsersValidator : Validator<ListUsersQuery>
     {
         RuleFor(x => x.Limit).InclusiveBetween(1, 100);
         RuleFor(x => x.Cursor)
-            .Must(c => c is null || KeysetCursor.TryDecode(c, out _))
+            .Must(c => c is null || UserListCursor.TryDecode(c, out _))
             .WithMessage("'cursor' must be a nextCursor value returned by this endpoint.");
     }
 }
@@ -53,7 +53,7 @@ internal sealed class ListUsers(IQuerySession session) : Endpoint<ListUsersQuery
         var query = req;
         var limit = query.Limit ?? 20;
         IQueryable<User> users = session.Query<User>();
-        if (query.Cursor is not null && KeysetCursor.TryDecode(query.Cursor, out var after))
+        if (query.Cursor is not null && UserListCursor.TryDecode(query.Cursor, out var after))
         {
             // A row-value comparison, which the (created_at, id) index serves as one backward seek.
             users = users.Where(u => u.MatchesSql("(d.created_at, d.id) < (?, ?)", after.CreatedAt, after.Id));
@@ -65,7 +65,7 @@ internal sealed class ListUsers(IQuerySession session) : Endpoint<ListUsersQuery
         if (page.Count > limit)
         {
             page.RemoveAt(limit);
-            next = KeysetCursor.Encode(page[^1].CreatedAt, page[^1].Id);
+            next = UserListCursor.Encode(page[^1].CreatedAt, page[^1].Id);
         }
 
         NextPageLink.Write(HttpContext, next);

@@ -34,7 +34,6 @@ internal static class SecuritySetup
                 "Jwt:SigningKey is the development key from appsettings.Development.json; set a secret of your own with Jwt__SigningKey outside Development.")
             .ValidateOnStart();
 
-        services.AddSingleton<AccessTokenIssuer>();
         services.AddSingleton<CachingAccessTokenHandler>();
         AccountStatusCheck.Register(services);
         services.AddSingleton<ApiKeyCache>();

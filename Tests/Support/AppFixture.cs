@@ -3,6 +3,8 @@ using Alba;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using SliceApi.Features.Auth;
 using SliceApi.Features.Tasks;
 using SliceApi.Features.Users;
 using SliceApi.Infrastructure.Data;
@@ -129,7 +131,7 @@ public class AppFixture : IAsyncLifetime
             session.Insert(user);
             return session.SaveChangesAsync();
         });
-        var token = Services.GetRequiredService<AccessTokenIssuer>().Issue(user.Id, email, role);
+        var token = AccessTokenIssuer.Issue(Services.GetRequiredService<IOptions<JwtOptions>>().Value, TimeProvider.System, user.Id, email, role);
         return new TestUser(user.Id, email, Password, role, token.AccessToken);
     }
 

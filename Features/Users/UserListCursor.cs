@@ -1,14 +1,14 @@
 using System.Buffers.Binary;
 using System.Buffers.Text;
 
-namespace SliceApi.Infrastructure.Paging;
+namespace SliceApi.Features.Users;
 
 /// <summary>
-/// The opaque cursor of lists ordered newest first by (createdAt, id): base64url (RFC 4648 section 5) of the
+/// The opaque cursor of <c>GET /api/v1/users</c>, whose pages are ordered newest first by (createdAt, id): base64url (RFC 4648 section 5) of the
 /// last item's createdAt as UTC ticks (int64, big-endian) followed by its id in RFC 9562 byte order.
 /// A list continues strictly after that position (keyset paging), so its cost does not grow with depth.
 /// </summary>
-internal static class KeysetCursor
+internal static class UserListCursor
 {
     private const int Length = 8 + 16;
 
