@@ -11,6 +11,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using SliceApi.Features.Auth;
 using SliceApi.Features.Tasks;
 using SliceApi.Infrastructure.Errors;
 using SliceApi.Infrastructure.Http;
@@ -48,7 +49,7 @@ namespace SliceApi.Benchmarks
             (sliceApp, slice) = await StartAsync(BuildSliceApi);
             (bareApp, bare) = await StartAsync(BuildBare);
             sliceAnonymous = sliceApp.GetTestClient();
-            var token = sliceApp.Services.GetRequiredService<AccessTokenIssuer>().Issue(Guid.NewGuid(), "bench@example.com", AppRoles.User).AccessToken;
+            var token = AccessTokenIssuer.Issue(sliceApp.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<JwtOptions>>().Value, TimeProvider.System, Guid.NewGuid(), "bench@example.com", AppRoles.User).AccessToken;
             slice.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
             bare.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
             await CheckAsync(slice);
