@@ -1,3 +1,4 @@
+using SliceApi.Features.Tasks;
 using SliceApi.Infrastructure.Cli;
 using SliceApi.Infrastructure.Data;
 using SliceApi.Infrastructure.Endpoints;

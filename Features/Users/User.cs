@@ -42,17 +42,10 @@ internal sealed class User
 /// </summary>
 internal sealed class UserMapping : IConfigureMarten
 {
-    public void Configure(IServiceProvider services, Marten.StoreOptions options)
-    {
+    public void Configure(IServiceProvider services, Marten.StoreOptions options) =>
         options.Schema.For<User>()
             .Duplicate(u => u.Email, configure: ix => { ix.IsUnique = true; ix.Name = "ux_user_email"; })
             .Duplicate(u => u.CreatedAt, configure: ix => { ix.Name = "ix_user_created_at_id"; ix.Columns = ["created_at", "id"]; });
-        // A user's stored idempotent outcomes go with the account.
-#pragma warning disable CS0618 // Weasel 9.49's ForeignKey.OnDelete still has the type it marks obsolete
-        options.Schema.For<SliceApi.Infrastructure.Http.IdempotencyRecord>()
-            .ForeignKey<User>(r => r.UserId, fk => fk.OnDelete = Weasel.Postgresql.CascadeAction.Cascade);
-#pragma warning restore CS0618
-    }
 }
 
 /// <summary>Problems shared by the user slices.</summary>

@@ -27,8 +27,8 @@ internal static class DataSetup
     {
         services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section);
         services.AddSingleton<PostgresConnectionSource>();
-        services.AddHttpContextAccessor(); // RequestSessionFactory reads the request's idempotency transaction
-        // One connection pool for Marten, the idempotency transactions and the health check, built once the server is resolved.
+        services.AddHttpContextAccessor(); // RequestSessionFactory reads the request's RequestTransaction
+        // One connection pool for Marten, request transactions and the health check, built once the server is resolved.
         services.AddSingleton(provider => NpgsqlDataSource.Create(provider.GetRequiredService<PostgresConnectionSource>().ConnectionString));
         var database = configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
         var marten = services.AddMarten(provider =>
@@ -39,7 +39,7 @@ internal static class DataSetup
                 options.AutoCreateSchemaObjects = database.MigrateOnStartup ? AutoCreate.CreateOrUpdate : AutoCreate.None;
                 return options;
             })
-            .BuildSessionsWith<SliceApi.Infrastructure.Http.RequestSessionFactory>()
+            .BuildSessionsWith<RequestSessionFactory>()
             .UseNpgsqlDataSource();
         if (database.MigrateOnStartup)
         {

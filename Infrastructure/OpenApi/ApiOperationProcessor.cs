@@ -7,16 +7,25 @@ using NSwag.Generation.AspNetCore;
 using NSwag.Generation.Processors;
 using NSwag.Generation.Processors.Contexts;
 using SliceApi.Infrastructure.Endpoints;
-using SliceApi.Infrastructure.Http;
 using SliceApi.Infrastructure.Security;
 using SliceApi.Infrastructure.Validation;
 
 namespace SliceApi.Infrastructure.OpenApi;
 
 /// <summary>
+/// An optional request header that an endpoint filter (not the request DTO) reads, listed as a header parameter of the
+/// operations whose metadata carries it.
+/// </summary>
+/// <param name="Name">The header name as clients send it.</param>
+/// <param name="Description">What it does, for the document.</param>
+/// <param name="MaxLength">The longest value accepted, in characters (at least 1).</param>
+/// <param name="Example">A value as sent.</param>
+internal sealed record DocumentedHeader(string Name, string Description, int MaxLength, string Example);
+
+/// <summary>
 /// What the document says about each operation beyond what FastEndpoints.Swagger derives: the security requirement
 /// (none for anonymous operations; the bearer scheme, and the API key scheme where <c>ApiKeyScope</c> lets keys in),
-/// a description for every problem response, deprecation, the <c>Idempotency-Key</c> header, header names as
+/// a description for every problem response, deprecation, optional headers read by filters (<see cref="DocumentedHeader"/>), header names as
 /// clients send them (NSwag camel-cases them, FastEndpoints issue #796), and the validator limits of query parameters.
 /// </summary>
 /// <param name="json">The app's JSON options (camelCase, enums snake_case, RFC 3339 date-times), for request examples.</param>
@@ -75,17 +84,16 @@ internal sealed class ApiOperationProcessor(System.Text.Json.JsonSerializerOptio
             QueryParameterRules.Apply(operation, endpoint);
         }
 
-        if (metadata.OfType<IdempotencyKeyMetadata>().Any())
+        foreach (var header in metadata.OfType<DocumentedHeader>())
         {
             operation.Parameters.Add(new OpenApiParameter
             {
-                Name = IdempotencyKeys.Header,
+                Name = header.Name,
                 Kind = OpenApiParameterKind.Header,
                 IsRequired = false,
-                Description = "Makes retries safe (draft-ietf-httpapi-idempotency-key-header): a retry with the same key and body within 24 hours " +
-                              "gets the first response again (with Idempotent-Replayed: true) and creates nothing; the same key with another body is 422.",
-                Schema = new JsonSchema { Type = JsonObjectType.String, MinLength = 1, MaxLength = IdempotencyKeys.MaxKeyLength },
-                Example = "\"8e03978e-40d5-43e8-bc93-6894a57f9324\"",
+                Description = header.Description,
+                Schema = new JsonSchema { Type = JsonObjectType.String, MinLength = 1, MaxLength = header.MaxLength },
+                Example = header.Example,
             });
         }
 

@@ -1,7 +1,6 @@
 using System.Net;
 using System.Text;
 using SliceApi.Features.Tasks;
-using SliceApi.Infrastructure.Http;
 using SliceApi.Tests.Support;
 
 namespace SliceApi.Tests.Features.Tasks;

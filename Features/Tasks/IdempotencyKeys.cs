@@ -2,11 +2,12 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
-using Npgsql;
+using SliceApi.Features.Users;
 using SliceApi.Infrastructure.Data;
+using SliceApi.Infrastructure.OpenApi;
 using SliceApi.Infrastructure.Security;
 
-namespace SliceApi.Infrastructure.Http;
+namespace SliceApi.Features.Tasks;
 
 /// <summary>
 /// A stored outcome of a request sent with an <c>Idempotency-Key</c>, a Marten document (<c>mt_doc_idempotencyrecord</c>)
@@ -44,40 +45,20 @@ internal sealed class IdempotencyRecord
     public static string IdFor(Guid userId, string key) => $"{userId:N}:{key}";
 }
 
-/// <summary>The storage of <see cref="IdempotencyRecord"/>: the expiry duplicated and indexed for the purge.</summary>
+/// <summary>
+/// The storage of <see cref="IdempotencyRecord"/>: the expiry duplicated and indexed for the purge, and a foreign key
+/// to the user, so a user's stored outcomes go with the account.
+/// </summary>
 internal sealed class IdempotencyRecordMapping : Marten.IConfigureMarten
 {
-    public void Configure(IServiceProvider services, Marten.StoreOptions options) =>
+    public void Configure(IServiceProvider services, Marten.StoreOptions options)
+    {
+#pragma warning disable CS0618 // Weasel 9.49's ForeignKey.OnDelete still has the type it marks obsolete
         options.Schema.For<IdempotencyRecord>()
-            .Duplicate(r => r.ExpiresAt, configure: ix => ix.Name = "ix_idempotency_record_expires_at");
-}
-
-/// <summary>
-/// The transaction of a request that claimed an <c>Idempotency-Key</c>; while it is set, the request's
-/// <see cref="Marten.IDocumentSession"/> writes in it (see <see cref="RequestSessionFactory"/>), so the outcome and the
-/// record commit together.
-/// </summary>
-/// <param name="Transaction">The open transaction.</param>
-internal sealed record IdempotencyTransaction(NpgsqlTransaction Transaction);
-
-/// <summary>
-/// Marten's session factory for requests: lightweight sessions, enlisted in the request's <see cref="IdempotencyTransaction"/>
-/// when it has one (the filter commits it), otherwise committing on <c>SaveChangesAsync</c> as usual.
-/// </summary>
-internal sealed class RequestSessionFactory(Marten.IDocumentStore store, IHttpContextAccessor http) : Marten.ISessionFactory
-{
-    public Marten.IQuerySession QuerySession() => store.QuerySession();
-
-    public Marten.IDocumentSession OpenSession() =>
-        http.HttpContext?.Features.Get<IdempotencyTransaction>() is { } claimed
-            ? store.LightweightSession(Marten.Services.SessionOptions.ForTransaction(claimed.Transaction, shouldAutoCommit: false))
-            : store.LightweightSession();
-}
-
-/// <summary>Marks an endpoint that honours <c>Idempotency-Key</c>; the OpenAPI document lists the header and its errors.</summary>
-internal sealed class IdempotencyKeyMetadata
-{
-    public static readonly IdempotencyKeyMetadata Instance = new();
+            .Duplicate(r => r.ExpiresAt, configure: ix => ix.Name = "ix_idempotency_record_expires_at")
+            .ForeignKey<User>(r => r.UserId, fk => fk.OnDelete = Weasel.Postgresql.CascadeAction.Cascade);
+#pragma warning restore CS0618
+    }
 }
 
 /// <summary>
@@ -88,7 +69,7 @@ internal sealed class IdempotencyKeyMetadata
 /// </summary>
 /// <remarks>
 /// The key is claimed by inserting its record in the same transaction as the handler's writes (the request's
-/// document session enlists in it), so a concurrent retry waits on
+/// document session enlists in it as a <see cref="RequestTransaction"/>), so a concurrent retry waits on
 /// the row lock and then replays the committed outcome, and a crash leaves neither the task nor the key. Only
 /// successful (2xx) outcomes are kept: after a 4xx the client may fix the request and retry with the same key.
 /// </remarks>
@@ -113,7 +94,12 @@ internal static class IdempotencyKeys
     /// </summary>
     public static void IdempotencyKey<TRequest>(this FastEndpoints.EndpointDefinition endpoint)
     {
-        endpoint.Options(b => b.AddEndpointFilterFactory(Create<TRequest>).WithMetadata(IdempotencyKeyMetadata.Instance));
+        endpoint.Options(b => b.AddEndpointFilterFactory(Create<TRequest>).WithMetadata(new DocumentedHeader(
+            Header,
+            "Makes retries safe (draft-ietf-httpapi-idempotency-key-header): a retry with the same key and body within 24 hours " +
+            "gets the first response again (with Idempotent-Replayed: true) and creates nothing; the same key with another body is 422.",
+            MaxKeyLength,
+            "\"8e03978e-40d5-43e8-bc93-6894a57f9324\"")));
         endpoint.Description(b => b.ProducesProblem(StatusCodes.Status422UnprocessableEntity));
     }
 
@@ -201,7 +187,7 @@ internal static class IdempotencyKeys
             Id = IdempotencyRecord.IdFor(userId, key), UserId = userId, Fingerprint = fingerprint, CreatedAt = now, ExpiresAt = now + Retention,
         };
 
-        await using var connection = await http.RequestServices.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync(ct);
+        await using var connection = await http.RequestServices.GetRequiredService<Npgsql.NpgsqlDataSource>().OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
         // Claims the key, or takes over an expired one. A concurrent request with the same key waits on the inserted
         // row until the first commits (then finds its outcome) or rolls back (then runs itself).
@@ -231,7 +217,7 @@ internal static class IdempotencyKeys
         }
 
         // Runs the handler in the claim's transaction, with the response buffered, so the outcome can be stored before it is sent.
-        http.Features.Set(new IdempotencyTransaction(transaction));
+        http.Features.Set(new RequestTransaction(transaction));
         var original = http.Response.Body;
         using var buffer = new MemoryStream();
         http.Response.Body = buffer;
@@ -250,7 +236,7 @@ internal static class IdempotencyKeys
         finally
         {
             http.Response.Body = original;
-            http.Features.Set<IdempotencyTransaction>(null);
+            http.Features.Set<RequestTransaction>(null);
         }
 
         var response = http.Response;
