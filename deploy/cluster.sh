@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# SliceApi as a small production deployment on this machine: PostgreSQL, N instances of the published API on
+# loopback ports, nginx in front of them (TLS, keepalive, safe retries: deploy/nginx.conf).
+#
+#   deploy/cluster.sh start [N]   publish (Release), start PostgreSQL, apply the schema (migrate), start N instances
+#                                 (default 2) and nginx; prints the base URL and waits until it answers /health/ready
+#   deploy/cluster.sh stop        stop nginx, the instances (SIGTERM, then SIGKILL after 30 s) and PostgreSQL
+#   deploy/cluster.sh status      what runs
+#   deploy/cluster.sh app ARGS    runs `dotnet SliceApi.dll ARGS` with the deployment's settings, e.g.
+#                                 `app create-admin --email root@example.com --password '...'` or `app db-patch pending.sql`
+#
+# Settings (environment): SLICEAPI_DEPLOY_DIR (default /tmp/sliceapi-deploy: pids, logs, data, TLS files),
+# NGINX_PORT (8443), FIRST_PORT (5101: instance i listens on FIRST_PORT + i - 1), PG_PORT (55432).
+# The instances run with ASPNETCORE_ENVIRONMENT=Production: HTTPS required (nginx terminates TLS and sends
+# X-Forwarded-Proto, believed because Http:KnownProxies is nginx's address), the schema verified at start-up
+# (Database:VerifySchemaOnStartup) instead of applied, and one JWT signing key shared by all of them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+RUN=${SLICEAPI_DEPLOY_DIR:-/tmp/sliceapi-deploy}
+NGINX_PORT=${NGINX_PORT:-8443}
+FIRST_PORT=${FIRST_PORT:-5101}
+PG_PORT=${PG_PORT:-55432}
+
+log() { echo "[deploy $(date +%H:%M:%S)] $*" >&2; }
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1; }
+alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+# The environment every instance and the migrate command share.
+app_env() {
+  cat <<EOF
+ASPNETCORE_ENVIRONMENT=Production
+ConnectionStrings__Postgres=Host=127.0.0.1;Port=$PG_PORT;Database=sliceapi;Username=sliceapi;Password=$(cat "$RUN/secrets/db-password")
+Jwt__SigningKey=$(cat "$RUN/secrets/jwt-signing-key")
+Database__MigrateOnStartup=false
+Database__VerifySchemaOnStartup=true
+Http__KnownProxies__0=127.0.0.1
+Http__HttpsPort=$NGINX_PORT
+EOF
+}
+
+start_postgres() {
+  local bin data="$RUN/postgres"
+  bin=$(pg_bin)
+  [ -n "$bin" ] || { log "PostgreSQL's server binaries are missing (apt-get install postgresql)"; exit 1; }
+  if [ ! -f "$data/PG_VERSION" ]; then
+    log "creating the PostgreSQL cluster in $data"
+    mkdir -p "$data"
+    [ "$(id -u)" = 0 ] && chown postgres:postgres "$data"
+    local pwfile="$RUN/initdb-password"
+    install -m 600 "$RUN/secrets/db-password" "$pwfile"
+    [ "$(id -u)" = 0 ] && chown postgres:postgres "$pwfile"
+    as_pg "$bin/initdb" -D "$data" -U sliceapi --pwfile="$pwfile" --auth-local=scram-sha-256 --auth-host=scram-sha-256 \
+      -E UTF8 --no-locale >"$RUN/logs/initdb.log"
+    rm -f "$pwfile"
+  fi
+  if ! as_pg "$bin/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+    log "starting PostgreSQL on 127.0.0.1:$PG_PORT"
+    as_pg "$bin/pg_ctl" -D "$data" -l "$data/postgres.log" -w -t 60 \
+      -o "-c listen_addresses=127.0.0.1 -c port=$PG_PORT -c unix_socket_directories=$data -c max_connections=200" start >/dev/null
+  fi
+}
+
+start_instance() { # start_instance I
+  local i=$1 port=$((FIRST_PORT + $1 - 1))
+  if alive "$RUN/instance-$i.pid"; then return; fi
+  log "starting instance $i on 127.0.0.1:$port"
+  # setsid: the instance outlives this script, in its own process group.
+  env $(app_env | tr '\n' ' ') ASPNETCORE_URLS="http://127.0.0.1:$port" \
+    setsid dotnet "$RUN/app/SliceApi.dll" >"$RUN/logs/instance-$i.log" 2>&1 < /dev/null &
+  echo $! >"$RUN/instance-$i.pid"
+}
+
+wait_ready() { # wait_ready URL [CURL_ARGS...]
+  local url=$1 status=000; shift
+  for _ in $(seq 1 120); do
+    status=$(curl -s -o /dev/null -w '%{http_code}' "$@" "$url" || true)
+    [ "$status" = 200 ] && return 0
+    sleep 0.5
+  done
+  log "$url did not answer 200 (last: $status)"
+  return 1
+}
+
+start() {
+  local count=${1:-2}
+  command -v nginx >/dev/null || { log "nginx is missing (apt-get install nginx-light)"; exit 1; }
+  mkdir -p "$RUN"/{logs,secrets,tls,nginx-temp}
+  chmod 700 "$RUN/secrets"
+  [ -s "$RUN/secrets/db-password" ] || openssl rand -hex 24 >"$RUN/secrets/db-password"
+  [ -s "$RUN/secrets/jwt-signing-key" ] || openssl rand -base64 48 | tr -d '\n' >"$RUN/secrets/jwt-signing-key"
+  if [ ! -s "$RUN/tls/cert.pem" ]; then
+    # A self-signed certificate for 127.0.0.1 and localhost; clients pass it as their CA (curl --cacert).
+    openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=localhost" \
+      -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+      -keyout "$RUN/tls/key.pem" -out "$RUN/tls/cert.pem" >"$RUN/logs/openssl.log" 2>&1
+  fi
+
+  log "publishing SliceApi (Release) to $RUN/app"
+  dotnet publish "$ROOT/SliceApi.csproj" -c Release -o "$RUN/app" -nologo -v quiet >"$RUN/logs/publish.log" 2>&1 \
+    || { tail -20 "$RUN/logs/publish.log"; exit 1; }
+
+  start_postgres
+  log "applying the document schema (dotnet SliceApi.dll migrate)"
+  env $(app_env | tr '\n' ' ') dotnet "$RUN/app/SliceApi.dll" migrate >"$RUN/logs/migrate.log" 2>&1 \
+    || { cat "$RUN/logs/migrate.log"; exit 1; }
+
+  for i in $(seq 1 "$count"); do start_instance "$i"; done
+  for i in $(seq 1 "$count"); do
+    wait_ready "http://127.0.0.1:$((FIRST_PORT + i - 1))/health/ready" -H "X-Forwarded-Proto: https" \
+      || { tail -20 "$RUN/logs/instance-$i.log"; exit 1; }
+  done
+
+  local servers=""
+  for i in $(seq 1 "$count"); do
+    servers+="        server 127.0.0.1:$((FIRST_PORT + i - 1)) max_fails=1 fail_timeout=5s;"$'\n'
+  done
+  sed -e "s|@RUN@|$RUN|g" -e "s|@PORT@|$NGINX_PORT|g" "$ROOT/deploy/nginx.conf" \
+    | awk -v servers="$servers" '{ if ($0 == "@SERVERS@") printf "%s", servers; else print }' >"$RUN/nginx.conf"
+  nginx -t -q -p "$RUN" -c "$RUN/nginx.conf" -e "$RUN/nginx-error.log"
+  if alive "$RUN/nginx.pid"; then
+    nginx -p "$RUN" -c "$RUN/nginx.conf" -e "$RUN/nginx-error.log" -s reload
+  else
+    log "starting nginx on https://127.0.0.1:$NGINX_PORT"
+    nginx -p "$RUN" -c "$RUN/nginx.conf" -e "$RUN/nginx-error.log"
+  fi
+  wait_ready "https://127.0.0.1:$NGINX_PORT/health/ready" --cacert "$RUN/tls/cert.pem"
+  echo "$count" >"$RUN/instances"
+  log "ready: https://127.0.0.1:$NGINX_PORT (CA certificate: $RUN/tls/cert.pem)"
+  echo "https://127.0.0.1:$NGINX_PORT"
+}
+
+stop() {
+  if alive "$RUN/nginx.pid"; then
+    log "stopping nginx"
+    nginx -p "$RUN" -c "$RUN/nginx.conf" -e "$RUN/nginx-error.log" -s quit || true
+  fi
+  local pids=()
+  for pidfile in "$RUN"/instance-*.pid; do
+    [ -f "$pidfile" ] || continue
+    if alive "$pidfile"; then pids+=("$(cat "$pidfile")"); kill -TERM "$(cat "$pidfile")" 2>/dev/null || true; fi
+    rm -f "$pidfile"
+  done
+  [ ${#pids[@]} -eq 0 ] || log "stopping ${#pids[@]} instance(s)"
+  for pid in "${pids[@]}"; do
+    for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+    kill -KILL "$pid" 2>/dev/null || true
+  done
+  local bin
+  bin=$(pg_bin)
+  if [ -n "$bin" ] && [ -f "$RUN/postgres/PG_VERSION" ] && as_pg "$bin/pg_ctl" -D "$RUN/postgres" status >/dev/null 2>&1; then
+    log "stopping PostgreSQL"
+    as_pg "$bin/pg_ctl" -D "$RUN/postgres" -m fast -w stop >/dev/null
+  fi
+}
+
+status() {
+  alive "$RUN/nginx.pid" && echo "nginx: running (https://127.0.0.1:$NGINX_PORT)" || echo "nginx: stopped"
+  for pidfile in "$RUN"/instance-*.pid; do
+    [ -f "$pidfile" ] || continue
+    local i=${pidfile##*/instance-}; i=${i%.pid}
+    alive "$pidfile" && echo "instance $i: running (127.0.0.1:$((FIRST_PORT + i - 1)))" || echo "instance $i: stopped"
+  done
+  local bin; bin=$(pg_bin)
+  [ -n "$bin" ] && as_pg "$bin/pg_ctl" -D "$RUN/postgres" status >/dev/null 2>&1 && echo "postgres: running (127.0.0.1:$PG_PORT)" || echo "postgres: stopped"
+}
+
+app() {
+  [ -f "$RUN/app/SliceApi.dll" ] || { log "not published yet: run deploy/cluster.sh start first"; exit 1; }
+  env $(app_env | tr '\n' ' ') dotnet "$RUN/app/SliceApi.dll" "$@"
+}
+
+case "${1:-}" in
+  start) start "${2:-2}" ;;
+  app) shift; app "$@" ;;
+  stop) stop ;;
+  status) status ;;
+  *) echo "usage: deploy/cluster.sh start [N] | stop | status | app ARGS..." >&2; exit 2 ;;
+esac
