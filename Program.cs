@@ -1,3 +1,4 @@
+using SliceApi.Features.ApiKeys;
 using SliceApi.Features.Tasks;
 using SliceApi.Infrastructure.Cli;
 using SliceApi.Infrastructure.Data;
@@ -18,6 +19,7 @@ builder.Services.AddApiProblemDetails();
 builder.Services.AddData(builder.Configuration);
 builder.Services.AddIdempotencyKeys();
 builder.Services.AddApiSecurity();
+builder.Services.AddApiKeyAuthentication();
 builder.Services.AddApiRateLimiting();
 builder.Services.AddApiEndpoints();
 builder.Services.AddApiDocumentation();

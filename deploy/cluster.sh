@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
-# SliceApi as a small production deployment on this machine: PostgreSQL, N instances of the published API on
-# loopback ports, nginx in front of them (TLS, keepalive, safe retries: deploy/nginx.conf).
+# SliceApi as a small production deployment on this machine: PostgreSQL, Redis (the shared rate-limit counters),
+# N instances of the published API on loopback ports, nginx in front of them (TLS, keepalive, safe retries:
+# deploy/nginx.conf).
 #
-#   deploy/cluster.sh start [N]   publish (Release), start PostgreSQL, apply the schema (migrate), start N instances
-#                                 (default 2) and nginx; prints the base URL and waits until it answers /health/ready
-#   deploy/cluster.sh stop        stop nginx, the instances (SIGTERM, then SIGKILL after 30 s) and PostgreSQL
+#   deploy/cluster.sh start [N]   publish (Release), start PostgreSQL and Redis, apply the schema (migrate), start N
+#                                 instances (default 2) and nginx; prints the base URL once it answers /health/ready
+#   deploy/cluster.sh stop        stop nginx, the instances (SIGTERM, then SIGKILL after 30 s), Redis and PostgreSQL
 #   deploy/cluster.sh status      what runs
 #   deploy/cluster.sh app ARGS    runs `dotnet SliceApi.dll ARGS` with the deployment's settings, e.g.
 #                                 `app create-admin --email root@example.com --password '...'` or `app db-patch pending.sql`
+#   deploy/cluster.sh env         prints those settings, one NAME=value per line (secrets included: keep it private)
 #
 # Settings (environment): SLICEAPI_DEPLOY_DIR (default /tmp/sliceapi-deploy: pids, logs, data, TLS files),
-# NGINX_PORT (8443), FIRST_PORT (5101: instance i listens on FIRST_PORT + i - 1), PG_PORT (55432).
+# NGINX_PORT (8443), FIRST_PORT (5101: instance i listens on FIRST_PORT + i - 1), PG_PORT (55432), REDIS_PORT (56379).
 # The instances run with ASPNETCORE_ENVIRONMENT=Production: HTTPS required (nginx terminates TLS and sends
 # X-Forwarded-Proto, believed because Http:KnownProxies is nginx's address), the schema verified at start-up
 # (Database:VerifySchemaOnStartup) instead of applied, and one JWT signing key shared by all of them.
@@ -21,6 +23,7 @@ RUN=${SLICEAPI_DEPLOY_DIR:-/tmp/sliceapi-deploy}
 NGINX_PORT=${NGINX_PORT:-8443}
 FIRST_PORT=${FIRST_PORT:-5101}
 PG_PORT=${PG_PORT:-55432}
+REDIS_PORT=${REDIS_PORT:-56379}
 
 log() { echo "[deploy $(date +%H:%M:%S)] $*" >&2; }
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
@@ -37,7 +40,20 @@ Database__MigrateOnStartup=false
 Database__VerifySchemaOnStartup=true
 Http__KnownProxies__0=127.0.0.1
 Http__HttpsPort=$NGINX_PORT
+RateLimiting__Store=Redis
+RateLimiting__Redis=127.0.0.1:$REDIS_PORT,password=$(cat "$RUN/secrets/redis-password")
 EOF
+}
+
+start_redis() {
+  command -v redis-server >/dev/null || { log "redis-server is missing (apt-get install redis-server)"; exit 1; }
+  if alive "$RUN/redis.pid"; then return; fi
+  log "starting Redis on 127.0.0.1:$REDIS_PORT"
+  # Counters only: nothing is saved to disk. The password goes in a config file, not on the command line.
+  printf 'requirepass %s\n' "$(cat "$RUN/secrets/redis-password")" >"$RUN/secrets/redis.conf"
+  redis-server "$RUN/secrets/redis.conf" --bind 127.0.0.1 --port "$REDIS_PORT" --save "" --appendonly no \
+    --daemonize yes --pidfile "$RUN/redis.pid" --logfile "$RUN/logs/redis.log" --dir "$RUN"
+  for _ in $(seq 1 50); do [ -s "$RUN/redis.pid" ] && break; sleep 0.1; done
 }
 
 start_postgres() {
@@ -90,6 +106,7 @@ start() {
   chmod 700 "$RUN/secrets"
   [ -s "$RUN/secrets/db-password" ] || openssl rand -hex 24 >"$RUN/secrets/db-password"
   [ -s "$RUN/secrets/jwt-signing-key" ] || openssl rand -base64 48 | tr -d '\n' >"$RUN/secrets/jwt-signing-key"
+  [ -s "$RUN/secrets/redis-password" ] || openssl rand -hex 24 >"$RUN/secrets/redis-password"
   if [ ! -s "$RUN/tls/cert.pem" ]; then
     # A self-signed certificate for 127.0.0.1 and localhost; clients pass it as their CA (curl --cacert).
     openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=localhost" \
@@ -102,6 +119,7 @@ start() {
     || { tail -20 "$RUN/logs/publish.log"; exit 1; }
 
   start_postgres
+  start_redis
   log "applying the document schema (dotnet SliceApi.dll migrate)"
   env $(app_env | tr '\n' ' ') dotnet "$RUN/app/SliceApi.dll" migrate >"$RUN/logs/migrate.log" 2>&1 \
     || { cat "$RUN/logs/migrate.log"; exit 1; }
@@ -147,6 +165,12 @@ stop() {
     for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
     kill -KILL "$pid" 2>/dev/null || true
   done
+  if alive "$RUN/redis.pid"; then
+    log "stopping Redis"
+    local redis_pid; redis_pid=$(cat "$RUN/redis.pid")
+    kill -TERM "$redis_pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$redis_pid" 2>/dev/null || break; sleep 0.1; done
+  fi
   local bin
   bin=$(pg_bin)
   if [ -n "$bin" ] && [ -f "$RUN/postgres/PG_VERSION" ] && as_pg "$bin/pg_ctl" -D "$RUN/postgres" status >/dev/null 2>&1; then
@@ -162,6 +186,7 @@ status() {
     local i=${pidfile##*/instance-}; i=${i%.pid}
     alive "$pidfile" && echo "instance $i: running (127.0.0.1:$((FIRST_PORT + i - 1)))" || echo "instance $i: stopped"
   done
+  alive "$RUN/redis.pid" && echo "redis: running (127.0.0.1:$REDIS_PORT)" || echo "redis: stopped"
   local bin; bin=$(pg_bin)
   [ -n "$bin" ] && as_pg "$bin/pg_ctl" -D "$RUN/postgres" status >/dev/null 2>&1 && echo "postgres: running (127.0.0.1:$PG_PORT)" || echo "postgres: stopped"
 }
@@ -174,7 +199,8 @@ app() {
 case "${1:-}" in
   start) start "${2:-2}" ;;
   app) shift; app "$@" ;;
+  env) app_env ;;
   stop) stop ;;
   status) status ;;
-  *) echo "usage: deploy/cluster.sh start [N] | stop | status | app ARGS..." >&2; exit 2 ;;
+  *) echo "usage: deploy/cluster.sh start [N] | stop | status | app ARGS... | env" >&2; exit 2 ;;
 esac

@@ -62,14 +62,3 @@ public sealed record ApiKeyResponse(Guid Id, string Name, string Prefix, IReadOn
 {
     internal static ApiKeyResponse From(ApiKey k) => new(k.Id, k.Name, k.Prefix, k.Scopes, k.CreatedAt, k.ExpiresAt, k.RevokedAt);
 }
-
-/// <summary>Serves API key lookups to the authentication handler in Infrastructure/Security.</summary>
-internal sealed class ApiKeySource(IQuerySession session) : IApiKeySource
-{
-    public async Task<ApiKeyGrant?> FindAsync(byte[] keyHash, CancellationToken ct)
-    {
-        var hash = ApiKey.HashText(keyHash);
-        var key = await session.Query<ApiKey>().FirstOrDefaultAsync(k => k.KeyHash == hash, ct);
-        return key is null ? null : new ApiKeyGrant(key.Id, key.OwnerId, key.Scopes, key.ExpiresAt, key.RevokedAt != null);
-    }
-}

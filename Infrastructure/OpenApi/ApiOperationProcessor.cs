@@ -7,6 +7,7 @@ using NSwag.Generation.AspNetCore;
 using NSwag.Generation.Processors;
 using NSwag.Generation.Processors.Contexts;
 using SliceApi.Infrastructure.Endpoints;
+using SliceApi.Infrastructure.Http;
 using SliceApi.Infrastructure.Security;
 using SliceApi.Infrastructure.Validation;
 
@@ -44,7 +45,7 @@ internal sealed class ApiOperationProcessor(System.Text.Json.JsonSerializerOptio
         ["422"] = "The Idempotency-Key was already used with a different request body.",
         ["429"] = "The caller's rate limit was reached; retry after the Retry-After seconds.",
         ["500"] = "An unexpected error; the problem's traceId identifies it in the logs.",
-        ["503"] = "The database is unreachable; retry after the Retry-After seconds.",
+        ["503"] = "The database, or with RateLimiting:FailMode=Closed the shared rate-limit store, is unreachable; retry after the Retry-After seconds.",
     };
 
     public bool Process(OperationProcessorContext context)
@@ -59,6 +60,8 @@ internal sealed class ApiOperationProcessor(System.Text.Json.JsonSerializerOptio
             {
                 response.Description = description;
             }
+
+            DeclareRateLimitHeaders(status, response);
         }
 
         if (metadata.OfType<DeprecatedMetadata>().FirstOrDefault() is { } deprecated)
@@ -114,6 +117,32 @@ internal sealed class ApiOperationProcessor(System.Text.Json.JsonSerializerOptio
         }
 
         return true;
+    }
+
+    // Every operation is rate limited: each response says how (RateLimitHeaders), and 429 and 503 when to retry. Inline
+    // in each response: NSwag writes a reference to a header component as one to its schema.
+    private static void DeclareRateLimitHeaders(string status, OpenApiResponse response)
+    {
+        response.Headers[RateLimitHeaders.PolicyHeader] = new OpenApiHeader
+        {
+            Schema = new JsonSchema { Type = JsonObjectType.String },
+            Description = "The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `\"default\";q=600;w=60` is " +
+                          "q requests per w seconds; the credential operations add `\"credentials\";q=10;w=60`.",
+        };
+        response.Headers[RateLimitHeaders.StateHeader] = new OpenApiHeader
+        {
+            Schema = new JsonSchema { Type = JsonObjectType.String },
+            Description = "Where the caller stands in each limit: `\"default\";r=599;t=42` is r requests left and t seconds until the window " +
+                          "resets, counted across every instance. Absent while the shared rate-limit store is unreachable.",
+        };
+        if (status is "429" or "503")
+        {
+            response.Headers[Microsoft.Net.Http.Headers.HeaderNames.RetryAfter] = new OpenApiHeader
+            {
+                Schema = new JsonSchema { Type = JsonObjectType.Integer, Minimum = 1 },
+                Description = "Seconds to wait before retrying (RFC 9110 section 10.2.3).",
+            };
+        }
     }
 
     // NSwag runs header names through the JSON naming policy ("idempotency-Key"), and query names through none when

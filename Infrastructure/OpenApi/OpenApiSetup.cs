@@ -109,7 +109,7 @@ internal static class OpenApiSetup
             {
                 Type = OpenApiSecuritySchemeType.ApiKey,
                 In = OpenApiSecurityApiKeyLocation.Header,
-                Name = ApiKeyAuthenticationHandler.Header,
+                Name = Security.ApiKeyScheme.Header,
                 Description = "A key from POST /api/v1/api-keys. Accepted only by operations that list it, and only with the scope they name (see each operation's description).",
             };
         };

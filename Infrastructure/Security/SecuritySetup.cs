@@ -20,7 +20,7 @@ internal static class SecuritySetup
             .Single(t => t is { IsAbstract: false, IsInterface: false } && typeof(T).IsAssignableFrom(t));
 
     /// <summary>
-    /// Registers token issuing and validation. Start-up fails outside Development when
+    /// Registers access-token validation and the forwarding of requests with <c>X-Api-Key</c> to the <see cref="ApiKeyScheme.Name"/> scheme. Start-up fails outside Development when
     /// <c>Jwt:SigningKey</c> is missing, shorter than 32 bytes, or the committed development key.
     /// </summary>
     public static IServiceCollection AddApiSecurity(this IServiceCollection services)
@@ -36,13 +36,10 @@ internal static class SecuritySetup
 
         services.AddSingleton<CachingAccessTokenHandler>();
         AccountStatusCheck.Register(services);
-        services.AddSingleton<ApiKeyCache>();
-        services.AddScoped(typeof(IApiKeySource), SingleImplementationOf<IApiKeySource>());
         services.AddAuthentication(BearerOrApiKey)
             .AddPolicyScheme(BearerOrApiKey, "Bearer access token or API key", policy => policy.ForwardDefaultSelector = http =>
-                http.Request.Headers.ContainsKey(ApiKeyAuthenticationHandler.Header) ? ApiKeyAuthenticationHandler.SchemeName : JwtBearerDefaults.AuthenticationScheme)
-            .AddJwtBearer()
-            .AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyAuthenticationHandler.SchemeName, null);
+                http.Request.Headers.ContainsKey(ApiKeyScheme.Header) ? ApiKeyScheme.Name : JwtBearerDefaults.AuthenticationScheme)
+            .AddJwtBearer(); // the ApiKey scheme is added by the feature that owns API keys
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
             .Configure<IOptions<JwtOptions>, CachingAccessTokenHandler>((bearer, jwt, handler) =>
             {

@@ -106,6 +106,25 @@ public sealed class OpenApiDocumentTests(AppFixture api) : IClassFixture<AppFixt
         status.EnumerateArray().Select(e => e.GetString()).ShouldBe(["todo", "in_progress", "done"]);
     }
 
+    [Fact]
+    public async Task Every_response_declares_the_rate_limit_headers_and_429_and_503_their_retry_after()
+    {
+        var document = await GetDocumentAsync();
+        var responses = document.GetProperty("paths").EnumerateObject()
+            .SelectMany(path => path.Value.EnumerateObject())
+            .SelectMany(operation => operation.Value.GetProperty("responses").EnumerateObject())
+            .ToList();
+
+        responses.Count.ShouldBeGreaterThan(100);
+        foreach (var response in responses)
+        {
+            var headers = response.Value.GetProperty("headers");
+            headers.GetProperty("RateLimit-Policy").GetProperty("schema").GetProperty("type").GetString().ShouldBe("string");
+            headers.GetProperty("RateLimit").GetProperty("schema").GetProperty("type").GetString().ShouldBe("string");
+            headers.TryGetProperty("Retry-After", out _).ShouldBe(response.Name is "429" or "503", response.Name);
+        }
+    }
+
     [Theory]
     [InlineData("/swagger/index.html")]
     [InlineData("/redoc/index.html")]

@@ -39,7 +39,9 @@ public sealed class RateLimitTests(RateLimitedFixture api) : IClassFixture<RateL
         var other = api.ClientFor(await api.CreateUserAsync());
         for (var i = 0; i < 5; i++)
         {
-            await busy.GetAsync("/api/v1/users/me").ShouldHaveStatusAsync(HttpStatusCode.OK);
+            var served = await busy.GetAsync("/api/v1/users/me").ShouldHaveStatusAsync(HttpStatusCode.OK);
+            served.Header("RateLimit-Policy").ShouldBe(["\"default\";q=5;w=60"]);
+            served.Header("RateLimit").Single().ShouldStartWith($"\"default\";r={4 - i};t=");
         }
 
         await busy.GetAsync("/api/v1/users/me").ShouldBeProblemAsync(HttpStatusCode.TooManyRequests);
