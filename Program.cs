@@ -1,5 +1,6 @@
 using SliceApi.Features.ApiKeys;
 using SliceApi.Features.Tasks;
+using SliceApi.Features.Users;
 using SliceApi.Infrastructure.Cli;
 using SliceApi.Infrastructure.Data;
 using SliceApi.Infrastructure.Endpoints;
@@ -20,6 +21,7 @@ builder.Services.AddData(builder.Configuration);
 builder.Services.AddIdempotencyKeys();
 builder.Services.AddApiSecurity();
 builder.Services.AddApiKeyAuthentication();
+builder.Services.AddUserAccounts();
 builder.Services.AddApiRateLimiting();
 builder.Services.AddApiEndpoints();
 builder.Services.AddApiDocumentation();

@@ -71,8 +71,11 @@ internal sealed class ApiKeyAuthenticationHandler(
     }
 }
 
-/// <summary>Remembers API key lookups for 30 seconds; <see cref="Forget"/> drops one after a revocation.</summary>
-internal sealed class ApiKeyCache : IDisposable
+/// <summary>
+/// Remembers API key lookups for 30 seconds; <see cref="Forget"/> drops one after a revocation, on this instance at once
+/// and on the others when the revocation message (<see cref="Revocations.ApiKey"/>) arrives.
+/// </summary>
+internal sealed class ApiKeyCache : IRevocationSubscriber, IDisposable
 {
     private readonly MemoryCache cache = new(new MemoryCacheOptions { SizeLimit = 10_000 });
 
@@ -93,6 +96,18 @@ internal sealed class ApiKeyCache : IDisposable
     /// <summary>Forgets a key (by the hash of its text) so a revocation takes effect at once on this instance.</summary>
     public void Forget(byte[] keyHash) => cache.Remove(Convert.ToBase64String(keyHash));
 
+    /// <summary>Forgets a key a revocation message names by its hash in hex.</summary>
+    public void Revoked(string kind, string id)
+    {
+        if (kind == Revocations.ApiKey && id.Length == 64)
+        {
+            Forget(Convert.FromHexString(id));
+        }
+    }
+
+    /// <summary>Forgets every key.</summary>
+    public void ForgetAll() => cache.Clear();
+
     public void Dispose() => cache.Dispose();
 }
 
@@ -106,6 +121,7 @@ internal static class ApiKeysSetup
     public static IServiceCollection AddApiKeyAuthentication(this IServiceCollection services)
     {
         services.AddSingleton<ApiKeyCache>();
+        services.AddSingleton<IRevocationSubscriber>(provider => provider.GetRequiredService<ApiKeyCache>());
         services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, ApiKeyAuthenticationHandler>(ApiKeyScheme.Name, null);
         return services;
     }

@@ -1,9 +1,15 @@
 using FastEndpoints;
+using SliceApi.Infrastructure.OpenApi;
 
 namespace SliceApi.Features.ApiKeys;
 
 /// <summary>The API key slices: tagged <c>ApiKeys</c>; keys themselves cannot call them (no <c>ApiKeyScope</c>).</summary>
 internal sealed class ApiKeysGroup : Group
 {
-    public ApiKeysGroup() => Configure("", ep => ep.Description(b => b.WithTags("ApiKeys")));
+    /// <summary>The tag's place and description in the OpenAPI document.</summary>
+    internal static readonly DocumentedTag Tag = new("ApiKeys", 4,
+        "Long-lived keys with scopes (tasks:read, tasks:write) for scripts and integrations, sent as X-Api-Key.");
+
+    public ApiKeysGroup() =>
+        Configure("", ep => ep.Description(b => b.WithTags("ApiKeys").WithMetadata(Tag)));
 }

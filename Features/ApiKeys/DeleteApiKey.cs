@@ -16,9 +16,9 @@ public sealed class DeleteApiKeyRequest
 
 /// <summary>
 /// <c>DELETE /api/v1/api-keys/{id}</c>: revokes one of the caller's keys (an admin: anyone's). It stops working at
-/// once on this instance and within 30 seconds on others. Someone else's key is 404.
+/// once on this instance and within a second on others (a revocation message). Someone else's key is 404.
 /// </summary>
-internal sealed class DeleteApiKey(IDocumentSession session, ApiKeyCache cache, TimeProvider clock) : Endpoint<DeleteApiKeyRequest, Results<NoContent, ProblemHttpResult>>
+internal sealed class DeleteApiKey(IDocumentSession session, ApiKeyCache cache, Revocations revocations, TimeProvider clock) : Endpoint<DeleteApiKeyRequest, Results<NoContent, ProblemHttpResult>>
 {
     public override void Configure()
     {
@@ -41,6 +41,7 @@ internal sealed class DeleteApiKey(IDocumentSession session, ApiKeyCache cache, 
 
         key.RevokedAt ??= clock.GetStoredUtcNow();
         session.Update(key);
+        revocations.Queue(session, Revocations.ApiKey, key.KeyHash);
         await session.SaveChangesAsync(ct);
         cache.Forget(Convert.FromHexString(key.KeyHash));
         return TypedResults.NoContent();

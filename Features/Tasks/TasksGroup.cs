@@ -1,9 +1,15 @@
 using FastEndpoints;
+using SliceApi.Infrastructure.OpenApi;
 
 namespace SliceApi.Features.Tasks;
 
 /// <summary>The task slices: tagged <c>Tasks</c> in the OpenAPI document.</summary>
 internal sealed class TasksGroup : Group
 {
-    public TasksGroup() => Configure("", ep => ep.Description(b => b.WithTags("Tasks")));
+    /// <summary>The tag's place and description in the OpenAPI document.</summary>
+    internal static readonly DocumentedTag Tag = new("Tasks", 3,
+        "Tasks the caller owns or is assigned: create, list (filter, sort, cursor), read with ETag, replace, merge-patch, delete.");
+
+    public TasksGroup() =>
+        Configure("", ep => ep.Description(b => b.WithTags("Tasks").WithMetadata(Tag)));
 }

@@ -32,10 +32,11 @@ internal sealed class ChangePasswordValidator : Validator<ChangePasswordRequest>
 }
 
 /// <summary>
-/// <c>POST /api/v1/users/me/password</c>: changes the caller's password and ends every session: refresh tokens
-/// issued before now are refused (access tokens live out their few minutes).
+/// <c>POST /api/v1/users/me/password</c>: changes the caller's password and ends every session: refresh tokens and
+/// access tokens issued before now are refused, at once on this instance and within a second on others (a
+/// revocation message); the caller logs in again with the new password.
 /// </summary>
-internal sealed class ChangePassword(IDocumentSession session, TimeProvider clock)
+internal sealed class ChangePassword(IDocumentSession session, AccountStatusCheck statusCheck, Revocations revocations, TimeProvider clock)
     : Endpoint<ChangePasswordRequest, Results<NoContent, ValidationProblem, ProblemHttpResult>>
 {
     public override void Configure()
@@ -75,7 +76,9 @@ internal sealed class ChangePassword(IDocumentSession session, TimeProvider cloc
         user.PasswordHash = Users.User.PasswordHasher.HashPassword(user, req.NewPassword);
         user.TokensValidAfter = clock.GetStoredUtcNow();
         session.Update(user);
+        revocations.Queue(session, Revocations.Account, user.Id.ToString());
         await session.SaveChangesAsync(ct);
+        statusCheck.Forget(user.Id);
         return TypedResults.NoContent();
     }
 }

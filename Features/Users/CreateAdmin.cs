@@ -17,7 +17,7 @@ internal sealed class CreateAdminCommand : ICliCommand
 
     public async Task<int> RunAsync(IReadOnlyList<string> arguments, IServiceProvider services, CancellationToken cancellationToken)
     {
-        var options = CliHost.ParseOptions(arguments);
+        var options = ParseOptions(arguments);
         if (options is null || !options.TryGetValue("email", out var email) || !options.TryGetValue("password", out var password))
         {
             await Console.Error.WriteLineAsync("Usage: dotnet run -- create-admin --email <email> --password <password> [--display-name <name>]");
@@ -62,5 +62,23 @@ internal sealed class CreateAdminCommand : ICliCommand
         await session.SaveChangesAsync(cancellationToken);
         Console.WriteLine($"Created admin {normalized} ({user.Id}).");
         return 0;
+    }
+
+    /// <summary>Reads <c>--name value</c> pairs.</summary>
+    /// <returns>The options by name without dashes; null when an option has no value.</returns>
+    private static Dictionary<string, string>? ParseOptions(IReadOnlyList<string> arguments)
+    {
+        var options = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i < arguments.Count; i += 2)
+        {
+            if (!arguments[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= arguments.Count)
+            {
+                return null;
+            }
+
+            options[arguments[i][2..]] = arguments[i + 1];
+        }
+
+        return options;
     }
 }

@@ -15,9 +15,9 @@ public sealed class DeleteUserRequest
 /// <summary>
 /// <c>DELETE /api/v1/users/{id}</c>: an admin deletes any account, anyone else only their own. The account's
 /// tasks, refresh tokens and API keys are deleted with it (foreign keys with ON DELETE CASCADE); its
-/// access tokens stop working within 30 seconds. Someone else's id is 404.
+/// access tokens stop working at once on this instance and within a second on others (a revocation message). Someone else's id is 404.
 /// </summary>
-internal sealed class DeleteUser(IDocumentSession session, AccountStatusCheck statusCheck) : Endpoint<DeleteUserRequest, Results<NoContent, ProblemHttpResult>>
+internal sealed class DeleteUser(IDocumentSession session, AccountStatusCheck statusCheck, Revocations revocations) : Endpoint<DeleteUserRequest, Results<NoContent, ProblemHttpResult>>
 {
     public override void Configure()
     {
@@ -37,6 +37,7 @@ internal sealed class DeleteUser(IDocumentSession session, AccountStatusCheck st
         // The user's tasks, tokens, keys and idempotency records go with it through their foreign keys (ON DELETE
         // CASCADE); tasks assigned to it become unassigned (SET NULL).
         session.Delete<User>(req.Id);
+        revocations.Queue(session, Revocations.Account, req.Id.ToString());
         await session.SaveChangesAsync(ct);
 
         statusCheck.Forget(req.Id);

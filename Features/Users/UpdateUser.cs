@@ -42,7 +42,7 @@ internal sealed class UpdateUserValidator : Validator<UpdateUserRequest>
 /// <c>PATCH /api/v1/users/{id}</c>: an admin changes any account's displayName, role or isActive; anyone else
 /// only their own displayName (role or isActive is then 403; someone else's id is 404).
 /// </summary>
-internal sealed class UpdateUser(IDocumentSession session, AccountStatusCheck statusCheck) : Endpoint<UpdateUserRequest, Results<Ok<UserResponse>, ProblemHttpResult>>
+internal sealed class UpdateUser(IDocumentSession session, AccountStatusCheck statusCheck, Revocations revocations) : Endpoint<UpdateUserRequest, Results<Ok<UserResponse>, ProblemHttpResult>>
 {
     public override void Configure()
     {
@@ -81,6 +81,7 @@ internal sealed class UpdateUser(IDocumentSession session, AccountStatusCheck st
         user.Role = request.Role ?? user.Role;
         user.IsActive = request.IsActive ?? user.IsActive;
         session.Update(user);
+        revocations.Queue(session, Revocations.Account, id.ToString());
         await session.SaveChangesAsync(ct);
         statusCheck.Forget(id);
         return TypedResults.Ok(UserResponse.From(user));

@@ -60,7 +60,15 @@ internal static class UserProblems
 internal sealed class UserAccountStatusSource(IQuerySession session) : SliceApi.Infrastructure.Security.IAccountStatusSource
 {
     public async Task<SliceApi.Infrastructure.Security.AccountStatus?> FindAsync(Guid userId, CancellationToken ct) =>
-        await session.LoadAsync<User>(userId, ct) is { } user ? new SliceApi.Infrastructure.Security.AccountStatus(user.IsActive, user.Role) : null;
+        await session.LoadAsync<User>(userId, ct) is { } user ? new SliceApi.Infrastructure.Security.AccountStatus(user.IsActive, user.Role, user.TokensValidAfter) : null;
+}
+
+/// <summary>Registration of what the account area offers the rest of the API.</summary>
+internal static class UsersSetup
+{
+    /// <summary>Registers <see cref="UserAccountStatusSource"/>, which the access-token and API-key checks read accounts through.</summary>
+    public static IServiceCollection AddUserAccounts(this IServiceCollection services) =>
+        services.AddScoped<SliceApi.Infrastructure.Security.IAccountStatusSource, UserAccountStatusSource>();
 }
 
 /// <summary>A user as the API shows it; never carries the password hash.</summary>

@@ -77,22 +77,4 @@ internal static class CliHost
             .Where(t => t is { IsAbstract: false, IsInterface: false } && typeof(ICliCommand).IsAssignableFrom(t))
             .Select(t => (ICliCommand)Activator.CreateInstance(t)!)
             .FirstOrDefault(c => c.Name == name);
-
-    /// <summary>Reads <c>--name value</c> pairs.</summary>
-    /// <returns>The options by name without dashes; null when an option has no value.</returns>
-    public static Dictionary<string, string>? ParseOptions(IReadOnlyList<string> arguments)
-    {
-        var options = new Dictionary<string, string>(StringComparer.Ordinal);
-        for (var i = 0; i < arguments.Count; i += 2)
-        {
-            if (!arguments[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= arguments.Count)
-            {
-                return null;
-            }
-
-            options[arguments[i][2..]] = arguments[i + 1];
-        }
-
-        return options;
-    }
 }

@@ -27,6 +27,8 @@ internal static class DataSetup
     {
         services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section);
         services.AddSingleton<PostgresConnectionSource>();
+        // The LISTEN side of revocation messages (Security/Revocations.cs) needs the server, so it is registered with it.
+        services.AddHostedService<SliceApi.Infrastructure.Security.RevocationListener>();
         services.AddHttpContextAccessor(); // RequestSessionFactory reads the request's RequestTransaction
         // One connection pool for Marten, request transactions and the health check, built once the server is resolved.
         services.AddSingleton(provider => NpgsqlDataSource.Create(provider.GetRequiredService<PostgresConnectionSource>().ConnectionString));

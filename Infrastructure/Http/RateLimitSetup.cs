@@ -144,24 +144,16 @@ internal static class RateLimitSetup
         var storeDown = context.Lease.TryGetMetadata(ReportingRateLimiter.StoreUnavailable, out _);
         var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : Window;
         var seconds = storeDown ? ReportingRateLimiter.StoreRetryAfterSeconds : Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
-        http.Response.StatusCode = storeDown ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status429TooManyRequests;
+        var (status, title, detail) = storeDown
+            ? (StatusCodes.Status503ServiceUnavailable, "Rate limiting is unavailable.",
+                $"The shared rate-limit store cannot be reached, and requests are refused until it can. Retry after {seconds} seconds.")
+            : (StatusCodes.Status429TooManyRequests, "Too many requests.", $"The rate limit for this client was reached. Retry after {seconds} seconds.");
+        http.Response.StatusCode = status;
         http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
         await http.RequestServices.GetRequiredService<IProblemDetailsService>().TryWriteAsync(new ProblemDetailsContext
         {
             HttpContext = http,
-            ProblemDetails = storeDown
-                ? new ProblemDetails
-                {
-                    Status = StatusCodes.Status503ServiceUnavailable,
-                    Title = "Rate limiting is unavailable.",
-                    Detail = $"The shared rate-limit store cannot be reached, and requests are refused until it can. Retry after {seconds} seconds.",
-                }
-                : new ProblemDetails
-                {
-                    Status = StatusCodes.Status429TooManyRequests,
-                    Title = "Too many requests.",
-                    Detail = $"The rate limit for this client was reached. Retry after {seconds} seconds.",
-                },
+            ProblemDetails = new ProblemDetails { Status = status, Title = title, Detail = detail },
         });
     }
 }

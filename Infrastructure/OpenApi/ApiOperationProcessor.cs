@@ -23,6 +23,12 @@ namespace SliceApi.Infrastructure.OpenApi;
 /// <param name="Example">A value as sent.</param>
 internal sealed record DocumentedHeader(string Name, string Description, int MaxLength, string Example);
 
+/// <summary>An OpenAPI tag with its description, declared by the group of endpoints that carry it.</summary>
+/// <param name="Name">The tag.</param>
+/// <param name="Order">Its place among the document's tags (1 first).</param>
+/// <param name="Description">What the tagged operations are about.</param>
+internal sealed record DocumentedTag(string Name, int Order, string Description);
+
 /// <summary>
 /// What the document says about each operation beyond what FastEndpoints.Swagger derives: the security requirement
 /// (none for anonymous operations; the bearer scheme, and the API key scheme where <c>ApiKeyScope</c> lets keys in),
@@ -85,6 +91,14 @@ internal sealed class ApiOperationProcessor(System.Text.Json.JsonSerializerOptio
 
             RestoreParameterNames(operation, endpoint.ReqDtoType);
             QueryParameterRules.Apply(operation, endpoint);
+        }
+
+        foreach (var tag in metadata.OfType<DocumentedTag>().Where(t => context.Document.Tags.All(known => known.Name != t.Name)))
+        {
+            context.Document.Tags.Add(new OpenApiTag
+            {
+                Name = tag.Name, Description = tag.Description, ExtensionData = new Dictionary<string, object?> { ["x-order"] = tag.Order },
+            });
         }
 
         foreach (var header in metadata.OfType<DocumentedHeader>())

@@ -25,15 +25,6 @@ internal static class OpenApiSetup
 
     private const string DocumentPath = "/openapi/{documentName}.json";
 
-    // The tags the slices use, in the order the document lists them.
-    private static readonly KeyValuePair<string, string>[] TagDescriptions =
-    [
-        new("Users", "Registration, the caller's account and, for admins, every account."),
-        new("Auth", "Log in for an access token (JWT, 15 minutes) and a refresh token (14 days); rotate and revoke refresh tokens."),
-        new("Tasks", "Tasks the caller owns or is assigned: create, list (filter, sort, cursor), read with ETag, replace, merge-patch, delete."),
-        new("ApiKeys", "Long-lived keys with scopes (tasks:read, tasks:write) for scripts and integrations, sent as X-Api-Key."),
-    ];
-
     /// <summary>Registers one document per API version in <paramref name="versions"/> (default: 1), each listing that version's endpoints.</summary>
     public static IServiceCollection AddApiDocumentation(this IServiceCollection services, IReadOnlyList<int>? versions = null)
     {
@@ -97,7 +88,12 @@ internal static class OpenApiSetup
             }
 
             document.Generator = null; // "NSwag v14.8.0.0 ...": changes with every NSwag release, not with the contract
-            document.Tags = TagDescriptions.Select(t => new OpenApiTag { Name = t.Key, Description = t.Value }).ToList();
+            // The tags the groups declare (ApiOperationProcessor collected them), in their order.
+            document.Tags = document.Tags.OrderBy(t => t.ExtensionData?["x-order"]).ToList();
+            foreach (var tag in document.Tags)
+            {
+                tag.ExtensionData = null;
+            }
             document.SecurityDefinitions[BearerScheme] = new OpenApiSecurityScheme
             {
                 Type = OpenApiSecuritySchemeType.Http,

@@ -3,12 +3,13 @@ using Microsoft.Extensions.Caching.Memory;
 
 namespace SliceApi.Infrastructure.Security;
 
-/// <summary>An account's current state: whether it may act, and its role now (which may differ from its token's).</summary>
+/// <summary>An account's current state: whether it may act, its role now (which may differ from its token's), and since when its tokens count.</summary>
 /// <param name="IsActive">False once deactivated.</param>
 /// <param name="Role">One of <see cref="AppRoles"/>.</param>
-internal sealed record AccountStatus(bool IsActive, string Role);
+/// <param name="TokensValidAfter">Access tokens issued before this (UTC; a password change) are refused; null: all count.</param>
+internal sealed record AccountStatus(bool IsActive, string Role, DateTimeOffset? TokensValidAfter = null);
 
-/// <summary>Looks up an account's state; implemented by the area that owns accounts (Features/Users), found by assembly scan.</summary>
+/// <summary>Looks up an account's state; implemented and registered by the area that owns accounts (Features/Users).</summary>
 internal interface IAccountStatusSource
 {
     /// <summary>The account's state, or null when it does not exist.</summary>
@@ -19,10 +20,12 @@ internal interface IAccountStatusSource
 /// Applies account changes to access tokens already issued: every authenticated request checks the caller's
 /// current state, remembered per user for <see cref="MaxAge"/>. A deactivated or deleted account is refused
 /// (401) and a changed role replaces the token's role claim, so old rights end within <see cref="MaxAge"/>
-/// on every instance, at once on the instance that made the change (<see cref="Forget"/>). Cost: one primary-key
-/// read per active user per <see cref="MaxAge"/> per instance, and a memory lookup per request.
+/// on every instance, at once on the instance that made the change (<see cref="Forget"/>) and within milliseconds on
+/// the others, which a revocation message tells to forget the account (<see cref="Revocations"/>). An access token
+/// issued (<c>iat</c>, whole seconds) before the second of the account's last password change is refused. Cost: one
+/// primary-key read per active user per <see cref="MaxAge"/> per instance, and a memory lookup per request.
 /// </summary>
-internal sealed class AccountStatusCheck(IServiceScopeFactory scopes) : IDisposable
+internal sealed class AccountStatusCheck(IServiceScopeFactory scopes) : IRevocationSubscriber, IDisposable
 {
     /// <summary>How long a looked-up state is trusted (30 seconds).</summary>
     public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(30);
@@ -52,6 +55,12 @@ internal sealed class AccountStatusCheck(IServiceScopeFactory scopes) : IDisposa
             return "The account is deactivated or deleted.";
         }
 
+        if (status.TokensValidAfter is { } validAfter && long.TryParse(principal.FindFirstValue("iat"), out var issuedAt)
+            && issuedAt < validAfter.ToUnixTimeSeconds())
+        {
+            return "The access token was issued before the password was changed; log in again.";
+        }
+
         if (principal.Identity is ClaimsIdentity identity && principal.FindFirstValue(AccessTokenClaims.Role) != status.Role)
         {
             foreach (var stale in identity.FindAll(AccessTokenClaims.Role).ToList())
@@ -68,12 +77,24 @@ internal sealed class AccountStatusCheck(IServiceScopeFactory scopes) : IDisposa
     /// <summary>Drops the remembered state of an account after changing it, so this instance sees the change at once.</summary>
     public void Forget(Guid userId) => cache.Remove(userId);
 
+    /// <summary>Forgets an account a revocation message names.</summary>
+    public void Revoked(string kind, string id)
+    {
+        if (kind == Revocations.Account && Guid.TryParse(id, out var userId))
+        {
+            Forget(userId);
+        }
+    }
+
+    /// <summary>Forgets every account.</summary>
+    public void ForgetAll() => cache.Clear();
+
     public void Dispose() => cache.Dispose();
 
-    /// <summary>Registers the check and the one <see cref="IAccountStatusSource"/> of the assembly.</summary>
+    /// <summary>Registers the check; the area that owns accounts registers the <see cref="IAccountStatusSource"/>.</summary>
     public static void Register(IServiceCollection services)
     {
-        services.AddScoped(typeof(IAccountStatusSource), SecuritySetup.SingleImplementationOf<IAccountStatusSource>());
         services.AddSingleton<AccountStatusCheck>();
+        services.AddSingleton<IRevocationSubscriber>(provider => provider.GetRequiredService<AccountStatusCheck>());
     }
 }

@@ -17,8 +17,10 @@ namespace SliceApi.Infrastructure.Security;
 /// validation is never cached. At most <see cref="MaxEntries"/> tokens are held (about 2 KB each);
 /// past that, new tokens are validated every time until old ones expire or are compacted.
 /// Changing the signing key takes a restart anyway (options are read once), which also empties the cache.
+/// A revocation message about any account empties it too (<see cref="Revocations"/>; they are rare, and a remembered
+/// token is re-validated once): the account check runs on every request regardless, so this is belt and braces.
 /// </remarks>
-internal sealed class CachingAccessTokenHandler : JsonWebTokenHandler, IDisposable
+internal sealed class CachingAccessTokenHandler : JsonWebTokenHandler, IRevocationSubscriber, IDisposable
 {
     /// <summary>The most tokens remembered at once.</summary>
     public const int MaxEntries = 10_000;
@@ -51,6 +53,16 @@ internal sealed class CachingAccessTokenHandler : JsonWebTokenHandler, IDisposab
 
         return result;
     }
+
+    public void Revoked(string kind, string id)
+    {
+        if (kind == Revocations.Account)
+        {
+            cache.Clear();
+        }
+    }
+
+    public void ForgetAll() => cache.Clear();
 
     public void Dispose() => cache.Dispose();
 

@@ -14,11 +14,6 @@ internal static class SecuritySetup
     // Requests with X-Api-Key go to the API key handler, all others to JWT bearer.
     private const string BearerOrApiKey = "BearerOrApiKey";
 
-    /// <summary>The one non-abstract implementation of <typeparamref name="T"/> in this assembly (a feature's, so Infrastructure need not name it).</summary>
-    internal static Type SingleImplementationOf<T>() =>
-        System.Reflection.Assembly.GetExecutingAssembly().GetTypes()
-            .Single(t => t is { IsAbstract: false, IsInterface: false } && typeof(T).IsAssignableFrom(t));
-
     /// <summary>
     /// Registers access-token validation and the forwarding of requests with <c>X-Api-Key</c> to the <see cref="ApiKeyScheme.Name"/> scheme. Start-up fails outside Development when
     /// <c>Jwt:SigningKey</c> is missing, shorter than 32 bytes, or the committed development key.
@@ -35,6 +30,8 @@ internal static class SecuritySetup
             .ValidateOnStart();
 
         services.AddSingleton<CachingAccessTokenHandler>();
+        services.AddSingleton<IRevocationSubscriber>(provider => provider.GetRequiredService<CachingAccessTokenHandler>());
+        services.AddSingleton<Revocations>();
         AccountStatusCheck.Register(services);
         services.AddAuthentication(BearerOrApiKey)
             .AddPolicyScheme(BearerOrApiKey, "Bearer access token or API key", policy => policy.ForwardDefaultSelector = http =>
