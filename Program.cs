@@ -25,10 +25,12 @@ builder.Services.AddUserAccounts();
 builder.Services.AddApiRateLimiting();
 builder.Services.AddApiEndpoints();
 builder.Services.AddApiDocumentation();
+builder.Services.AddGracefulShutdown();
 
 var app = builder.Build();
 
 app.UseHttpHardening();
+app.UseGracefulShutdown();
 app.UseApiProblemDetails();
 app.UseRequestBodyLimit();
 app.UseApiDocumentation();

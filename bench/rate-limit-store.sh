@@ -37,16 +37,17 @@ trap cleanup EXIT
 
 deploy/cluster.sh start 1 >/dev/null
 settings=$(deploy/cluster.sh env | tr '\n' ' ')
-start_side() { # start_side URL STORE
+start_side() { # start_side URL STORE (its pid is appended to pids)
   # shellcheck disable=SC2086
   env $settings RateLimiting__Store="$2" RateLimiting__AuthenticatedPerMinute=1000000000 RateLimiting__CredentialsPerMinute=1000000 \
     Logging__LogLevel__Default=Warning ASPNETCORE_URLS="$1" dotnet "$SLICEAPI_DEPLOY_DIR/app/SliceApi.dll" \
     >"$SLICEAPI_DEPLOY_DIR/logs/bench-$2.log" 2>&1 &
   pids+=($!)
-  echo $!
 }
-redis_api=$(start_side "$REDIS_SIDE" Redis)
-memory_api=$(start_side "$MEMORY_SIDE" Memory)
+start_side "$REDIS_SIDE" Redis
+start_side "$MEMORY_SIDE" Memory
+redis_api=${pids[0]}
+memory_api=${pids[1]}
 H='X-Forwarded-Proto: https'
 for side in "$REDIS_SIDE" "$MEMORY_SIDE"; do
   for _ in $(seq 1 120); do [ "$(curl -s -o /dev/null -w '%{http_code}' -H "$H" "$side/health/ready")" = 200 ] && break; sleep 0.5; done

@@ -20,12 +20,12 @@ internal sealed record ApiKeyGrant(Guid Id, Guid OwnerId, IReadOnlyList<string> 
 /// Authenticates <c>X-Api-Key: &lt;key&gt;</c> (scheme <see cref="ApiKeyScheme.Name"/>) as the key's owner, with the owner's
 /// current role and one <c>scope</c> claim per granted scope. The key is found by the SHA-256 of its text; lookups are
 /// remembered for 30 seconds per key (revocation is immediate on the instance that revoked, see
-/// <see cref="ApiKeyCache.Forget"/>); the owner's account state goes through <see cref="AccountStatusCheck"/> like an
-/// access token's. Which endpoints accept keys, and with which scope, is Infrastructure's <see cref="ApiScopes"/>.
+/// <see cref="ApiKeyCache.Forget"/>); the owner then passes the same <see cref="IPrincipalCheck"/>s as an access token's
+/// (the account must be active; its current role applies). Which endpoints accept keys, and with which scope, is Infrastructure's <see cref="ApiScopes"/>.
 /// </summary>
 internal sealed class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder,
-    IServiceScopeFactory scopes, AccountStatusCheck statusCheck, ApiKeyCache cache, TimeProvider clock)
+    IServiceScopeFactory scopes, ApiKeyCache cache, TimeProvider clock)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
@@ -55,7 +55,7 @@ internal sealed class ApiKeyAuthenticationHandler(
         identity.AddClaim(new Claim(ApiKeyScheme.KeyIdClaim, grant.Id.ToString()));
         identity.AddClaims(grant.Scopes.Select(s => new Claim(ApiScopes.ClaimType, s)));
         var principal = new ClaimsPrincipal(identity);
-        if (await statusCheck.ApplyAsync(principal, Context.RequestAborted) is { } refusal)
+        if (await PrincipalChecks.RunAsync(Context.RequestServices, principal, Context.RequestAborted) is { } refusal)
         {
             return AuthenticateResult.Fail(refusal);
         }
@@ -77,6 +77,9 @@ internal sealed class ApiKeyAuthenticationHandler(
 /// </summary>
 internal sealed class ApiKeyCache : IRevocationSubscriber, IDisposable
 {
+    /// <summary>How long a looked-up key is trusted (30 seconds).</summary>
+    public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(30);
+
     private readonly MemoryCache cache = new(new MemoryCacheOptions { SizeLimit = 10_000 });
 
     /// <summary>The remembered grant for a key hash, or the result of <paramref name="lookUp"/>.</summary>
@@ -89,7 +92,7 @@ internal sealed class ApiKeyCache : IRevocationSubscriber, IDisposable
         }
 
         grant = await lookUp();
-        cache.Set(key, grant, new MemoryCacheEntryOptions { AbsoluteExpirationRelativeToNow = AccountStatusCheck.MaxAge, Size = 1 });
+        cache.Set(key, grant, new MemoryCacheEntryOptions { AbsoluteExpirationRelativeToNow = MaxAge, Size = 1 });
         return grant;
     }
 

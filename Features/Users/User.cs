@@ -57,18 +57,27 @@ internal static class UserProblems
 }
 
 /// <summary>Reports an account's current state to the access-token check in Infrastructure/Security.</summary>
-internal sealed class UserAccountStatusSource(IQuerySession session) : SliceApi.Infrastructure.Security.IAccountStatusSource
+internal sealed class UserAccountStatusSource(IQuerySession session) : IAccountStatusSource
 {
-    public async Task<SliceApi.Infrastructure.Security.AccountStatus?> FindAsync(Guid userId, CancellationToken ct) =>
-        await session.LoadAsync<User>(userId, ct) is { } user ? new SliceApi.Infrastructure.Security.AccountStatus(user.IsActive, user.Role, user.TokensValidAfter) : null;
+    public async Task<AccountStatus?> FindAsync(Guid userId, CancellationToken ct) =>
+        await session.LoadAsync<User>(userId, ct) is { } user ? new AccountStatus(user.IsActive, user.Role, user.TokensValidAfter) : null;
 }
 
 /// <summary>Registration of what the account area offers the rest of the API.</summary>
 internal static class UsersSetup
 {
-    /// <summary>Registers <see cref="UserAccountStatusSource"/>, which the access-token and API-key checks read accounts through.</summary>
-    public static IServiceCollection AddUserAccounts(this IServiceCollection services) =>
-        services.AddScoped<SliceApi.Infrastructure.Security.IAccountStatusSource, UserAccountStatusSource>();
+    /// <summary>
+    /// Registers <see cref="AccountStatusCheck"/> as a check every authenticated request passes (access token or API key)
+    /// and as a revocation subscriber, reading accounts through <see cref="UserAccountStatusSource"/>.
+    /// </summary>
+    public static IServiceCollection AddUserAccounts(this IServiceCollection services)
+    {
+        services.AddScoped<IAccountStatusSource, UserAccountStatusSource>();
+        services.AddSingleton<AccountStatusCheck>();
+        services.AddSingleton<SliceApi.Infrastructure.Security.IPrincipalCheck>(provider => provider.GetRequiredService<AccountStatusCheck>());
+        services.AddSingleton<SliceApi.Infrastructure.Security.IRevocationSubscriber>(provider => provider.GetRequiredService<AccountStatusCheck>());
+        return services;
+    }
 }
 
 /// <summary>A user as the API shows it; never carries the password hash.</summary>

@@ -5,9 +5,19 @@ namespace SliceApi.Infrastructure.Health;
 /// <summary>Liveness and readiness endpoints for orchestrators and load balancers, both anonymous.</summary>
 internal static class HealthSetup
 {
+    /// <summary>Registers graceful shutdown (<see cref="GracefulShutdown"/>), whose draining makes <c>/health/ready</c> 503.</summary>
+    public static IServiceCollection AddGracefulShutdown(this IServiceCollection services)
+    {
+        GracefulShutdown.Register(services, DataSetup.ReadyTag);
+        return services;
+    }
+
+    /// <summary>Marks responses <c>Connection: close</c> while the instance drains.</summary>
+    public static WebApplication UseGracefulShutdown(this WebApplication app) => GracefulShutdown.UseGracefulShutdown(app);
+
     /// <summary>
     /// <c>GET /health/live</c>: 200 while the process runs (no checks). <c>GET /health/ready</c>: 200 when the
-    /// database answers and every migration is applied, otherwise 503. The body is plain text: Healthy or Unhealthy.
+    /// database answers, every migration is applied and the instance is not shutting down, otherwise 503. The body is plain text: Healthy or Unhealthy.
     /// Neither is rate limited: probes come from the load balancer or orchestrator, and must not fail when the
     /// shared rate-limit store does.
     /// </summary>

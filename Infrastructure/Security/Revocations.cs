@@ -64,7 +64,7 @@ internal sealed class Revocations(IMeterFactory meters)
 /// Listens on <see cref="Revocations.Channel"/> on a connection of its own and hands every message to the
 /// <see cref="IRevocationSubscriber"/>s (counted in <c>sliceapi.revocations.received</c>). When the connection
 /// fails it logs once, clears every cache (messages sent meanwhile are lost, and the caches would otherwise trust
-/// them for up to <see cref="AccountStatusCheck.MaxAge"/>), retries every second, and logs once more when it listens again.
+/// them for up to their 30 seconds), retries every second, and logs once more when it listens again.
 /// </summary>
 internal sealed partial class RevocationListener(
     PostgresConnectionSource database, IEnumerable<IRevocationSubscriber> subscribers, IMeterFactory meters, ILogger<RevocationListener> logger)

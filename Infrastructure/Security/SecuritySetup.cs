@@ -32,7 +32,6 @@ internal static class SecuritySetup
         services.AddSingleton<CachingAccessTokenHandler>();
         services.AddSingleton<IRevocationSubscriber>(provider => provider.GetRequiredService<CachingAccessTokenHandler>());
         services.AddSingleton<Revocations>();
-        AccountStatusCheck.Register(services);
         services.AddAuthentication(BearerOrApiKey)
             .AddPolicyScheme(BearerOrApiKey, "Bearer access token or API key", policy => policy.ForwardDefaultSelector = http =>
                 http.Request.Headers.ContainsKey(ApiKeyScheme.Header) ? ApiKeyScheme.Name : JwtBearerDefaults.AuthenticationScheme)
@@ -48,8 +47,7 @@ internal static class SecuritySetup
                 {
                     OnTokenValidated = async context =>
                     {
-                        var check = context.HttpContext.RequestServices.GetRequiredService<AccountStatusCheck>();
-                        if (await check.ApplyAsync(context.Principal!, context.HttpContext.RequestAborted) is { } refusal)
+                        if (await PrincipalChecks.RunAsync(context.HttpContext.RequestServices, context.Principal!, context.HttpContext.RequestAborted) is { } refusal)
                         {
                             context.Fail(refusal);
                         }

@@ -61,6 +61,7 @@ public class AppFixture : IAsyncLifetime
             builder.UseSetting("ConnectionStrings:Postgres", ConnectionString);
             builder.UseSetting("Jwt:SigningKey", SigningKey);
             builder.UseSetting("Logging:LogLevel:Default", "Warning");
+            builder.UseSetting("Shutdown:DrainSeconds", "0"); // hosts stop at once at the end of a class
             // The test server speaks plain HTTP, and every anonymous test request shares one client address:
             // the transport and rate-limit tests turn these back on in fixtures of their own.
             builder.UseSetting("Http:RequireHttps", "false");

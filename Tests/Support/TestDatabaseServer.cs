@@ -46,6 +46,7 @@ public sealed class TestDatabaseServer : IAsyncLifetime
             builder.UseSetting("ConnectionStrings:Postgres", ConnectionStringFor(templateName));
             builder.UseSetting("Jwt:SigningKey", Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(48)));
             builder.UseSetting("Logging:LogLevel:Default", "Warning");
+            builder.UseSetting("Shutdown:DrainSeconds", "0");
         }))
         {
         }

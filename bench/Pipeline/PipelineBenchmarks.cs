@@ -13,6 +13,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using SliceApi.Features.Auth;
 using SliceApi.Features.Tasks;
+using SliceApi.Features.Users;
 using SliceApi.Infrastructure.Errors;
 using SliceApi.Infrastructure.Http;
 using SliceApi.Infrastructure.Json;
@@ -127,6 +128,7 @@ namespace SliceApi.Benchmarks
             builder.Services.AddApiSecurity();
             builder.Services.AddApiRateLimiting();
             builder.Services.AddApiEndpoints(typeof(PipelineBenchmarks).Assembly); // the endpoints below, not the app's (they need a database)
+            builder.Services.AddUserAccounts();
             builder.Services.AddScoped<IAccountStatusSource, EveryAccountActive>(); // no database here
             builder.Services.AddSingleton<Action<WebApplication>>(app =>
             {

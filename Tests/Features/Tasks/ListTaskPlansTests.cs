@@ -170,7 +170,7 @@ public sealed class MillionTasksApi : AppFixture
             await using var own = new NpgsqlConnection(ConnectionString);
             await own.OpenAsync();
             var ddl = string.Join("\n", indexes.Where((_, i) => i % 2 == lane).Select(d => d + ";"));
-            await using var build = new NpgsqlCommand($"SET maintenance_work_mem = '128MB';\n{ddl}", own) { CommandTimeout = 600 };
+            await using var build = new NpgsqlCommand($"SET maintenance_work_mem = '1GB';\n{ddl}", own) { CommandTimeout = 600 };
             await build.ExecuteNonQueryAsync();
         }));
         await using (var analyze = new NpgsqlCommand("ANALYZE mt_doc_user; ANALYZE mt_doc_taskitem;", connection) { CommandTimeout = 600 })

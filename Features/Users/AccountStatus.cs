@@ -1,7 +1,8 @@
 using System.Security.Claims;
 using Microsoft.Extensions.Caching.Memory;
+using SliceApi.Infrastructure.Security;
 
-namespace SliceApi.Infrastructure.Security;
+namespace SliceApi.Features.Users;
 
 /// <summary>An account's current state: whether it may act, its role now (which may differ from its token's), and since when its tokens count.</summary>
 /// <param name="IsActive">False once deactivated.</param>
@@ -9,7 +10,7 @@ namespace SliceApi.Infrastructure.Security;
 /// <param name="TokensValidAfter">Access tokens issued before this (UTC; a password change) are refused; null: all count.</param>
 internal sealed record AccountStatus(bool IsActive, string Role, DateTimeOffset? TokensValidAfter = null);
 
-/// <summary>Looks up an account's state; implemented and registered by the area that owns accounts (Features/Users).</summary>
+/// <summary>Looks up an account's state (<see cref="UserAccountStatusSource"/> reads the user document; benchmarks put a stand-in here).</summary>
 internal interface IAccountStatusSource
 {
     /// <summary>The account's state, or null when it does not exist.</summary>
@@ -25,7 +26,7 @@ internal interface IAccountStatusSource
 /// issued (<c>iat</c>, whole seconds) before the second of the account's last password change is refused. Cost: one
 /// primary-key read per active user per <see cref="MaxAge"/> per instance, and a memory lookup per request.
 /// </summary>
-internal sealed class AccountStatusCheck(IServiceScopeFactory scopes) : IRevocationSubscriber, IDisposable
+internal sealed class AccountStatusCheck(IServiceScopeFactory scopes) : IPrincipalCheck, IRevocationSubscriber, IDisposable
 {
     /// <summary>How long a looked-up state is trusted (30 seconds).</summary>
     public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(30);
@@ -36,7 +37,7 @@ internal sealed class AccountStatusCheck(IServiceScopeFactory scopes) : IRevocat
     /// Checks <paramref name="principal"/>'s account and rewrites its role claim to the current role.
     /// </summary>
     /// <returns>Null when the caller may proceed, or why it may not.</returns>
-    public async Task<string?> ApplyAsync(ClaimsPrincipal principal, CancellationToken ct)
+    public async Task<string?> CheckAsync(ClaimsPrincipal principal, CancellationToken ct)
     {
         if (!Guid.TryParse(principal.FindFirstValue(AccessTokenClaims.Subject), out var userId))
         {
@@ -90,11 +91,4 @@ internal sealed class AccountStatusCheck(IServiceScopeFactory scopes) : IRevocat
     public void ForgetAll() => cache.Clear();
 
     public void Dispose() => cache.Dispose();
-
-    /// <summary>Registers the check; the area that owns accounts registers the <see cref="IAccountStatusSource"/>.</summary>
-    public static void Register(IServiceCollection services)
-    {
-        services.AddSingleton<AccountStatusCheck>();
-        services.AddSingleton<IRevocationSubscriber>(provider => provider.GetRequiredService<AccountStatusCheck>());
-    }
 }

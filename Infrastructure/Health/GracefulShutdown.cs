@@ -1,0 +1,102 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+
+namespace SliceApi.Infrastructure.Health;
+
+/// <summary>How an instance stops (configuration section <c>Shutdown</c>).</summary>
+internal sealed class ShutdownOptions
+{
+    /// <summary>The configuration section name.</summary>
+    public const string Section = "Shutdown";
+
+    /// <summary>
+    /// Seconds between the stop signal (SIGTERM) and closing the listening socket (default 5; 0 in Development): the
+    /// instance reports not ready and answers with <c>Connection: close</c>, so load balancers move traffic away
+    /// while it still serves.
+    /// </summary>
+    [Range(0, 300)]
+    public int DrainSeconds { get; set; } = 5;
+
+    /// <summary>Seconds, after the socket closes, that requests in flight may take to finish before the process exits anyway (default 30).</summary>
+    [Range(1, 600)]
+    public int InFlightTimeoutSeconds { get; set; } = 30;
+}
+
+/// <summary>
+/// Graceful shutdown: on SIGTERM the instance first turns not ready (<c>/health/ready</c> 503) and tells clients and
+/// proxies not to reuse connections (<c>Connection: close</c>) for <see cref="ShutdownOptions.DrainSeconds"/>, still
+/// serving; then Kestrel stops accepting connections and waits up to
+/// <see cref="ShutdownOptions.InFlightTimeoutSeconds"/> for requests in flight; then the process exits (code 0).
+/// Behind nginx, requests that arrive after the socket closed are refused at connect and go to the other instance.
+/// </summary>
+internal sealed partial class GracefulShutdown(IOptions<ShutdownOptions> options, ILogger<GracefulShutdown> logger) : IHostedLifecycleService, IHealthCheck
+{
+    private volatile bool draining;
+
+    /// <summary>Whether the instance has been told to stop.</summary>
+    public bool IsDraining => draining;
+
+    /// <summary>Registers the shutdown sequence, its readiness check (tagged <paramref name="readyTag"/>) and the host's timeout.</summary>
+    public static void Register(IServiceCollection services, string readyTag)
+    {
+        services.AddOptions<ShutdownOptions>().BindConfiguration(ShutdownOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<GracefulShutdown>();
+        services.AddHostedService(provider => provider.GetRequiredService<GracefulShutdown>());
+        services.AddHealthChecks().AddCheck<GracefulShutdown>("shutdown", tags: [readyTag]);
+        services.AddOptions<HostOptions>().Configure<IOptions<ShutdownOptions>>((host, shutdown) =>
+            host.ShutdownTimeout = TimeSpan.FromSeconds(shutdown.Value.DrainSeconds + shutdown.Value.InFlightTimeoutSeconds));
+    }
+
+    /// <summary>Sends <c>Connection: close</c> on every response once draining (HTTP/1.1; HTTP/2 ends with GOAWAY when Kestrel stops).</summary>
+    public static WebApplication UseGracefulShutdown(WebApplication app)
+    {
+        var shutdown = app.Services.GetRequiredService<GracefulShutdown>();
+        app.Use((context, next) =>
+        {
+            if (shutdown.IsDraining)
+            {
+                context.Response.Headers.Connection = "close";
+            }
+
+            return next(context);
+        });
+        return app;
+    }
+
+    public async Task StoppingAsync(CancellationToken cancellationToken)
+    {
+        draining = true;
+        var drain = TimeSpan.FromSeconds(options.Value.DrainSeconds);
+        LogDraining(logger, drain.TotalSeconds);
+        try
+        {
+            await Task.Delay(drain, cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            // The host's shutdown timeout ran out first.
+        }
+
+        LogClosing(logger, options.Value.InFlightTimeoutSeconds);
+    }
+
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        Task.FromResult(draining ? HealthCheckResult.Unhealthy("Shutting down.") : HealthCheckResult.Healthy());
+
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Stopping: not ready, draining for {Seconds} s while still serving")]
+    private static partial void LogDraining(ILogger logger, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Stopping: no new connections; waiting up to {Seconds} s for requests in flight")]
+    private static partial void LogClosing(ILogger logger, int seconds);
+}

@@ -1,0 +1,102 @@
+using System.Diagnostics;
+using System.IO.Pipelines;
+using System.Net;
+using System.Text;
+using SliceApi.Tests.Support;
+
+namespace SliceApi.Tests.Infrastructure;
+
+/// <summary>A real process (<c>dotnet SliceApi.dll</c>, Production) sent SIGTERM, as an orchestrator or deploy/cluster.sh stops it.</summary>
+public sealed class GracefulShutdownTests
+{
+    private const int DrainSeconds = 2;
+
+    [Fact]
+    public async Task On_SIGTERM_the_instance_turns_not_ready_serves_while_draining_finishes_requests_in_flight_and_exits_0()
+    {
+        var connectionString = await TestDatabaseServer.Current.CreateMigratedDatabaseAsync();
+        var environment = AppProcess.ProductionEnvironment(connectionString);
+        environment["Shutdown__DrainSeconds"] = DrainSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var (process, address) = AppProcess.Serve(environment);
+        try
+        {
+            using var client = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(30) };
+            (await PollAsync(client, "/health/ready", HttpStatusCode.OK, TimeSpan.FromSeconds(60))).ShouldBeTrue("the instance did not become ready");
+
+            // A registration whose body is still arriving when the signal comes.
+            var body = Encoding.UTF8.GetBytes($$"""{"email":"late-{{Guid.NewGuid():N}}@example.com","password":"correct horse battery staple","displayName":"Late"}""");
+            var pipe = new Pipe();
+            using var content = new StreamContent(pipe.Reader.AsStream());
+            content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+            content.Headers.ContentLength = body.Length;
+            using var slowClient = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(60) };
+            await pipe.Writer.WriteAsync(body.AsMemory(0, 10));
+            var inFlight = slowClient.PostAsync("/api/v1/users", content);
+            await Task.Delay(300);
+
+            var clock = Stopwatch.StartNew();
+            using (var signal = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            {
+                await signal.WaitForExitAsync();
+            }
+
+            (await PollAsync(client, "/health/ready", HttpStatusCode.ServiceUnavailable, TimeSpan.FromSeconds(DrainSeconds))).ShouldBeTrue("not 503 while draining");
+            using (var served = await client.GetAsync("/api/v1/users/me"))
+            {
+                served.StatusCode.ShouldBe(HttpStatusCode.Unauthorized); // still answering, as a problem
+                served.Headers.ConnectionClose.ShouldBe(true);
+            }
+
+            await pipe.Writer.WriteAsync(body.AsMemory(10));
+            await pipe.Writer.CompleteAsync();
+            using (var finished = await inFlight)
+            {
+                finished.StatusCode.ShouldBe(HttpStatusCode.Created); // begun before the signal, answered after it
+            }
+
+            clock.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(DrainSeconds));
+            await Task.Delay(TimeSpan.FromSeconds(DrainSeconds) - clock.Elapsed + TimeSpan.FromMilliseconds(500));
+            using var late = new HttpClient { BaseAddress = address };
+            await Should.ThrowAsync<HttpRequestException>(() => late.GetAsync("/health/live")); // after the drain the socket is closed
+
+            using var exit = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await process.WaitForExitAsync(exit.Token);
+            process.ExitCode.ShouldBe(0);
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+                await process.WaitForExitAsync();
+            }
+
+            process.Dispose();
+            await TestDatabaseServer.Current.DropDatabaseAsync(connectionString);
+        }
+    }
+
+    private static async Task<bool> PollAsync(HttpClient client, string path, HttpStatusCode expected, TimeSpan limit)
+    {
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < limit)
+        {
+            try
+            {
+                using var response = await client.GetAsync(path);
+                if (response.StatusCode == expected)
+                {
+                    return true;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // not listening yet
+            }
+
+            await Task.Delay(50);
+        }
+
+        return false;
+    }
+}
