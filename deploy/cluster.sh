@@ -10,6 +10,7 @@
 #   deploy/cluster.sh app ARGS    runs `dotnet SliceApi.dll ARGS` with the deployment's settings, e.g.
 #                                 `app create-admin --email root@example.com --password '...'` or `app db-patch pending.sql`
 #   deploy/cluster.sh env         prints those settings, one NAME=value per line (secrets included: keep it private)
+#   deploy/cluster.sh restart I   stops instance I gracefully (SIGTERM, as a deploy would), starts it again, waits until ready
 #
 # Settings (environment): SLICEAPI_DEPLOY_DIR (default /tmp/sliceapi-deploy: pids, logs, data, TLS files),
 # NGINX_PORT (8443), FIRST_PORT (5101: instance i listens on FIRST_PORT + i - 1), PG_PORT (55432), REDIS_PORT (56379).
@@ -30,7 +31,8 @@ as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
 pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1; }
 alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
-# The environment every instance and the migrate command share.
+# The environment every instance and the migrate command share; SLICEAPI_INSTANCE_ENV (NAME=value ...) adds to or
+# overrides it, e.g. SLICEAPI_INSTANCE_ENV="RateLimiting__AuthenticatedPerMinute=1000000" for load tests.
 app_env() {
   cat <<EOF
 ASPNETCORE_ENVIRONMENT=Production
@@ -43,6 +45,7 @@ Http__HttpsPort=$NGINX_PORT
 RateLimiting__Store=Redis
 RateLimiting__Redis=127.0.0.1:$REDIS_PORT,password=$(cat "$RUN/secrets/redis-password")
 EOF
+  for setting in ${SLICEAPI_INSTANCE_ENV:-}; do echo "$setting"; done
 }
 
 start_redis() {
@@ -84,7 +87,7 @@ start_instance() { # start_instance I
   log "starting instance $i on 127.0.0.1:$port"
   # setsid: the instance outlives this script, in its own process group.
   env $(app_env | tr '\n' ' ') ASPNETCORE_URLS="http://127.0.0.1:$port" \
-    setsid dotnet "$RUN/app/SliceApi.dll" >"$RUN/logs/instance-$i.log" 2>&1 < /dev/null &
+    setsid dotnet "$RUN/app/SliceApi.dll" >>"$RUN/logs/instance-$i.log" 2>&1 < /dev/null &
   echo $! >"$RUN/instance-$i.pid"
 }
 
@@ -191,6 +194,18 @@ status() {
   [ -n "$bin" ] && as_pg "$bin/pg_ctl" -D "$RUN/postgres" status >/dev/null 2>&1 && echo "postgres: running (127.0.0.1:$PG_PORT)" || echo "postgres: stopped"
 }
 
+restart() { # restart I
+  local i=$1 pidfile="$RUN/instance-$1.pid"
+  alive "$pidfile" || { log "instance $i is not running"; exit 1; }
+  local pid; pid=$(cat "$pidfile")
+  log "restarting instance $i (SIGTERM to $pid)"
+  kill -TERM "$pid"
+  for _ in $(seq 1 120); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+  start_instance "$i"
+  wait_ready "http://127.0.0.1:$((FIRST_PORT + i - 1))/health/ready" -H "X-Forwarded-Proto: https" || { tail -20 "$RUN/logs/instance-$i.log"; exit 1; }
+  log "instance $i is ready again"
+}
+
 app() {
   [ -f "$RUN/app/SliceApi.dll" ] || { log "not published yet: run deploy/cluster.sh start first"; exit 1; }
   env $(app_env | tr '\n' ' ') dotnet "$RUN/app/SliceApi.dll" "$@"
@@ -200,7 +215,8 @@ case "${1:-}" in
   start) start "${2:-2}" ;;
   app) shift; app "$@" ;;
   env) app_env ;;
+  restart) restart "${2:?instance number}" ;;
   stop) stop ;;
   status) status ;;
-  *) echo "usage: deploy/cluster.sh start [N] | stop | status | app ARGS... | env" >&2; exit 2 ;;
+  *) echo "usage: deploy/cluster.sh start [N] | stop | status | restart I | app ARGS... | env" >&2; exit 2 ;;
 esac

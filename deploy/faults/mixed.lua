@@ -1,0 +1,19 @@
+-- wrk script of the fault drills: a steady mix of reads and writes through nginx, as one user with the access token
+-- in the environment variable TOKEN: GET /api/v1/users/me, POST /api/v1/tasks with a unique Idempotency-Key, and
+-- POST /api/v1/tasks without one, in turn. Every response other than 200/201 counts as a failure in wrk's summary.
+local token = "Bearer " .. os.getenv("TOKEN")
+local n = 0
+local tag = tostring(math.random(1, 1000000000))
+
+request = function()
+  n = n + 1
+  local kind = n % 3
+  if kind == 0 then
+    return wrk.format("GET", "/api/v1/users/me", { ["Authorization"] = token })
+  end
+  local headers = { ["Authorization"] = token, ["Content-Type"] = "application/json" }
+  if kind == 1 then
+    headers["Idempotency-Key"] = '"drill-' .. tag .. "-" .. n .. '"'
+  end
+  return wrk.format("POST", "/api/v1/tasks", headers, '{"title":"Drill task ' .. n .. '"}')
+end

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Fault drill: one of two instances behind nginx is restarted gracefully (SIGTERM, start again) while wrk keeps a
+# steady mixed load on nginx (deploy/faults/mixed.lua: reads, keyed and unkeyed creates). Target: no failed request.
+#
+#   deploy/faults/restart-under-load.sh [--seconds S]     (default 20; the restart begins after a quarter of them)
+#
+# Starts its own deployment (deploy/cluster.sh, on ports of its own) and stops it at the end. Prints wrk's counts and
+# a line "restart-under-load: N requests, N failed"; exits 1 when any failed.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+SECONDS_TOTAL=20
+[ "${1:-}" = --seconds ] && SECONDS_TOTAL=$2
+command -v wrk >/dev/null || { echo "wrk is missing (apt-get install wrk)" >&2; exit 1; }
+export SLICEAPI_DEPLOY_DIR=${SLICEAPI_DEPLOY_DIR:-$(mktemp -d /tmp/sliceapi-drill-XXXXXX)}
+chmod 755 "$SLICEAPI_DEPLOY_DIR"
+export NGINX_PORT=28443 FIRST_PORT=25101 PG_PORT=25432 REDIS_PORT=26379
+export SLICEAPI_INSTANCE_ENV="RateLimiting__AuthenticatedPerMinute=100000000 RateLimiting__CredentialsPerMinute=1000 Shutdown__DrainSeconds=3"
+trap 'deploy/cluster.sh stop 2>/dev/null || true' EXIT
+
+BASE=$(deploy/cluster.sh start 2)
+CA="$SLICEAPI_DEPLOY_DIR/tls/cert.pem"
+EMAIL="drill-$RANDOM$RANDOM@example.com"
+J='Content-Type: application/json'
+curl -s --cacert "$CA" -o /dev/null -H "$J" "$BASE/api/v1/users" -d "{\"email\":\"$EMAIL\",\"password\":\"a drill passphrase!\",\"displayName\":\"Drill\"}"
+TOKEN=$(curl -s --cacert "$CA" -H "$J" "$BASE/api/v1/auth/login" -d "{\"email\":\"$EMAIL\",\"password\":\"a drill passphrase!\"}" \
+  | sed -nE 's/.*"accessToken":"([^"]*)".*/\1/p')
+[ -n "$TOKEN" ] || { echo "could not log in" >&2; exit 1; }
+export TOKEN
+
+# wrk does not check the certificate; the target is nginx on loopback.
+wrk -t2 -c16 -d"${SECONDS_TOTAL}s" --timeout 10s -s deploy/faults/mixed.lua "$BASE" >"$SLICEAPI_DEPLOY_DIR/logs/wrk.txt" 2>&1 &
+load=$!
+sleep $((SECONDS_TOTAL / 4))
+deploy/cluster.sh restart 1
+wait "$load"
+
+cat "$SLICEAPI_DEPLOY_DIR/logs/wrk.txt"
+requests=$(awk '/requests in/ {print $1}' "$SLICEAPI_DEPLOY_DIR/logs/wrk.txt")
+non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' "$SLICEAPI_DEPLOY_DIR/logs/wrk.txt"); non2xx=${non2xx:-0}
+socket=$(sed -nE 's/.*Socket errors: connect ([0-9]+), read ([0-9]+), write ([0-9]+), timeout ([0-9]+).*/\1 \2 \3 \4/p' "$SLICEAPI_DEPLOY_DIR/logs/wrk.txt" \
+  | awk '{print $1 + $2 + $3 + $4}'); socket=${socket:-0}
+failed=$((non2xx + socket))
+retried=$(grep -c 'upstream=[^ ]*, ' "$SLICEAPI_DEPLOY_DIR/nginx-access.log" || true)
+echo "nginx sent $retried request(s) to the second instance after the first failed"
+grep -oE '" [0-9]{3} ' "$SLICEAPI_DEPLOY_DIR/nginx-access.log" | sort | uniq -c | sed 's/^/status count: /'
+echo "restart-under-load: $requests requests, $failed failed"
+[ "$failed" -eq 0 ]
