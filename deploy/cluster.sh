@@ -11,6 +11,8 @@
 #                                 `app create-admin --email root@example.com --password '...'` or `app db-patch pending.sql`
 #   deploy/cluster.sh env         prints those settings, one NAME=value per line (secrets included: keep it private)
 #   deploy/cluster.sh restart I   stops instance I gracefully (SIGTERM, as a deploy would), starts it again, waits until ready
+#   deploy/cluster.sh pg-stop | pg-start   stops (fast: open sessions are ended) or starts PostgreSQL alone, for fault drills
+#   deploy/cluster.sh psql ARGS   psql on the deployment's database, as its owner
 #
 # Settings (environment): SLICEAPI_DEPLOY_DIR (default /tmp/sliceapi-deploy: pids, logs, data, TLS files),
 # NGINX_PORT (8443), FIRST_PORT (5101: instance i listens on FIRST_PORT + i - 1), PG_PORT (55432), REDIS_PORT (56379).
@@ -216,7 +218,10 @@ case "${1:-}" in
   app) shift; app "$@" ;;
   env) app_env ;;
   restart) restart "${2:?instance number}" ;;
+  pg-stop) as_pg "$(pg_bin)/pg_ctl" -D "$RUN/postgres" -m fast -w stop >/dev/null ;;
+  pg-start) start_postgres ;;
+  psql) shift; PGPASSWORD=$(cat "$RUN/secrets/db-password") "$(pg_bin)/psql" -h 127.0.0.1 -p "$PG_PORT" -U sliceapi -d sliceapi "$@" ;;
   stop) stop ;;
   status) status ;;
-  *) echo "usage: deploy/cluster.sh start [N] | stop | status | restart I | app ARGS... | env" >&2; exit 2 ;;
+  *) echo "usage: deploy/cluster.sh start [N] | stop | status | restart I | pg-stop | pg-start | psql ARGS... | app ARGS... | env" >&2; exit 2 ;;
 esac

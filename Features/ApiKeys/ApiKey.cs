@@ -6,11 +6,13 @@ namespace SliceApi.Features.ApiKeys;
 /// <summary>An API key as stored, a Marten document (table <c>mt_doc_apikey</c>): never the key itself, only its SHA-256.</summary>
 internal sealed class ApiKey
 {
+    /// <summary>The key's id, a version-7 GUID (the route id of <c>DELETE /api/v1/api-keys/{id}</c>).</summary>
     public Guid Id { get; init; }
 
     /// <summary>The user the key acts as.</summary>
     public Guid OwnerId { get; init; }
 
+    /// <summary>What the owner called it, 1 to 100 characters.</summary>
     public required string Name { get; init; }
 
     /// <summary>Granted scopes: <c>tasks:read</c>, <c>tasks:write</c>.</summary>

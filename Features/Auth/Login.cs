@@ -22,6 +22,7 @@ public sealed class LoginRequest
     public string Password { get; set; } = "";
 }
 
+/// <summary>Shape rules of <see cref="LoginRequest"/>: limits only (254-character email, 128-character password), so a bad login is a 401, not a hint.</summary>
 internal sealed class LoginValidator : Validator<LoginRequest>
 {
     public LoginValidator()

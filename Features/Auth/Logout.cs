@@ -14,6 +14,7 @@ public sealed class LogoutRequest
     public string RefreshToken { get; set; } = "";
 }
 
+/// <summary>Shape rules of <see cref="LogoutRequest"/>: a refresh token of at most 100 characters.</summary>
 internal sealed class LogoutValidator : Validator<LogoutRequest>
 {
     public LogoutValidator() => RuleFor(x => x.RefreshToken).NotEmpty().MaximumLength(100);

@@ -16,8 +16,10 @@ namespace SliceApi.Features.Auth;
 /// </summary>
 internal sealed class RefreshToken
 {
+    /// <summary>The token's id, a version-7 GUID.</summary>
     public Guid Id { get; init; }
 
+    /// <summary>The user it was issued to; a foreign key to <c>mt_doc_user</c> deletes it with the account.</summary>
     public Guid UserId { get; init; }
 
     /// <summary>Every token rotated from one login shares the family id of the first.</summary>

@@ -19,6 +19,7 @@ public sealed class RefreshTokensRequest
     public string RefreshToken { get; set; } = "";
 }
 
+/// <summary>Shape rules of <see cref="RefreshTokensRequest"/>: a refresh token of at most 100 characters.</summary>
 internal sealed class RefreshTokensValidator : Validator<RefreshTokensRequest>
 {
     public RefreshTokensValidator() => RuleFor(x => x.RefreshToken).NotEmpty().MaximumLength(100);

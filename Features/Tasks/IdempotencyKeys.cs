@@ -19,6 +19,7 @@ internal sealed class IdempotencyRecord
     /// <summary><c>{user id}:{key}</c>, so a key is claimed once per user by the document's primary key.</summary>
     public required string Id { get; init; }
 
+    /// <summary>The user who sent the key; a foreign key to <c>mt_doc_user</c> deletes the record with the account.</summary>
     public Guid UserId { get; init; }
 
     /// <summary>SHA-256 of the method, path and request body (as bound, so whitespace and member order do not count).</summary>
@@ -27,12 +28,16 @@ internal sealed class IdempotencyRecord
     /// <summary>The status of the stored response; 0 while the first request is still running.</summary>
     public int StatusCode { get; set; }
 
+    /// <summary>The stored response's <c>Content-Type</c>.</summary>
     public string? ContentType { get; set; }
 
+    /// <summary>The stored response's <c>Location</c> (the created task), replayed as sent.</summary>
     public string? Location { get; set; }
 
+    /// <summary>The stored response's <c>ETag</c> (the task's revision when it was created).</summary>
     public string? ETag { get; set; }
 
+    /// <summary>The stored response body, byte for byte.</summary>
     public byte[] Body { get; set; } = [];
 
     /// <summary>UTC.</summary>

@@ -91,14 +91,14 @@ internal sealed class ListTasksValidator : Validator<ListTasksQuery>
     }
 }
 
-/// <summary>
-/// <c>GET /api/v1/tasks</c>: the tasks the caller may see (TaskItemAccess), filtered and sorted, paged by an opaque
-/// keyset cursor on (sort key, id), with the next page also in a <c>Link: &lt;...&gt;; rel="next"</c> header (RFC 8288).
-/// </summary>
 // Each shape of the query is backed by an index of TaskItemMapping (ListTaskPlansTests checks the plans on 1,000,000
 // tasks): (created_at, id), (due_sort_key, id) and (title, id) for the orders, each also behind owner_id and assignee_id
 // for a user's and a guest's tasks, trigram GIN indexes (pg_trgm) for q. The cursor seeks with a row-value comparison
 // on the duplicated columns, which the index serves as one range, however deep the page.
+/// <summary>
+/// <c>GET /api/v1/tasks</c>: the tasks the caller may see (TaskItemAccess), filtered and sorted, paged by an opaque
+/// keyset cursor on (sort key, id), with the next page also in a <c>Link: &lt;...&gt;; rel="next"</c> header (RFC 8288).
+/// </summary>
 internal sealed class ListTasks(IQuerySession session) : Endpoint<ListTasksQuery, Ok<ListTasksResponse>>
 {
     public const int MaxLimit = 100;

@@ -23,6 +23,7 @@ public enum TaskItemStatus
 /// <summary>A task, a Marten document (table <c>mt_doc_taskitem</c>). Named TaskItem so it never collides with System.Threading.Tasks.Task.</summary>
 internal sealed class TaskItem
 {
+    /// <summary>The task id, a version-7 GUID (so new tasks sort last by id).</summary>
     public Guid Id { get; init; }
 
     /// <summary>The user who created it; a foreign key to the user document (deleted with it).</summary>
@@ -31,10 +32,13 @@ internal sealed class TaskItem
     /// <summary>The user the task is assigned to, if any.</summary>
     public Guid? AssigneeId { get; set; }
 
+    /// <summary>1 to 200 characters, trimmed; duplicated into <c>title</c> with a trigram index for <c>q</c>.</summary>
     public required string Title { get; set; }
 
+    /// <summary>At most 4,000 characters, or null; duplicated into <c>description</c> with a trigram index for <c>q</c>.</summary>
     public string? Description { get; set; }
 
+    /// <summary>Where the task stands; stored by its C# name (<c>InProgress</c>), written to clients in snake_case.</summary>
     public TaskItemStatus Status { get; set; }
 
     /// <summary>Deadline, UTC at microsecond precision.</summary>

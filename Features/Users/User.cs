@@ -9,11 +9,13 @@ internal sealed class User
     /// <summary>Hashes and verifies passwords: PBKDF2 with HMAC-SHA512, 100,000 iterations, 128-bit salt (ASP.NET Core Identity V3 format).</summary>
     public static readonly PasswordHasher<User> PasswordHasher = new();
 
+    /// <summary>The user id, a version-7 GUID: the <c>sub</c> claim of the user's access tokens.</summary>
     public Guid Id { get; init; }
 
     /// <summary>Trimmed and lower-cased; unique.</summary>
     public required string Email { get; init; }
 
+    /// <summary>The name shown to other people, 1 to 100 characters, trimmed.</summary>
     public required string DisplayName { get; set; }
 
     /// <summary>Output of <see cref="PasswordHasher"/>; never returned or logged.</summary>

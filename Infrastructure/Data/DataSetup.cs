@@ -27,6 +27,7 @@ internal static class DataSetup
     {
         services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.Section);
         services.AddSingleton<PostgresConnectionSource>();
+        services.AddSingleton<DatabaseOutage>();
         // The LISTEN side of revocation messages (Security/Revocations.cs) needs the server, so it is registered with it.
         services.AddHostedService<SliceApi.Infrastructure.Security.RevocationListener>();
         services.AddHttpContextAccessor(); // RequestSessionFactory reads the request's RequestTransaction
@@ -102,7 +103,8 @@ internal sealed class DatabaseHealthCheck(NpgsqlDataSource dataSource, IDocument
         }
         catch (Exception e) when (e is NpgsqlException or TimeoutException)
         {
-            return HealthCheckResult.Unhealthy("The database does not answer.", e);
+            // The reason without the exception: the health check service would log its stack trace on every probe.
+            return HealthCheckResult.Unhealthy($"The database does not answer: {e.GetBaseException().Message}");
         }
     }
 }

@@ -1,13 +1,13 @@
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
-using Npgsql;
 
 namespace SliceApi.Infrastructure.Errors;
 
 /// <summary>
 /// Maps exceptions to problems: unreadable requests to 400/413/415, concurrency conflicts and
-/// unique-key violations (PostgreSQL SQLSTATE 23505, or Marten's DocumentAlreadyExistsException) to 409, an unreachable database to 503, and
-/// anything else to a 500 that shows no exception text outside Development.
+/// unique-key violations (PostgreSQL SQLSTATE 23505, or Marten's DocumentAlreadyExistsException) to 409, an unreachable
+/// database to 503 with <c>Retry-After</c> (logged once per outage by <see cref="Data.DatabaseOutage"/>), and anything
+/// else to a 500 that shows no exception text outside Development.
 /// </summary>
 internal sealed partial class ApiExceptionHandler(
     IProblemDetailsService problemDetails,
@@ -38,7 +38,7 @@ internal sealed partial class ApiExceptionHandler(
                 Title = "The resource already exists.",
                 Detail = "A resource with the same unique value already exists.",
             },
-            _ when IsDatabaseUnavailable(exception) => new ProblemDetails
+            _ when Data.DatabaseOutage.IsUnreachable(exception) => new ProblemDetails
             {
                 Status = StatusCodes.Status503ServiceUnavailable,
                 Title = "The database is unavailable.",
@@ -56,6 +56,12 @@ internal sealed partial class ApiExceptionHandler(
                 Title = "An unexpected error occurred.",
                 Detail = environment.IsDevelopment() ? exception.ToString() : null,
             };
+        }
+
+        if (problem.Status == StatusCodes.Status503ServiceUnavailable)
+        {
+            httpContext.RequestServices.GetService<Data.DatabaseOutage>()?.Report(exception);
+            httpContext.Response.Headers.RetryAfter = Data.DatabaseOutage.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
 
         httpContext.Response.StatusCode = problem.Status!.Value;
@@ -78,11 +84,6 @@ internal sealed partial class ApiExceptionHandler(
                 Title = "The request could not be read.",
                 Detail = exception.Message.Replace("\"", "'", StringComparison.Ordinal),
             };
-
-    private static bool IsDatabaseUnavailable(Exception exception) =>
-        exception is NpgsqlException { IsTransient: true }
-        || exception.InnerException is NpgsqlException { IsTransient: true }
-        || exception is InvalidOperationException { InnerException: NpgsqlException { IsTransient: true } };
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled exception for {Method} {Path}")]
     private static partial void LogUnhandled(ILogger logger, Exception exception, string method, string path);

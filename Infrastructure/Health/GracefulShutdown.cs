@@ -37,33 +37,6 @@ internal sealed partial class GracefulShutdown(IOptions<ShutdownOptions> options
     /// <summary>Whether the instance has been told to stop.</summary>
     public bool IsDraining => draining;
 
-    /// <summary>Registers the shutdown sequence, its readiness check (tagged <paramref name="readyTag"/>) and the host's timeout.</summary>
-    public static void Register(IServiceCollection services, string readyTag)
-    {
-        services.AddOptions<ShutdownOptions>().BindConfiguration(ShutdownOptions.Section).ValidateDataAnnotations().ValidateOnStart();
-        services.AddSingleton<GracefulShutdown>();
-        services.AddHostedService(provider => provider.GetRequiredService<GracefulShutdown>());
-        services.AddHealthChecks().AddCheck<GracefulShutdown>("shutdown", tags: [readyTag]);
-        services.AddOptions<HostOptions>().Configure<IOptions<ShutdownOptions>>((host, shutdown) =>
-            host.ShutdownTimeout = TimeSpan.FromSeconds(shutdown.Value.DrainSeconds + shutdown.Value.InFlightTimeoutSeconds));
-    }
-
-    /// <summary>Sends <c>Connection: close</c> on every response once draining (HTTP/1.1; HTTP/2 ends with GOAWAY when Kestrel stops).</summary>
-    public static WebApplication UseGracefulShutdown(WebApplication app)
-    {
-        var shutdown = app.Services.GetRequiredService<GracefulShutdown>();
-        app.Use((context, next) =>
-        {
-            if (shutdown.IsDraining)
-            {
-                context.Response.Headers.Connection = "close";
-            }
-
-            return next(context);
-        });
-        return app;
-    }
-
     public async Task StoppingAsync(CancellationToken cancellationToken)
     {
         draining = true;

@@ -5,15 +5,36 @@ namespace SliceApi.Infrastructure.Health;
 /// <summary>Liveness and readiness endpoints for orchestrators and load balancers, both anonymous.</summary>
 internal static class HealthSetup
 {
-    /// <summary>Registers graceful shutdown (<see cref="GracefulShutdown"/>), whose draining makes <c>/health/ready</c> 503.</summary>
+    /// <summary>
+    /// Registers graceful shutdown (<see cref="GracefulShutdown"/>): its draining makes <c>/health/ready</c> 503, and the
+    /// host's shutdown timeout covers the drain and the requests in flight.
+    /// </summary>
     public static IServiceCollection AddGracefulShutdown(this IServiceCollection services)
     {
-        GracefulShutdown.Register(services, DataSetup.ReadyTag);
+        services.AddOptions<ShutdownOptions>().BindConfiguration(ShutdownOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<GracefulShutdown>();
+        services.AddHostedService(provider => provider.GetRequiredService<GracefulShutdown>());
+        services.AddHealthChecks().AddCheck<GracefulShutdown>("shutdown", tags: [DataSetup.ReadyTag]);
+        services.AddOptions<HostOptions>().Configure<Microsoft.Extensions.Options.IOptions<ShutdownOptions>>((host, shutdown) =>
+            host.ShutdownTimeout = TimeSpan.FromSeconds(shutdown.Value.DrainSeconds + shutdown.Value.InFlightTimeoutSeconds));
         return services;
     }
 
-    /// <summary>Marks responses <c>Connection: close</c> while the instance drains.</summary>
-    public static WebApplication UseGracefulShutdown(this WebApplication app) => GracefulShutdown.UseGracefulShutdown(app);
+    /// <summary>Sends <c>Connection: close</c> on every response once draining (HTTP/1.1; HTTP/2 ends with GOAWAY when Kestrel stops).</summary>
+    public static WebApplication UseGracefulShutdown(this WebApplication app)
+    {
+        var shutdown = app.Services.GetRequiredService<GracefulShutdown>();
+        app.Use((context, next) =>
+        {
+            if (shutdown.IsDraining)
+            {
+                context.Response.Headers.Connection = "close";
+            }
+
+            return next(context);
+        });
+        return app;
+    }
 
     /// <summary>
     /// <c>GET /health/live</c>: 200 while the process runs (no checks). <c>GET /health/ready</c>: 200 when the

@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
 using SliceApi.Infrastructure.Data;
 using SliceApi.Tests.Support;
 
@@ -39,13 +40,15 @@ public sealed class DatabaseOutageTests(OutageFixture api) : IClassFixture<Outag
 
         await api.Cluster!.DisposeAsync(); // stops the server
 
-        var problem = await client.PostAsJsonAsync("/api/v1/users", new { email = "during@example.com", password = "a long enough passphrase", displayName = "D" })
-            .ShouldBeProblemAsync(HttpStatusCode.ServiceUnavailable);
+        var during = await client.PostAsJsonAsync("/api/v1/users", new { email = "during@example.com", password = "a long enough passphrase", displayName = "D" });
+        var problem = await during.ShouldBeProblemAsync(HttpStatusCode.ServiceUnavailable);
         problem.GetRawText().ShouldNotContain("Npgsql");
+        during.Header("Retry-After").ShouldBe([DatabaseOutage.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
         // Login reads documents first (the lockout count), so this is the document session's failure path.
         (await client.PostAsJsonAsync("/api/v1/auth/login", new { email = "before@example.com", password = "a long enough passphrase" })
             .ShouldBeProblemAsync(HttpStatusCode.ServiceUnavailable)).GetRawText().ShouldNotContain("Marten");
         await client.GetAsync("/health/ready").ShouldHaveStatusAsync(HttpStatusCode.ServiceUnavailable);
         await client.GetAsync("/health/live").ShouldHaveStatusAsync(HttpStatusCode.OK);
+        api.Services.GetRequiredService<DatabaseOutage>().IsDown.ShouldBeTrue();
     }
 }
