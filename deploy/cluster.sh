@@ -11,6 +11,8 @@
 #                                 `app create-admin --email root@example.com --password '...'` or `app db-patch pending.sql`
 #   deploy/cluster.sh env         prints those settings, one NAME=value per line (secrets included: keep it private)
 #   deploy/cluster.sh restart I   stops instance I gracefully (SIGTERM, as a deploy would), starts it again, waits until ready
+#                                 (an instance that is not running is just started)
+#   deploy/cluster.sh kill I      kills instance I with SIGKILL, as a crash would
 #   deploy/cluster.sh pg-stop | pg-start   stops (fast: open sessions are ended) or starts PostgreSQL alone, for fault drills
 #   deploy/cluster.sh psql ARGS   psql on the deployment's database, as its owner
 #
@@ -198,11 +200,12 @@ status() {
 
 restart() { # restart I
   local i=$1 pidfile="$RUN/instance-$1.pid"
-  alive "$pidfile" || { log "instance $i is not running"; exit 1; }
-  local pid; pid=$(cat "$pidfile")
-  log "restarting instance $i (SIGTERM to $pid)"
-  kill -TERM "$pid"
-  for _ in $(seq 1 120); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+  if alive "$pidfile"; then
+    local pid; pid=$(cat "$pidfile")
+    log "restarting instance $i (SIGTERM to $pid)"
+    kill -TERM "$pid"
+    for _ in $(seq 1 120); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+  fi
   start_instance "$i"
   wait_ready "http://127.0.0.1:$((FIRST_PORT + i - 1))/health/ready" -H "X-Forwarded-Proto: https" || { tail -20 "$RUN/logs/instance-$i.log"; exit 1; }
   log "instance $i is ready again"
@@ -218,10 +221,11 @@ case "${1:-}" in
   app) shift; app "$@" ;;
   env) app_env ;;
   restart) restart "${2:?instance number}" ;;
+  kill) alive "$RUN/instance-${2:?instance number}.pid" && { log "killing instance $2 (SIGKILL)"; kill -KILL "$(cat "$RUN/instance-$2.pid")"; } ;;
   pg-stop) as_pg "$(pg_bin)/pg_ctl" -D "$RUN/postgres" -m fast -w stop >/dev/null ;;
   pg-start) start_postgres ;;
   psql) shift; PGPASSWORD=$(cat "$RUN/secrets/db-password") "$(pg_bin)/psql" -h 127.0.0.1 -p "$PG_PORT" -U sliceapi -d sliceapi "$@" ;;
   stop) stop ;;
   status) status ;;
-  *) echo "usage: deploy/cluster.sh start [N] | stop | status | restart I | pg-stop | pg-start | psql ARGS... | app ARGS... | env" >&2; exit 2 ;;
+  *) echo "usage: deploy/cluster.sh start [N] | stop | status | restart I | kill I | pg-stop | pg-start | psql ARGS... | app ARGS... | env" >&2; exit 2 ;;
 esac

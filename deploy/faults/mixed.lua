@@ -3,7 +3,7 @@
 -- POST /api/v1/tasks without one, in turn. Every response other than 200/201 counts as a failure in wrk's summary.
 local token = "Bearer " .. os.getenv("TOKEN")
 local n = 0
-local tag = tostring(math.random(1, 1000000000))
+local tag = "t"
 
 request = function()
   n = n + 1
@@ -16,4 +16,16 @@ request = function()
     headers["Idempotency-Key"] = '"drill-' .. tag .. "-" .. n .. '"'
   end
   return wrk.format("POST", "/api/v1/tasks", headers, '{"title":"Drill task ' .. n .. '"}')
+end
+
+-- Every thread has a Lua state of its own with the same random seed, so each is told its number here, for keys that
+-- differ between threads.
+local threads = 0
+setup = function(thread)
+  threads = threads + 1
+  thread:set("number", threads)
+end
+
+init = function(args)
+  tag = tostring(wrk.thread:get("number"))
 end

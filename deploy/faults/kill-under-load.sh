@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Fault drill: one of two instances behind nginx is killed with SIGKILL under load, and started again 5 s later.
+# The load (deploy/faults/safe.lua) is what nginx may repeat on the other instance: GETs and POSTs with an
+# Idempotency-Key. Checks: no request fails; no key created more than one task; every acknowledged create is stored.
+# Prints its figures and ends with "kill-under-load: ... N failed checks"; exits 1 when any failed.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+command -v wrk >/dev/null || { echo "wrk is missing (apt-get install wrk)" >&2; exit 1; }
+export SLICEAPI_DEPLOY_DIR=${SLICEAPI_DEPLOY_DIR:-$(mktemp -d /tmp/sliceapi-drill-XXXXXX)}
+chmod 755 "$SLICEAPI_DEPLOY_DIR"
+export NGINX_PORT=28443 FIRST_PORT=25101 PG_PORT=25432 REDIS_PORT=26379
+export SLICEAPI_INSTANCE_ENV="RateLimiting__AuthenticatedPerMinute=100000000 RateLimiting__CredentialsPerMinute=1000"
+trap 'deploy/cluster.sh stop 2>/dev/null || true' EXIT
+RUN=$SLICEAPI_DEPLOY_DIR
+failed=0
+check() { if [ "$2" = "$3" ]; then echo "ok   $1 ($3)"; else failed=$((failed + 1)); echo "FAIL $1: expected $2, got $3"; fi; }
+
+BASE=$(deploy/cluster.sh start 2) || exit 1
+CA="$RUN/tls/cert.pem"
+J='Content-Type: application/json'
+EMAIL="kill-$RANDOM$RANDOM@example.com"
+curl -s --cacert "$CA" -o /dev/null -H "$J" "$BASE/api/v1/users" -d "{\"email\":\"$EMAIL\",\"password\":\"a drill passphrase!\",\"displayName\":\"Drill\"}"
+TOKEN=$(curl -s --cacert "$CA" -H "$J" "$BASE/api/v1/auth/login" -d "{\"email\":\"$EMAIL\",\"password\":\"a drill passphrase!\"}" \
+  | sed -nE 's/.*"accessToken":"([^"]*)".*/\1/p')
+[ -n "$TOKEN" ] || { echo "could not log in" >&2; exit 1; }
+export TOKEN RUN_TAG="$RANDOM$RANDOM"
+
+wrk -t2 -c16 -d20s --timeout 10s -s deploy/faults/safe.lua "$BASE" >"$RUN/logs/wrk-kill.txt" 2>&1 &
+load=$!
+sleep 5
+deploy/cluster.sh kill 1
+sleep 5
+deploy/cluster.sh restart 1
+wait "$load"
+
+cat "$RUN/logs/wrk-kill.txt"
+non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' "$RUN/logs/wrk-kill.txt"); non2xx=${non2xx:-0}
+socket=$(sed -nE 's/.*Socket errors: connect ([0-9]+), read ([0-9]+), write ([0-9]+), timeout ([0-9]+).*/\1 \2 \3 \4/p' "$RUN/logs/wrk-kill.txt" \
+  | awk '{print $1 + $2 + $3 + $4}'); socket=${socket:-0}
+requests=$(awk '/requests in/ {print $1}' "$RUN/logs/wrk-kill.txt")
+created=$(grep -c '"POST /api/v1/tasks HTTP/[0-9.]*" 201 ' "$RUN/nginx-access.log")
+retried=$(grep -c 'upstream=[^ ]*, ' "$RUN/nginx-access.log" || true)
+echo "nginx sent $retried request(s) to the second instance after the first failed"
+grep -oE '" [0-9]{3} ' "$RUN/nginx-access.log" | sort | uniq -c | sed 's/^/nginx status count: /'
+check "failed requests (wrk: non-2xx and socket errors)" 0 "$((non2xx + socket))"
+check "keys that created more than one task" 0 \
+  "$(deploy/cluster.sh psql -qAt -c "SELECT count(*) FROM (SELECT title FROM mt_doc_taskitem WHERE title LIKE 'kill-$RUN_TAG-%' GROUP BY title HAVING count(*) > 1) d")"
+check "tasks stored for the $created acknowledged creates" "$created" \
+  "$(deploy/cluster.sh psql -qAt -c "SELECT count(DISTINCT title) FROM mt_doc_taskitem WHERE title LIKE 'kill-$RUN_TAG-%'")"
+echo "kill-under-load: $requests requests, $created creates, $failed failed checks"
+[ "$failed" -eq 0 ]
