@@ -14,6 +14,7 @@
 #                                 (an instance that is not running is just started)
 #   deploy/cluster.sh kill I      kills instance I with SIGKILL, as a crash would
 #   deploy/cluster.sh pg-stop | pg-start   stops (fast: open sessions are ended) or starts PostgreSQL alone, for fault drills
+#   deploy/cluster.sh redis-stop | redis-start   the same for Redis (stopped with SIGKILL, as a crash would)
 #   deploy/cluster.sh psql ARGS   psql on the deployment's database, as its owner
 #
 # Settings (environment): SLICEAPI_DEPLOY_DIR (default /tmp/sliceapi-deploy: pids, logs, data, TLS files),
@@ -224,8 +225,10 @@ case "${1:-}" in
   kill) alive "$RUN/instance-${2:?instance number}.pid" && { log "killing instance $2 (SIGKILL)"; kill -KILL "$(cat "$RUN/instance-$2.pid")"; } ;;
   pg-stop) as_pg "$(pg_bin)/pg_ctl" -D "$RUN/postgres" -m fast -w stop >/dev/null ;;
   pg-start) start_postgres ;;
+  redis-stop) alive "$RUN/redis.pid" && { kill -KILL "$(cat "$RUN/redis.pid")"; rm -f "$RUN/redis.pid"; } ;;
+  redis-start) start_redis ;;
   psql) shift; PGPASSWORD=$(cat "$RUN/secrets/db-password") "$(pg_bin)/psql" -h 127.0.0.1 -p "$PG_PORT" -U sliceapi -d sliceapi "$@" ;;
   stop) stop ;;
   status) status ;;
-  *) echo "usage: deploy/cluster.sh start [N] | stop | status | restart I | kill I | pg-stop | pg-start | psql ARGS... | app ARGS... | env" >&2; exit 2 ;;
+  *) echo "usage: deploy/cluster.sh start [N] | stop | status | restart I | kill I | pg-stop | pg-start | redis-stop | redis-start | psql ARGS... | app ARGS... | env" >&2; exit 2 ;;
 esac
