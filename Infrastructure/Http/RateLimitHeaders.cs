@@ -156,19 +156,23 @@ internal sealed class RateLimitHeaders
 
 /// <summary>
 /// Whether the shared rate-limit store answers: the first failure of an outage is logged once (a warning, with the
-/// fail mode), the first success after it once (information), and every request that could not be checked adds 1 to
-/// the counter <c>sliceapi.rate_limit.store_failures</c> (meter <c>SliceApi</c>, tag <c>fail_mode</c>).
+/// fail mode), its end once (information): the first success more than a second after the last failure, so calls still
+/// failing while the connection comes back do not log the outage again. Every request that could not be checked adds 1
+/// to the counter <c>sliceapi.rate_limit.store_failures</c> (meter <c>SliceApi</c>, tag <c>fail_mode</c>).
 /// </summary>
 internal sealed partial class RateLimitStoreHealth(ILogger<RateLimitStoreHealth> logger, IMeterFactory meters)
 {
     private readonly Counter<long> failures = meters.Create("SliceApi").CreateCounter<long>(
         "sliceapi.rate_limit.store_failures", "{request}", "Requests whose rate limit could not be checked because the shared store was unreachable.");
 
+    private static readonly long Quiet = System.Diagnostics.Stopwatch.Frequency; // one second
     private int down;
+    private long lastFailure;
 
     /// <summary>Records a request the store could not check.</summary>
     public void Failed(Exception exception, RateLimitFailMode mode)
     {
+        Interlocked.Exchange(ref lastFailure, System.Diagnostics.Stopwatch.GetTimestamp());
         failures.Add(1, new KeyValuePair<string, object?>("fail_mode", mode == RateLimitFailMode.Open ? "open" : "closed"));
         if (Interlocked.Exchange(ref down, 1) == 0)
         {
@@ -179,7 +183,9 @@ internal sealed partial class RateLimitStoreHealth(ILogger<RateLimitStoreHealth>
     /// <summary>Records a request the store checked.</summary>
     public void Succeeded()
     {
-        if (Volatile.Read(ref down) == 1 && Interlocked.Exchange(ref down, 0) == 1)
+        if (Volatile.Read(ref down) == 1
+            && System.Diagnostics.Stopwatch.GetTimestamp() - Interlocked.Read(ref lastFailure) > Quiet
+            && Interlocked.Exchange(ref down, 0) == 1)
         {
             LogReachable(logger);
         }

@@ -8,24 +8,8 @@
 # Prints its figures and ends with "postgres-outage: ... N failed checks"; exits 1 when any failed.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
-command -v wrk >/dev/null || { echo "wrk is missing (apt-get install wrk)" >&2; exit 1; }
-export SLICEAPI_DEPLOY_DIR=${SLICEAPI_DEPLOY_DIR:-$(mktemp -d /tmp/sliceapi-drill-XXXXXX)}
-chmod 755 "$SLICEAPI_DEPLOY_DIR"
-export NGINX_PORT=28443 FIRST_PORT=25101 PG_PORT=25432 REDIS_PORT=26379
-export SLICEAPI_INSTANCE_ENV="RateLimiting__AuthenticatedPerMinute=100000000 RateLimiting__CredentialsPerMinute=1000"
-trap 'deploy/cluster.sh stop 2>/dev/null || true' EXIT
-RUN=$SLICEAPI_DEPLOY_DIR
-failed=0
-check() { if [ "$2" = "$3" ]; then echo "ok   $1 ($3)"; else failed=$((failed + 1)); echo "FAIL $1: expected $2, got $3"; fi; }
-
-BASE=$(deploy/cluster.sh start 2) || exit 1
-CA="$RUN/tls/cert.pem"
-J='Content-Type: application/json'
-EMAIL="outage-$RANDOM$RANDOM@example.com"
-curl -s --cacert "$CA" -o /dev/null -H "$J" "$BASE/api/v1/users" -d "{\"email\":\"$EMAIL\",\"password\":\"a drill passphrase!\",\"displayName\":\"Drill\"}"
-TOKEN=$(curl -s --cacert "$CA" -H "$J" "$BASE/api/v1/auth/login" -d "{\"email\":\"$EMAIL\",\"password\":\"a drill passphrase!\"}" \
-  | sed -nE 's/.*"accessToken":"([^"]*)".*/\1/p')
-[ -n "$TOKEN" ] || { echo "could not log in" >&2; exit 1; }
+. deploy/faults/common.sh
+TOKEN=$(new_user outage)
 A="Authorization: Bearer $TOKEN"
 
 wrk -t1 -c8 -d25s --timeout 10s -H "$A" "$BASE/api/v1/users/me" >"$RUN/logs/wrk-outage.txt" 2>&1 &

@@ -10,21 +10,9 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 SECONDS_TOTAL=20
 [ "${1:-}" = --seconds ] && SECONDS_TOTAL=$2
-command -v wrk >/dev/null || { echo "wrk is missing (apt-get install wrk)" >&2; exit 1; }
-export SLICEAPI_DEPLOY_DIR=${SLICEAPI_DEPLOY_DIR:-$(mktemp -d /tmp/sliceapi-drill-XXXXXX)}
-chmod 755 "$SLICEAPI_DEPLOY_DIR"
-export NGINX_PORT=28443 FIRST_PORT=25101 PG_PORT=25432 REDIS_PORT=26379
-export SLICEAPI_INSTANCE_ENV="RateLimiting__AuthenticatedPerMinute=100000000 RateLimiting__CredentialsPerMinute=1000 Shutdown__DrainSeconds=3"
-trap 'deploy/cluster.sh stop 2>/dev/null || true' EXIT
-
-BASE=$(deploy/cluster.sh start 2)
-CA="$SLICEAPI_DEPLOY_DIR/tls/cert.pem"
-EMAIL="drill-$RANDOM$RANDOM@example.com"
-J='Content-Type: application/json'
-curl -s --cacert "$CA" -o /dev/null -H "$J" "$BASE/api/v1/users" -d "{\"email\":\"$EMAIL\",\"password\":\"a drill passphrase!\",\"displayName\":\"Drill\"}"
-TOKEN=$(curl -s --cacert "$CA" -H "$J" "$BASE/api/v1/auth/login" -d "{\"email\":\"$EMAIL\",\"password\":\"a drill passphrase!\"}" \
-  | sed -nE 's/.*"accessToken":"([^"]*)".*/\1/p')
-[ -n "$TOKEN" ] || { echo "could not log in" >&2; exit 1; }
+DRILL_INSTANCE_ENV="Shutdown__DrainSeconds=3"
+. deploy/faults/common.sh
+TOKEN=$(new_user drill)
 export TOKEN
 
 # wrk does not check the certificate; the target is nginx on loopback.

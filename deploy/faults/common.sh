@@ -1,0 +1,25 @@
+# Shared by the fault drills (sourced, from the repository root): a deployment of two instances on the drills' own
+# ports, with rate limits above the load; check NAME EXPECTED ACTUAL (counts into $failed); new_user PREFIX (prints an
+# access token of a fresh user). Sets RUN, BASE, CA and J, and stops the deployment when the drill exits.
+command -v wrk >/dev/null || { echo "wrk is missing (apt-get install wrk)" >&2; exit 1; }
+export SLICEAPI_DEPLOY_DIR=${SLICEAPI_DEPLOY_DIR:-$(mktemp -d /tmp/sliceapi-drill-XXXXXX)}
+chmod 755 "$SLICEAPI_DEPLOY_DIR"
+export NGINX_PORT=28443 FIRST_PORT=25101 PG_PORT=25432 REDIS_PORT=26379
+export SLICEAPI_INSTANCE_ENV="RateLimiting__AuthenticatedPerMinute=100000000 RateLimiting__CredentialsPerMinute=1000 ${DRILL_INSTANCE_ENV:-}"
+trap 'deploy/cluster.sh stop 2>/dev/null || true' EXIT
+RUN=$SLICEAPI_DEPLOY_DIR
+failed=0
+check() { if [ "$2" = "$3" ]; then echo "ok   $1 ($3)"; else failed=$((failed + 1)); echo "FAIL $1: expected $2, got $3"; fi; }
+
+BASE=$(deploy/cluster.sh start 2) || exit 1
+CA="$RUN/tls/cert.pem"
+J='Content-Type: application/json'
+
+new_user() { # new_user PREFIX
+  local email="$1-$RANDOM$RANDOM@example.com" token
+  curl -s --cacert "$CA" -o /dev/null -H "$J" "$BASE/api/v1/users" -d "{\"email\":\"$email\",\"password\":\"a drill passphrase!\",\"displayName\":\"Drill\"}"
+  token=$(curl -s --cacert "$CA" -H "$J" "$BASE/api/v1/auth/login" -d "{\"email\":\"$email\",\"password\":\"a drill passphrase!\"}" \
+    | sed -nE 's/.*"accessToken":"([^"]*)".*/\1/p')
+  [ -n "$token" ] || { echo "could not log in" >&2; exit 1; }
+  echo "$token"
+}
