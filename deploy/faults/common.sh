@@ -23,3 +23,11 @@ new_user() { # new_user PREFIX
   [ -n "$token" ] || { echo "could not log in" >&2; exit 1; }
   echo "$token"
 }
+
+wrk_failures() { # wrk_failures SUMMARY_FILE: non-2xx/3xx responses plus socket errors of a wrk run
+  local non2xx socket
+  non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' "$1")
+  socket=$(sed -nE 's/.*Socket errors: connect ([0-9]+), read ([0-9]+), write ([0-9]+), timeout ([0-9]+).*/\1 \2 \3 \4/p' "$1" \
+    | awk '{print $1 + $2 + $3 + $4}')
+  echo $(( ${non2xx:-0} + ${socket:-0} ))
+}

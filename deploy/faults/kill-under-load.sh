@@ -18,15 +18,13 @@ deploy/cluster.sh restart 1
 wait "$load"
 
 cat "$RUN/logs/wrk-kill.txt"
-non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' "$RUN/logs/wrk-kill.txt"); non2xx=${non2xx:-0}
-socket=$(sed -nE 's/.*Socket errors: connect ([0-9]+), read ([0-9]+), write ([0-9]+), timeout ([0-9]+).*/\1 \2 \3 \4/p' "$RUN/logs/wrk-kill.txt" \
-  | awk '{print $1 + $2 + $3 + $4}'); socket=${socket:-0}
+wrk_failed=$(wrk_failures "$RUN/logs/wrk-kill.txt")
 requests=$(awk '/requests in/ {print $1}' "$RUN/logs/wrk-kill.txt")
 created=$(grep -c '"POST /api/v1/tasks HTTP/[0-9.]*" 201 ' "$RUN/nginx-access.log")
 retried=$(grep -c 'upstream=[^ ]*, ' "$RUN/nginx-access.log" || true)
 echo "nginx sent $retried request(s) to the second instance after the first failed"
 grep -oE '" [0-9]{3} ' "$RUN/nginx-access.log" | sort | uniq -c | sed 's/^/nginx status count: /'
-check "failed requests (wrk: non-2xx and socket errors)" 0 "$((non2xx + socket))"
+check "failed requests (wrk: non-2xx and socket errors)" 0 "$wrk_failed"
 check "keys that created more than one task" 0 \
   "$(deploy/cluster.sh psql -qAt -c "SELECT count(*) FROM (SELECT title FROM mt_doc_taskitem WHERE title LIKE 'kill-$RUN_TAG-%' GROUP BY title HAVING count(*) > 1) d")"
 # Stored: every acknowledged create, plus at most the creates wrk abandoned when it stopped (nginx logs those as 499;

@@ -26,11 +26,9 @@ check "after Redis is back, one count across both instances (r=$r1, then r=$r2)"
 wait "$load"
 
 cat "$RUN/logs/wrk-redis.txt"
-non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' "$RUN/logs/wrk-redis.txt"); non2xx=${non2xx:-0}
-socket=$(sed -nE 's/.*Socket errors: connect ([0-9]+), read ([0-9]+), write ([0-9]+), timeout ([0-9]+).*/\1 \2 \3 \4/p' "$RUN/logs/wrk-redis.txt" \
-  | awk '{print $1 + $2 + $3 + $4}'); socket=${socket:-0}
+wrk_failed=$(wrk_failures "$RUN/logs/wrk-redis.txt")
 requests=$(awk '/requests in/ {print $1}' "$RUN/logs/wrk-redis.txt")
-check "failed requests (wrk: non-2xx and socket errors)" 0 "$((non2xx + socket))"
+check "failed requests (wrk: non-2xx and socket errors)" 0 "$wrk_failed"
 check "outage warnings, both instances together" 2 "$(cat "$RUN"/logs/instance-*.log | grep -c 'The rate-limit store is unreachable')"
 check "'answers again' lines, both instances together" 2 "$(cat "$RUN"/logs/instance-*.log | grep -c 'The rate-limit store answers again')"
 check "stack-trace lines in the instance logs" 0 "$(cat "$RUN"/logs/instance-*.log | grep -c '^ *at ' || true)"

@@ -24,10 +24,8 @@ wait "$load"
 
 cat "$SLICEAPI_DEPLOY_DIR/logs/wrk.txt"
 requests=$(awk '/requests in/ {print $1}' "$SLICEAPI_DEPLOY_DIR/logs/wrk.txt")
-non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' "$SLICEAPI_DEPLOY_DIR/logs/wrk.txt"); non2xx=${non2xx:-0}
-socket=$(sed -nE 's/.*Socket errors: connect ([0-9]+), read ([0-9]+), write ([0-9]+), timeout ([0-9]+).*/\1 \2 \3 \4/p' "$SLICEAPI_DEPLOY_DIR/logs/wrk.txt" \
-  | awk '{print $1 + $2 + $3 + $4}'); socket=${socket:-0}
-failed=$((non2xx + socket))
+wrk_failed=$(wrk_failures "$SLICEAPI_DEPLOY_DIR/logs/wrk.txt")
+failed=$wrk_failed
 retried=$(grep -c 'upstream=[^ ]*, ' "$SLICEAPI_DEPLOY_DIR/nginx-access.log" || true)
 echo "nginx sent $retried request(s) to the second instance after the first failed"
 grep -oE '" [0-9]{3} ' "$SLICEAPI_DEPLOY_DIR/nginx-access.log" | sort | uniq -c | sed 's/^/status count: /'
