@@ -10,6 +10,7 @@ using SliceApi.Infrastructure.Http;
 using SliceApi.Infrastructure.Json;
 using SliceApi.Infrastructure.OpenApi;
 using SliceApi.Infrastructure.Security;
+using SliceApi.Infrastructure.Telemetry;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -26,9 +27,11 @@ builder.Services.AddApiRateLimiting();
 builder.Services.AddApiEndpoints();
 builder.Services.AddApiDocumentation();
 builder.Services.AddGracefulShutdown();
+builder.AddApiTelemetry();
 
 var app = builder.Build();
 
+app.UseApiTelemetry();
 app.UseHttpHardening();
 app.UseGracefulShutdown();
 app.UseApiProblemDetails();

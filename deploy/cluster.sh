@@ -18,7 +18,9 @@
 #   deploy/cluster.sh psql ARGS   psql on the deployment's database, as its owner
 #
 # Settings (environment): SLICEAPI_DEPLOY_DIR (default /tmp/sliceapi-deploy: pids, logs, data, TLS files),
-# NGINX_PORT (8443), FIRST_PORT (5101: instance i listens on FIRST_PORT + i - 1), PG_PORT (55432), REDIS_PORT (56379).
+# NGINX_PORT (8443), FIRST_PORT (5101: instance i listens on FIRST_PORT + i - 1), MANAGEMENT_FIRST_PORT (5201: instance
+# i serves its Prometheus scrape endpoint on 127.0.0.1:MANAGEMENT_FIRST_PORT + i - 1, /metrics), PG_PORT (55432),
+# REDIS_PORT (56379).
 # The instances run with ASPNETCORE_ENVIRONMENT=Production: HTTPS required (nginx terminates TLS and sends
 # X-Forwarded-Proto, believed because Http:KnownProxies is nginx's address), the schema verified at start-up
 # (Database:VerifySchemaOnStartup) instead of applied, and one JWT signing key shared by all of them.
@@ -28,6 +30,7 @@ ROOT=$PWD
 RUN=${SLICEAPI_DEPLOY_DIR:-/tmp/sliceapi-deploy}
 NGINX_PORT=${NGINX_PORT:-8443}
 FIRST_PORT=${FIRST_PORT:-5101}
+MANAGEMENT_FIRST_PORT=${MANAGEMENT_FIRST_PORT:-$((FIRST_PORT + 100))}
 PG_PORT=${PG_PORT:-55432}
 REDIS_PORT=${REDIS_PORT:-56379}
 
@@ -87,11 +90,11 @@ start_postgres() {
 }
 
 start_instance() { # start_instance I
-  local i=$1 port=$((FIRST_PORT + $1 - 1))
+  local i=$1 port=$((FIRST_PORT + $1 - 1)) management=$((MANAGEMENT_FIRST_PORT + $1 - 1))
   if alive "$RUN/instance-$i.pid"; then return; fi
-  log "starting instance $i on 127.0.0.1:$port"
+  log "starting instance $i on 127.0.0.1:$port (metrics: http://127.0.0.1:$management/metrics)"
   # setsid: the instance outlives this script, in its own process group.
-  env $(app_env | tr '\n' ' ') ASPNETCORE_URLS="http://127.0.0.1:$port" \
+  env $(app_env | tr '\n' ' ') ASPNETCORE_URLS="http://127.0.0.1:$port" Management__Url="http://127.0.0.1:$management" \
     setsid dotnet "$RUN/app/SliceApi.dll" >>"$RUN/logs/instance-$i.log" 2>&1 < /dev/null &
   echo $! >"$RUN/instance-$i.pid"
 }

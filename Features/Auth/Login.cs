@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using FastEndpoints;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -38,7 +39,7 @@ internal sealed class LoginValidator : Validator<LoginRequest>
 /// (OWASP Authentication Cheat Sheet, "Authentication and Error Messages"). After 5 failures for an email
 /// within 15 minutes, logins for it get a 429 for 15 minutes (<see cref="Lockout"/>).
 /// </summary>
-internal sealed class Login(IDocumentSession session, IOptions<JwtOptions> options, TimeProvider clock)
+internal sealed class Login(IDocumentSession session, IOptions<JwtOptions> options, TimeProvider clock, IMeterFactory meters)
     : Endpoint<LoginRequest, Results<Ok<TokenResponse>, ProblemHttpResult>>
 {
     // Verified when the email is unknown, so that answer takes as long as a wrong password.
@@ -63,8 +64,10 @@ internal sealed class Login(IDocumentSession session, IOptions<JwtOptions> optio
         var (request, http) = (req, HttpContext);
         var email = Users.User.NormalizeEmail(request.Email);
         var now = clock.GetStoredUtcNow();
+        var logins = AuthMetrics.Logins(meters);
         if (await Lockout.LockedUntilAsync(session, email, now, ct) is { } lockedUntil)
         {
+            logins.Add(1, new KeyValuePair<string, object?>(AuthMetrics.Result, "locked_out"));
             var seconds = (int)Math.Ceiling((lockedUntil - now).TotalSeconds);
             http.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
             return TypedResults.Problem(
@@ -78,6 +81,7 @@ internal sealed class Login(IDocumentSession session, IOptions<JwtOptions> optio
         if (user is null || !user.IsActive || verification == PasswordVerificationResult.Failed)
         {
             await Lockout.RecordFailureAsync(session, email, now, ct);
+            logins.Add(1, new KeyValuePair<string, object?>(AuthMetrics.Result, "failed"));
             http.Response.Headers.WWWAuthenticate = "Bearer";
             return TypedResults.Problem(
                 statusCode: StatusCodes.Status401Unauthorized,
@@ -95,6 +99,7 @@ internal sealed class Login(IDocumentSession session, IOptions<JwtOptions> optio
 
         var pair = await TokenPairs.IssueAsync(session, options, clock, user, familyId: null, ct);
         TokenPairs.MarkNoStore(http.Response);
+        logins.Add(1, new KeyValuePair<string, object?>(AuthMetrics.Result, "succeeded"));
         return TypedResults.Ok(pair);
     }
 

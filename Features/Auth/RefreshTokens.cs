@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using FastEndpoints;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -30,7 +31,7 @@ internal sealed class RefreshTokensValidator : Validator<RefreshTokensRequest>
 /// Presenting a token that was already exchanged revokes its whole family, so a stolen token stops working
 /// for the thief and the owner alike (RFC 9700 section 4.14.2); the owner logs in again.
 /// </summary>
-internal sealed class RefreshTokens(IDocumentSession session, IOptions<JwtOptions> options, TimeProvider clock)
+internal sealed class RefreshTokens(IDocumentSession session, IOptions<JwtOptions> options, TimeProvider clock, IMeterFactory meters)
     : Endpoint<RefreshTokensRequest, Results<Ok<TokenResponse>, ProblemHttpResult>>
 {
     public override void Configure()
@@ -60,7 +61,7 @@ internal sealed class RefreshTokens(IDocumentSession session, IOptions<JwtOption
 
         if (presented.UsedAt is not null)
         {
-            return await ReusedAsync(session, presented, now, http, ct);
+            return await ReusedAsync(presented, now, http, ct);
         }
 
         var user = await session.LoadAsync<User>(presented.UserId, ct);
@@ -82,16 +83,17 @@ internal sealed class RefreshTokens(IDocumentSession session, IOptions<JwtOption
         catch (ConcurrencyException)
         {
             session.EjectAllPendingChanges();
-            return await ReusedAsync(session, presented, now, http, ct);
+            return await ReusedAsync(presented, now, http, ct);
         }
 
         TokenPairs.MarkNoStore(http.Response);
         return TypedResults.Ok(pair);
     }
 
-    private static async Task<ProblemHttpResult> ReusedAsync(IDocumentSession session, RefreshToken presented, DateTimeOffset now, HttpContext http, CancellationToken ct)
+    private async Task<ProblemHttpResult> ReusedAsync(RefreshToken presented, DateTimeOffset now, HttpContext http, CancellationToken ct)
     {
         await TokenPairs.RevokeFamilyAsync(session, presented.FamilyId, now, ct);
+        AuthMetrics.RefreshTokenReuse(meters).Add(1);
         return Refused(http, "The refresh token was already used, so every token from that login is now revoked. Log in again.");
     }
 

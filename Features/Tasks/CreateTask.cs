@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using FastEndpoints;
 using Marten;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -5,6 +6,7 @@ using SliceApi.Infrastructure.Data;
 using SliceApi.Infrastructure.Endpoints;
 using SliceApi.Infrastructure.Http;
 using SliceApi.Infrastructure.Security;
+using SliceApi.Infrastructure.Telemetry;
 
 namespace SliceApi.Features.Tasks;
 
@@ -37,7 +39,7 @@ internal sealed class CreateTaskValidator : Validator<CreateTaskRequest>
 /// <c>POST /api/v1/tasks</c>: creates a task owned by the caller (roles admin and user). With an
 /// <c>Idempotency-Key</c> header a retry replays the first outcome instead of creating another task.
 /// </summary>
-internal sealed class CreateTask(IDocumentSession session, IDocumentStore documents, TimeProvider clock)
+internal sealed class CreateTask(IDocumentSession session, IDocumentStore documents, TimeProvider clock, IMeterFactory meters)
     : Endpoint<CreateTaskRequest, Results<Created<TaskResponse>, ValidationProblem>>
 {
     public override void Configure()
@@ -80,6 +82,7 @@ internal sealed class CreateTask(IDocumentSession session, IDocumentStore docume
         };
         session.Insert(task);
         await session.SaveChangesAsync(ct);
+        meters.ApiCounter("sliceapi.tasks.created", "{task}", "Tasks created (an idempotent replay creates none).").Add(1);
         TaskETag.Write(HttpContext.Response, task.Version);
         return TypedResults.Created($"{ApiEndpoints.V1Prefix}/tasks/{task.Id}", TaskResponse.From(task));
     }

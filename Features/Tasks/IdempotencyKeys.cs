@@ -6,6 +6,7 @@ using SliceApi.Features.Users;
 using SliceApi.Infrastructure.Data;
 using SliceApi.Infrastructure.OpenApi;
 using SliceApi.Infrastructure.Security;
+using SliceApi.Infrastructure.Telemetry;
 
 namespace SliceApi.Features.Tasks;
 
@@ -298,6 +299,8 @@ internal static class IdempotencyKeys
             }
 
             response.Headers[ReplayedHeader] = "true";
+            httpContext.RequestServices.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>()
+                .ApiCounter("sliceapi.idempotency.replays", "{response}", "Responses replayed for a repeated Idempotency-Key (nothing was done again).").Add(1);
             await response.Body.WriteAsync(record.Body, httpContext.RequestAborted);
         }
     }

@@ -5,7 +5,7 @@ namespace SliceApi.Infrastructure.Errors;
 
 /// <summary>
 /// Makes every 4xx and 5xx response an RFC 9457 problem (<c>application/problem+json</c>) with
-/// <c>type</c>, <c>title</c>, <c>status</c>, <c>detail</c>, <c>instance</c> and <c>traceId</c>.
+/// <c>type</c>, <c>title</c>, <c>status</c>, <c>detail</c>, <c>instance</c> and <c>traceId</c> (the W3C trace id of the request).
 /// </summary>
 internal static class ProblemDetailsSetup
 {
@@ -25,7 +25,8 @@ internal static class ProblemDetailsSetup
                 ? "https://www.rfc-editor.org/rfc/rfc6585#section-4"
                 : "about:blank";
             problem.Detail ??= DefaultDetail(problem.Status ?? http.Response.StatusCode, http);
-            problem.Extensions.TryAdd("traceId", Activity.Current?.Id ?? http.TraceIdentifier);
+            // The W3C trace id (32 hex digits) of the request's span: the one a traceparent header sent, and the one in the logs and traces.
+            problem.Extensions["traceId"] = Activity.Current is { } activity ? activity.TraceId.ToHexString() : http.TraceIdentifier;
         });
         services.AddExceptionHandler<ApiExceptionHandler>();
         return services;

@@ -3,6 +3,7 @@ using System.Diagnostics.Metrics;
 using System.Globalization;
 using System.Threading.RateLimiting;
 using StackExchange.Redis;
+using SliceApi.Infrastructure.Telemetry;
 
 namespace SliceApi.Infrastructure.Http;
 
@@ -162,7 +163,7 @@ internal sealed class RateLimitHeaders
 /// </summary>
 internal sealed partial class RateLimitStoreHealth(ILogger<RateLimitStoreHealth> logger, IMeterFactory meters)
 {
-    private readonly Counter<long> failures = meters.Create("SliceApi").CreateCounter<long>(
+    private readonly Counter<long> failures = meters.ApiCounter(
         "sliceapi.rate_limit.store_failures", "{request}", "Requests whose rate limit could not be checked because the shared store was unreachable.");
 
     private static readonly long Quiet = System.Diagnostics.Stopwatch.Frequency; // one second

@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using Marten;
 using Npgsql;
 using SliceApi.Infrastructure.Data;
+using SliceApi.Infrastructure.Telemetry;
 
 namespace SliceApi.Infrastructure.Security;
 
@@ -35,7 +36,7 @@ internal sealed class Revocations(IMeterFactory meters)
     /// <summary>The kind of a message about an API key; the id is the SHA-256 of its text in lower-case hex.</summary>
     public const string ApiKey = "api-key";
 
-    private readonly Counter<long> sent = meters.Create("SliceApi").CreateCounter<long>(
+    private readonly Counter<long> sent = meters.ApiCounter(
         "sliceapi.revocations.sent", "{message}", "Revocation messages queued for other instances (sent when their transaction commits).");
 
     /// <summary>
@@ -70,7 +71,7 @@ internal sealed partial class RevocationListener(
     PostgresConnectionSource database, IEnumerable<IRevocationSubscriber> subscribers, IMeterFactory meters, ILogger<RevocationListener> logger)
     : BackgroundService
 {
-    private readonly Counter<long> received = meters.Create("SliceApi").CreateCounter<long>(
+    private readonly Counter<long> received = meters.ApiCounter(
         "sliceapi.revocations.received", "{message}", "Revocation messages received from any instance, this one included.");
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
