@@ -25,7 +25,7 @@ command -v wrk >/dev/null || { echo "wrk is missing (apt-get install wrk)" >&2; 
 
 export SLICEAPI_DEPLOY_DIR=${SLICEAPI_DEPLOY_DIR:-$(mktemp -d /tmp/sliceapi-rlbench-XXXXXX)}
 chmod 755 "$SLICEAPI_DEPLOY_DIR"
-export NGINX_PORT=18443 FIRST_PORT=15101 PG_PORT=15432 REDIS_PORT=16379
+export NGINX_PORT=18443 FIRST_PORT=15101 MANAGEMENT_FIRST_PORT=15301 PG_PORT=15432 REDIS_PORT=16379
 REDIS_SIDE=http://127.0.0.1:15201
 MEMORY_SIDE=http://127.0.0.1:15202
 pids=()
