@@ -11,7 +11,7 @@
 #                                 `app create-admin --email root@example.com --password '...'` or `app db-patch pending.sql`
 #   deploy/cluster.sh env         prints those settings, one NAME=value per line (secrets included: keep it private)
 #   deploy/cluster.sh restart I   stops instance I gracefully (SIGTERM, as a deploy would), starts it again, waits until ready
-#                                 (an instance that is not running is just started)
+#                                 and back in nginx's rotation (an instance that is not running is just started)
 #   deploy/cluster.sh kill I      kills instance I with SIGKILL, as a crash would
 #   deploy/cluster.sh pg-stop | pg-start   stops (fast: open sessions are ended) or starts PostgreSQL alone, for fault drills
 #   deploy/cluster.sh redis-stop | redis-start   the same for Redis (stopped with SIGKILL, as a crash would)
@@ -33,6 +33,8 @@ FIRST_PORT=${FIRST_PORT:-5101}
 MANAGEMENT_FIRST_PORT=${MANAGEMENT_FIRST_PORT:-$((FIRST_PORT + 100))}
 PG_PORT=${PG_PORT:-55432}
 REDIS_PORT=${REDIS_PORT:-56379}
+# How long nginx skips an instance that failed a request (max_fails=1): longer than an instance's drain (Shutdown:DrainSeconds).
+FAIL_TIMEOUT=10
 
 log() { echo "[deploy $(date +%H:%M:%S)] $*" >&2; }
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
@@ -49,6 +51,7 @@ Jwt__SigningKey=$(cat "$RUN/secrets/jwt-signing-key")
 Database__MigrateOnStartup=false
 Database__VerifySchemaOnStartup=true
 Http__KnownProxies__0=127.0.0.1
+Shutdown__RefuseRepeatableWhileDraining=true
 Http__HttpsPort=$NGINX_PORT
 RateLimiting__Store=Redis
 RateLimiting__Redis=127.0.0.1:$REDIS_PORT,password=$(cat "$RUN/secrets/redis-password")
@@ -143,7 +146,7 @@ start() {
 
   local servers=""
   for i in $(seq 1 "$count"); do
-    servers+="        server 127.0.0.1:$((FIRST_PORT + i - 1)) max_fails=1 fail_timeout=5s;"$'\n'
+    servers+="        server 127.0.0.1:$((FIRST_PORT + i - 1)) max_fails=1 fail_timeout=${FAIL_TIMEOUT}s;"$'\n'
   done
   sed -e "s|@RUN@|$RUN|g" -e "s|@PORT@|$NGINX_PORT|g" "$ROOT/deploy/nginx.conf" \
     | awk -v servers="$servers" '{ if ($0 == "@SERVERS@") printf "%s", servers; else print }' >"$RUN/nginx.conf"
@@ -203,7 +206,8 @@ status() {
 }
 
 restart() { # restart I
-  local i=$1 pidfile="$RUN/instance-$1.pid"
+  local i=$1 pidfile="$RUN/instance-$1.pid" signalled
+  signalled=$(date +%s)
   if alive "$pidfile"; then
     local pid; pid=$(cat "$pidfile")
     log "restarting instance $i (SIGTERM to $pid)"
@@ -212,7 +216,16 @@ restart() { # restart I
   fi
   start_instance "$i"
   wait_ready "http://127.0.0.1:$((FIRST_PORT + i - 1))/health/ready" -H "X-Forwarded-Proto: https" || { tail -20 "$RUN/logs/instance-$i.log"; exit 1; }
-  log "instance $i is ready again"
+  # nginx took the instance out of rotation when it refused its first request while draining, and tries it again
+  # FAIL_TIMEOUT seconds after that; until one request succeeded there it still counts as down, so restarting the next
+  # instance before then would leave nginx none. Under traffic, wait for that success (in nginx's log); without, go on.
+  local back=$((signalled + FAIL_TIMEOUT + 1)) now served
+  now=$(date +%s)
+  [ "$back" -le "$now" ] || sleep $((back - now))
+  served() { grep -c "upstream=127.0.0.1:$((FIRST_PORT + i - 1)) upstream_status=2" "$RUN/nginx-access.log" 2>/dev/null || true; }
+  served=$(served)
+  for _ in $(seq 1 50); do [ "$(served)" -gt "$served" ] && break; sleep 0.1; done
+  log "instance $i is ready again and back in rotation"
 }
 
 app() {

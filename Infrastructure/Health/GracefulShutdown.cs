@@ -21,6 +21,17 @@ internal sealed class ShutdownOptions
     /// <summary>Seconds, after the socket closes, that requests in flight may take to finish before the process exits anyway (default 30).</summary>
     [Range(1, 600)]
     public int InFlightTimeoutSeconds { get; set; } = 30;
+
+    /// <summary>
+    /// Behind a proxy that repeats failed requests on another instance (deploy/nginx.conf), while draining: close the
+    /// connection of every request the proxy may safely repeat (GET, HEAD, OPTIONS, PUT and DELETE, idempotent by RFC
+    /// 9110 section 9.2.2, and requests with an <c>Idempotency-Key</c>) without running it, except health probes. The
+    /// proxy sends such a request to another instance and, counting the failure (nginx's <c>max_fails</c>), stops
+    /// routing anything here, so that no request is on its way when the socket closes at the end of the drain (one
+    /// that is, a POST without a key among them, would be reset and could not be repeated). Default false: clients
+    /// talking to the instance directly are served until the socket closes.
+    /// </summary>
+    public bool RefuseRepeatableWhileDraining { get; set; }
 }
 
 /// <summary>

@@ -20,21 +20,40 @@ internal static class HealthSetup
         return services;
     }
 
-    /// <summary>Sends <c>Connection: close</c> on every response once draining (HTTP/1.1; HTTP/2 ends with GOAWAY when Kestrel stops).</summary>
+    /// <summary>
+    /// Once draining: sends <c>Connection: close</c> on every response (HTTP/1.1; HTTP/2 ends with GOAWAY when Kestrel
+    /// stops), and with <see cref="ShutdownOptions.RefuseRepeatableWhileDraining"/> closes the connection of every
+    /// request a proxy may repeat elsewhere, unanswered.
+    /// </summary>
     public static WebApplication UseGracefulShutdown(this WebApplication app)
     {
         var shutdown = app.Services.GetRequiredService<GracefulShutdown>();
+        var refuseRepeatable = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<ShutdownOptions>>().Value.RefuseRepeatableWhileDraining;
         app.Use((context, next) =>
         {
-            if (shutdown.IsDraining)
+            if (!shutdown.IsDraining)
             {
-                context.Response.Headers.Connection = "close";
+                return next(context);
             }
 
+            if (refuseRepeatable && IsRepeatable(context.Request) && !context.Request.Path.StartsWithSegments("/health"))
+            {
+                context.Abort();
+                return Task.CompletedTask;
+            }
+
+            context.Response.Headers.Connection = "close";
             return next(context);
         });
         return app;
     }
+
+    // What deploy/nginx.conf repeats on another instance: idempotent methods (RFC 9110 section 9.2.2), and requests with
+    // an Idempotency-Key (draft-ietf-httpapi-idempotency-key-header), which SliceApi runs once per key.
+    private static bool IsRepeatable(HttpRequest request) =>
+        HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method) || HttpMethods.IsOptions(request.Method)
+        || HttpMethods.IsPut(request.Method) || HttpMethods.IsDelete(request.Method)
+        || request.Headers.ContainsKey("Idempotency-Key");
 
     /// <summary>
     /// <c>GET /health/live</c>: 200 while the process runs (no checks). <c>GET /health/ready</c>: 200 when the

@@ -76,6 +76,61 @@ public sealed class GracefulShutdownTests
         }
     }
 
+    [Fact]
+    public async Task Behind_a_proxy_a_draining_instance_closes_unanswered_the_requests_the_proxy_may_repeat_and_serves_the_others()
+    {
+        var connectionString = await TestDatabaseServer.Current.CreateMigratedDatabaseAsync();
+        var environment = AppProcess.ProductionEnvironment(connectionString);
+        environment["Shutdown__DrainSeconds"] = DrainSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        environment["Shutdown__RefuseRepeatableWhileDraining"] = "true";
+        var (process, address) = AppProcess.Serve(environment);
+        try
+        {
+            // A new connection per request, as nginx opens them to a draining instance.
+            using var client = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.Zero }) { BaseAddress = address };
+            (await PollAsync(client, "/health/ready", HttpStatusCode.OK, TimeSpan.FromSeconds(60))).ShouldBeTrue("the instance did not become ready");
+            (await client.GetAsync("/api/v1/users/me")).StatusCode.ShouldBe(HttpStatusCode.Unauthorized, "served before the signal");
+
+            using (var signal = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            {
+                await signal.WaitForExitAsync();
+            }
+
+            (await PollAsync(client, "/health/ready", HttpStatusCode.ServiceUnavailable, TimeSpan.FromSeconds(DrainSeconds))).ShouldBeTrue("probes are answered while draining");
+            await Should.ThrowAsync<HttpRequestException>(() => client.GetAsync("/api/v1/users/me"));
+            await Should.ThrowAsync<HttpRequestException>(() => client.DeleteAsync($"/api/v1/tasks/{Guid.CreateVersion7()}"));
+            using (var keyed = new HttpRequestMessage(HttpMethod.Post, "/api/v1/tasks") { Content = JsonContent("""{"title":"Keyed"}""") })
+            {
+                keyed.Headers.Add("Idempotency-Key", "\"drain-1\"");
+                await Should.ThrowAsync<HttpRequestException>(() => client.SendAsync(keyed));
+            }
+
+            // A POST without a key may not be repeated elsewhere, so it is still run here (401: it carries no token).
+            using (var unkeyed = await client.PostAsync("/api/v1/tasks", JsonContent("""{"title":"Unkeyed"}""")))
+            {
+                unkeyed.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+                unkeyed.Headers.ConnectionClose.ShouldBe(true);
+            }
+
+            using var exit = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await process.WaitForExitAsync(exit.Token);
+            process.ExitCode.ShouldBe(0);
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+                await process.WaitForExitAsync();
+            }
+
+            process.Dispose();
+            await TestDatabaseServer.Current.DropDatabaseAsync(connectionString);
+        }
+    }
+
+    private static StringContent JsonContent(string json) => new(json, Encoding.UTF8, "application/json");
+
     private static async Task<bool> PollAsync(HttpClient client, string path, HttpStatusCode expected, TimeSpan limit)
     {
         var clock = Stopwatch.StartNew();
