@@ -12,13 +12,8 @@ public sealed class GracefulShutdownTests
     private const int DrainSeconds = 2;
 
     [Fact]
-    public async Task On_SIGTERM_the_instance_turns_not_ready_serves_while_draining_finishes_requests_in_flight_and_exits_0()
-    {
-        var connectionString = await TestDatabaseServer.Current.CreateMigratedDatabaseAsync();
-        var environment = AppProcess.ProductionEnvironment(connectionString);
-        environment["Shutdown__DrainSeconds"] = DrainSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        var (process, address) = AppProcess.Serve(environment);
-        try
+    public Task On_SIGTERM_the_instance_turns_not_ready_serves_while_draining_finishes_requests_in_flight_and_exits_0() =>
+        WithInstanceAsync(new Dictionary<string, string>(), async (process, address) =>
         {
             using var client = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(30) };
             (await PollAsync(client, "/health/ready", HttpStatusCode.OK, TimeSpan.FromSeconds(60))).ShouldBeTrue("the instance did not become ready");
@@ -62,29 +57,11 @@ public sealed class GracefulShutdownTests
             using var exit = new CancellationTokenSource(TimeSpan.FromSeconds(30));
             await process.WaitForExitAsync(exit.Token);
             process.ExitCode.ShouldBe(0);
-        }
-        finally
-        {
-            if (!process.HasExited)
-            {
-                process.Kill(entireProcessTree: true);
-                await process.WaitForExitAsync();
-            }
-
-            process.Dispose();
-            await TestDatabaseServer.Current.DropDatabaseAsync(connectionString);
-        }
-    }
+        });
 
     [Fact]
-    public async Task Behind_a_proxy_a_draining_instance_closes_unanswered_the_requests_the_proxy_may_repeat_and_serves_the_others()
-    {
-        var connectionString = await TestDatabaseServer.Current.CreateMigratedDatabaseAsync();
-        var environment = AppProcess.ProductionEnvironment(connectionString);
-        environment["Shutdown__DrainSeconds"] = DrainSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        environment["Shutdown__RefuseRepeatableWhileDraining"] = "true";
-        var (process, address) = AppProcess.Serve(environment);
-        try
+    public Task Behind_a_proxy_a_draining_instance_closes_unanswered_the_requests_the_proxy_may_repeat_and_serves_the_others() =>
+        WithInstanceAsync(new Dictionary<string, string> { ["Shutdown__RefuseRepeatableWhileDraining"] = "true" }, async (process, address) =>
         {
             // A new connection per request, as nginx opens them to a draining instance.
             using var client = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.Zero }) { BaseAddress = address };
@@ -115,6 +92,24 @@ public sealed class GracefulShutdownTests
             using var exit = new CancellationTokenSource(TimeSpan.FromSeconds(30));
             await process.WaitForExitAsync(exit.Token);
             process.ExitCode.ShouldBe(0);
+        });
+
+    // Starts `dotnet SliceApi.dll` (Production, a drain of DrainSeconds, plus `settings`) on a database of its own, runs
+    // `test` with the process and its address, then kills what is left of it and drops the database.
+    private static async Task WithInstanceAsync(Dictionary<string, string> settings, Func<Process, Uri, Task> test)
+    {
+        var connectionString = await TestDatabaseServer.Current.CreateMigratedDatabaseAsync();
+        var environment = AppProcess.ProductionEnvironment(connectionString);
+        environment["Shutdown__DrainSeconds"] = DrainSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        foreach (var (name, value) in settings)
+        {
+            environment[name] = value;
+        }
+
+        var (process, address) = AppProcess.Serve(environment);
+        try
+        {
+            await test(process, address);
         }
         finally
         {

@@ -17,7 +17,7 @@ public sealed class OpenApiSnapshotTests(AppFixture api) : IClassFixture<AppFixt
     public async Task The_served_document_equals_the_checked_in_file()
     {
         var served = JsonNode.Parse(await api.CreateAnonymousClient().GetStringAsync("/openapi/v1.json"))!.ToJsonString(Indented) + "\n";
-        var path = Path.Combine(RepositoryRoot(), "docs", "openapi", "v1.json");
+        var path = Path.Combine(Repository.Root, "docs", "openapi", "v1.json");
         if (Environment.GetEnvironmentVariable("SLICEAPI_UPDATE_OPENAPI") == "1")
         {
             await File.WriteAllTextAsync(path, served, TestContext.Current.CancellationToken);
@@ -27,18 +27,5 @@ public sealed class OpenApiSnapshotTests(AppFixture api) : IClassFixture<AppFixt
         var checkedIn = await File.ReadAllTextAsync(path, TestContext.Current.CancellationToken);
         served.ShouldBe(checkedIn.ReplaceLineEndings("\n"),
             "The API's contract changed. If intended, refresh docs/openapi/v1.json with SLICEAPI_UPDATE_OPENAPI=1 dotnet test SliceApi.sln --filter OpenApiSnapshotTests and commit it.");
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "SliceApi.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("SliceApi.sln not found above the test output folder.");
     }
 }
