@@ -22,6 +22,30 @@ public sealed class PatchTaskRequest
 }
 
 /// <summary>
+/// The body of <c>PATCH /api/v1/tasks/{id}</c> as the OpenAPI document describes it (the endpoint reads the JSON itself):
+/// an RFC 7396 merge patch in which every member is optional; <c>null</c> clears description, dueAt or assigneeId.
+/// </summary>
+public sealed class TaskMergePatch
+{
+    /// <summary>A new title, 1 to 200 characters after trimming (it cannot be cleared).</summary>
+    [System.ComponentModel.DataAnnotations.StringLength(200, MinimumLength = 1)]
+    public string Title { get; set; } = "";
+
+    /// <summary>A new description, up to 4000 characters, or null to clear it.</summary>
+    [System.ComponentModel.DataAnnotations.MaxLength(4000)]
+    public string? Description { get; set; }
+
+    /// <summary>A new deadline (RFC 3339 with offset; stored in UTC), or null to clear it.</summary>
+    public DateTimeOffset? DueAt { get; set; }
+
+    /// <summary>A new status.</summary>
+    public TaskItemStatus Status { get; set; }
+
+    /// <summary>The user to assign, or null to unassign.</summary>
+    public Guid? AssigneeId { get; set; }
+}
+
+/// <summary>
 /// <c>PATCH /api/v1/tasks/{id}</c> with <c>Content-Type: application/merge-patch+json</c> (RFC 7396): members present
 /// replace the task's fields, <c>null</c> clears an optional one (description, dueAt, assigneeId), absent ones stay.
 /// The merged task is validated like PUT; other content types get 415. Owner or admin; If-Match as for PUT.
@@ -40,7 +64,7 @@ internal sealed class PatchTask(IDocumentSession session, IDocumentStore documen
         Patch("tasks/{id}");
         Group<TasksGroup>();
         Definition.ChangesOneTask();
-        Description(b => b.Accepts<UpdateTaskRequest>(MergePatch).ProducesValidationProblem());
+        Description(b => b.Accepts<TaskMergePatch>(MergePatch).ProducesValidationProblem());
         Summary(s =>
         {
             s.Summary = "Change some of a task's fields (JSON merge patch)";
