@@ -2,7 +2,9 @@
 # in front of two instances (deploy/cluster.sh). Needs check() and $OUT from .ci/run, and from the caller:
 # BASE, WALK_LABEL (a prefix for the check names), CURL_CA (a CA certificate for https, or empty) and
 # create_admin EMAIL PASSWORD (runs the create-admin command against the same database).
-cx() { curl -s ${CURL_CA:+--cacert "$CURL_CA"} "$@"; }
+# RAW_BASE (default BASE) takes the one request a validating proxy cannot carry: a body that is not JSON (Prism never
+# answers it).
+cx() { curl -s -m 60 ${CURL_CA:+--cacert "$CURL_CA"} "$@"; }
 
 walkthrough() {
   J='Content-Type: application/json'
@@ -22,7 +24,7 @@ walkthrough() {
   check "${WALK_LABEL}me" 200 "$(req "$BASE/api/v1/users/me" -H "$A")"
   check "${WALK_LABEL}create without token" 401 "$(req -X POST "$BASE/api/v1/tasks" -H "$J" -d '{"title":"x"}')"
   check "${WALK_LABEL}create with empty title" 400 "$(req -X POST "$BASE/api/v1/tasks" -H "$A" -H "$J" -d '{"title":""}')"
-  check "${WALK_LABEL}create with malformed JSON" 400 "$(req -X POST "$BASE/api/v1/tasks" -H "$A" -H "$J" -d '{"title":')"
+  check "${WALK_LABEL}create with malformed JSON" 400 "$(req -X POST "${RAW_BASE:-$BASE}/api/v1/tasks" -H "$A" -H "$J" -d '{"title":')"
   check "${WALK_LABEL}create" 201 "$(req -X POST "$BASE/api/v1/tasks" -H "$A" -H "$J" -d '{"title":"Write the README","dueAt":"2026-12-01T17:00:00Z"}')"
   TASK_ID=$(field id)
   check "${WALK_LABEL}list" 200 "$(req "$BASE/api/v1/tasks?limit=10" -H "$A")"
