@@ -60,7 +60,9 @@ internal sealed class ApiKeyMapping : IConfigureMarten
 /// <param name="CreatedAt">UTC.</param>
 /// <param name="ExpiresAt">UTC, or null.</param>
 /// <param name="RevokedAt">UTC, or null while usable.</param>
-public sealed record ApiKeyResponse(Guid Id, string Name, string Prefix, IReadOnlyList<string> Scopes, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt, DateTimeOffset? RevokedAt)
+public sealed record ApiKeyResponse(
+    Guid Id, [property: System.ComponentModel.DataAnnotations.MaxLength(100)] string Name, [property: System.ComponentModel.DataAnnotations.MaxLength(12)] string Prefix,
+    [property: System.ComponentModel.DataAnnotations.MaxLength(2)] IReadOnlyList<string> Scopes, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt, DateTimeOffset? RevokedAt)
 {
     internal static ApiKeyResponse From(ApiKey k) => new(k.Id, k.Name, k.Prefix, k.Scopes, k.CreatedAt, k.ExpiresAt, k.RevokedAt);
 }

@@ -29,7 +29,7 @@ public sealed class CreateApiKeyRequest
 /// <summary>The new key: the secret appears here once and is never shown again.</summary>
 /// <param name="Key">Send as <c>X-Api-Key: &lt;key&gt;</c>.</param>
 /// <param name="ApiKey">The key's details, as GET /api/v1/api-keys lists them.</param>
-public sealed record CreateApiKeyResponse(string Key, ApiKeyResponse ApiKey);
+public sealed record CreateApiKeyResponse([property: System.ComponentModel.DataAnnotations.MaxLength(46)] string Key, ApiKeyResponse ApiKey);
 
 /// <summary>Shape rules of <see cref="CreateApiKeyRequest"/>.</summary>
 internal sealed class CreateApiKeyValidator : Validator<CreateApiKeyRequest>

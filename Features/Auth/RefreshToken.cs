@@ -70,7 +70,12 @@ internal sealed class RefreshTokenMapping : IConfigureMarten
 /// <param name="ExpiresIn">Seconds until the access token expires.</param>
 /// <param name="RefreshToken">Opaque (256 random bits, base64url); exchange it at POST /api/v1/auth/refresh for a new pair. Usable once.</param>
 /// <param name="RefreshTokenExpiresIn">Seconds until the refresh token expires.</param>
-public sealed record TokenResponse(string AccessToken, string TokenType, int ExpiresIn, string RefreshToken, int RefreshTokenExpiresIn);
+public sealed record TokenResponse(
+    [property: System.ComponentModel.DataAnnotations.MaxLength(2048)] string AccessToken,
+    [property: System.ComponentModel.DataAnnotations.MaxLength(6)] string TokenType,
+    [property: System.ComponentModel.DataAnnotations.Range(60, 24 * 60 * 60)] int ExpiresIn,
+    [property: System.ComponentModel.DataAnnotations.MaxLength(43)] string RefreshToken,
+    [property: System.ComponentModel.DataAnnotations.Range(24 * 60 * 60, 365 * 24 * 60 * 60)] int RefreshTokenExpiresIn);
 
 /// <summary>Issues token pairs; login and refresh share it.</summary>
 internal static class TokenPairs

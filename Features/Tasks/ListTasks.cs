@@ -53,7 +53,8 @@ public sealed class ListTasksQuery
 /// <summary>One page of tasks in the requested order.</summary>
 /// <param name="Items">At most <c>limit</c> tasks.</param>
 /// <param name="NextCursor">Pass as <c>cursor</c> (with the same <c>sort</c>) to get the next page; null on the last page.</param>
-public sealed record ListTasksResponse(IReadOnlyList<TaskResponse> Items, string? NextCursor);
+public sealed record ListTasksResponse(
+    [property: System.ComponentModel.DataAnnotations.MaxLength(ListTasks.MaxLimit)] IReadOnlyList<TaskResponse> Items, [property: System.ComponentModel.DataAnnotations.MaxLength(2048)] string? NextCursor);
 
 /// <summary>Shape rules of <see cref="ListTasksQuery"/>; each failure names the query parameter to fix.</summary>
 internal sealed class ListTasksValidator : Validator<ListTasksQuery>

@@ -158,7 +158,7 @@ internal sealed class UnassignDeletedUsers : DocumentSessionListenerBase
 /// <param name="CreatedAt">Creation time (UTC).</param>
 /// <param name="UpdatedAt">Last change (UTC).</param>
 public sealed record TaskResponse(
-    Guid Id, string Title, string? Description, TaskItemStatus Status, DateTimeOffset? DueAt,
+    Guid Id, [property: System.ComponentModel.DataAnnotations.MaxLength(200)] string Title, [property: System.ComponentModel.DataAnnotations.MaxLength(4000)] string? Description, TaskItemStatus Status, DateTimeOffset? DueAt,
     Guid OwnerId, Guid? AssigneeId, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
 {
     internal static TaskResponse From(TaskItem t) =>

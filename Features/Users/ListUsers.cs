@@ -23,7 +23,8 @@ public sealed class ListUsersQuery
 /// <summary>One page of accounts, newest first.</summary>
 /// <param name="Items">At most <c>limit</c> accounts.</param>
 /// <param name="NextCursor">Pass as <c>cursor</c> for the next page; null on the last page.</param>
-public sealed record ListUsersResponse(IReadOnlyList<UserResponse> Items, string? NextCursor);
+public sealed record ListUsersResponse(
+    [property: System.ComponentModel.DataAnnotations.MaxLength(100)] IReadOnlyList<UserResponse> Items, [property: System.ComponentModel.DataAnnotations.MaxLength(32)] string? NextCursor);
 
 /// <summary>Shape rules of <see cref="ListUsersQuery"/>.</summary>
 internal sealed class ListUsersValidator : Validator<ListUsersQuery>

@@ -89,7 +89,9 @@ internal static class UsersSetup
 /// <param name="Role"><c>admin</c>, <c>user</c> or <c>guest</c>.</param>
 /// <param name="CreatedAt">When the account was created (UTC).</param>
 /// <param name="IsActive">False once an admin deactivated the account.</param>
-public sealed record UserResponse(Guid Id, string Email, string DisplayName, string Role, DateTimeOffset CreatedAt, bool IsActive)
+public sealed record UserResponse(
+    Guid Id, [property: System.ComponentModel.DataAnnotations.MaxLength(254)] string Email, [property: System.ComponentModel.DataAnnotations.MaxLength(100)] string DisplayName,
+    [property: System.ComponentModel.DataAnnotations.MaxLength(5)] string Role, DateTimeOffset CreatedAt, bool IsActive)
 {
     internal static UserResponse From(User user) => new(user.Id, user.Email, user.DisplayName, user.Role, user.CreatedAt, user.IsActive);
 }

@@ -123,6 +123,12 @@ internal sealed class RateLimitHeaders
     /// <summary>The state header.</summary>
     public const string StateHeader = "RateLimit";
 
+    /// <summary>The longest value of either header, in characters: at most two limits of about 30 characters each.</summary>
+    public const int MaxLength = 256;
+
+    /// <summary>The longest wait any response asks for in <c>Retry-After</c>, in seconds: a login lockout's 15 minutes.</summary>
+    public const int MaxRetryAfterSeconds = 900;
+
     private readonly List<Item> items = [];
 
     /// <summary>One limit a request counted against.</summary>

@@ -68,6 +68,10 @@ internal sealed class ApiOperationProcessor(System.Text.Json.JsonSerializerOptio
             }
 
             DeclareRateLimitHeaders(status, response);
+            if (response.Headers.TryGetValue("Link", out var link) && link.Schema is { MaxLength: null } linkSchema)
+            {
+                linkSchema.MaxLength = Paging.NextPageLink.MaxLength;
+            }
         }
 
         if (metadata.OfType<DeprecatedMetadata>().FirstOrDefault() is { } deprecated)
@@ -139,13 +143,13 @@ internal sealed class ApiOperationProcessor(System.Text.Json.JsonSerializerOptio
     {
         response.Headers[RateLimitHeaders.PolicyHeader] = new OpenApiHeader
         {
-            Schema = new JsonSchema { Type = JsonObjectType.String },
+            Schema = new JsonSchema { Type = JsonObjectType.String, MaxLength = RateLimitHeaders.MaxLength },
             Description = "The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `\"default\";q=600;w=60` is " +
                           "q requests per w seconds; the credential operations add `\"credentials\";q=10;w=60`.",
         };
         response.Headers[RateLimitHeaders.StateHeader] = new OpenApiHeader
         {
-            Schema = new JsonSchema { Type = JsonObjectType.String },
+            Schema = new JsonSchema { Type = JsonObjectType.String, MaxLength = RateLimitHeaders.MaxLength },
             Description = "Where the caller stands in each limit: `\"default\";r=599;t=42` is r requests left and t seconds until the window " +
                           "resets, counted across every instance. Absent while the shared rate-limit store is unreachable.",
         };
@@ -153,7 +157,7 @@ internal sealed class ApiOperationProcessor(System.Text.Json.JsonSerializerOptio
         {
             response.Headers[Microsoft.Net.Http.Headers.HeaderNames.RetryAfter] = new OpenApiHeader
             {
-                Schema = new JsonSchema { Type = JsonObjectType.Integer, Minimum = 1 },
+                Schema = new JsonSchema { Type = JsonObjectType.Integer, Format = "int32", Minimum = 1, Maximum = RateLimitHeaders.MaxRetryAfterSeconds },
                 Description = "Seconds to wait before retrying (RFC 9110 section 10.2.3).",
             };
         }

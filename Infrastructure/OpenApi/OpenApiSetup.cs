@@ -87,6 +87,7 @@ internal static class OpenApiSetup
                 }
             }
 
+            FormatLimits.Apply(document);
             document.Generator = null; // "NSwag v14.8.0.0 ...": changes with every NSwag release, not with the contract
             // The tags the groups declare (ApiOperationProcessor collected them), in their order.
             document.Tags = document.Tags.OrderBy(t => t.ExtensionData?["x-order"]).ToList();
@@ -99,7 +100,8 @@ internal static class OpenApiSetup
                 Type = OpenApiSecuritySchemeType.Http,
                 Scheme = "bearer",
                 BearerFormat = "JWT",
-                Description = "The accessToken from POST /api/v1/auth/login.",
+                Description = "The accessToken from POST /api/v1/auth/login: a JWT signed with HS256, validated as RFC8725 (JSON Web Token Best " +
+                              "Current Practices) asks: one fixed algorithm, issuer, audience, expiry and not-before all checked.",
             };
             document.SecurityDefinitions[ApiKeyScheme] = new OpenApiSecurityScheme
             {
@@ -152,7 +154,13 @@ internal static class OpenApiSetup
             o.PostProcess = (document, _) =>
             {
                 document.Servers.Clear();
-                document.Servers.Add(new OpenApiServer { Url = "/", Description = "The host that serves this document." });
+                // One server: whichever deployment (production, or a local development run) served the document, for
+                // everyone who can reach it (x-internal: false; OWASP API9:2023, inventory of hosts and environments).
+                document.Servers.Add(new DocumentedServer
+                {
+                    Url = "/",
+                    Description = "The host that serves this document: production, or a local development run.",
+                });
             };
         }));
         app.UseWhen(http => http.Request.Path.StartsWithSegments("/swagger"), branch => branch.UseSwaggerUi(o =>
@@ -172,4 +180,12 @@ internal static class OpenApiSetup
         }));
         return app;
     }
+}
+
+/// <summary>A server of the document with the <c>x-internal</c> extension, which NSwag's <see cref="OpenApiServer"/> cannot carry.</summary>
+internal sealed class DocumentedServer : OpenApiServer
+{
+    /// <summary>Whether only an internal audience can reach the server (false: every client of the API).</summary>
+    [Newtonsoft.Json.JsonProperty("x-internal")]
+    public bool Internal { get; init; }
 }

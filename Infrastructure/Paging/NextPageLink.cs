@@ -12,6 +12,12 @@ internal static class NextPageLink
     public const string CursorParameter = "cursor";
 
     /// <summary>
+    /// The longest header value, in characters: the request's path and query, which Kestrel limits to its 8 KiB request
+    /// line, with the cursor and the link syntax around them.
+    /// </summary>
+    public const int MaxLength = 8192;
+
+    /// <summary>
     /// Adds <c>Link: &lt;/path?...&amp;cursor=...&gt;; rel="next"</c> when <paramref name="nextCursor"/> is not null.
     /// The target is a relative reference (RFC 8288 section 3.1, resolved against the request URI), so it stays
     /// right behind proxies; every other query parameter of the request is kept, in order.

@@ -3772,30 +3772,35 @@ namespace SliceApi.Client
         /// The user id.
         /// </summary>
         [Newtonsoft.Json.JsonProperty("id", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [System.ComponentModel.DataAnnotations.StringLength(36)]
         public System.Guid? Id { get; set; } = default!;
 
         /// <summary>
         /// Lower-case email address.
         /// </summary>
         [Newtonsoft.Json.JsonProperty("email", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [System.ComponentModel.DataAnnotations.StringLength(254)]
         public string? Email { get; set; } = default!;
 
         /// <summary>
         /// Name shown to other people, 1 to 100 characters.
         /// </summary>
         [Newtonsoft.Json.JsonProperty("displayName", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [System.ComponentModel.DataAnnotations.StringLength(100)]
         public string? DisplayName { get; set; } = default!;
 
         /// <summary>
         /// admin, user or guest.
         /// </summary>
         [Newtonsoft.Json.JsonProperty("role", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [System.ComponentModel.DataAnnotations.StringLength(5)]
         public string? Role { get; set; } = default!;
 
         /// <summary>
         /// When the account was created (UTC).
         /// </summary>
         [Newtonsoft.Json.JsonProperty("createdAt", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [System.ComponentModel.DataAnnotations.StringLength(35)]
         public System.DateTimeOffset? CreatedAt { get; set; } = default!;
 
         /// <summary>
@@ -3817,12 +3822,14 @@ namespace SliceApi.Client
         /// At most limit accounts.
         /// </summary>
         [Newtonsoft.Json.JsonProperty("items", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [System.ComponentModel.DataAnnotations.MaxLength(100)]
         public System.Collections.Generic.ICollection<UserResponse>? Items { get; set; } = default!;
 
         /// <summary>
         /// Pass as cursor for the next page; null on the last page.
         /// </summary>
         [Newtonsoft.Json.JsonProperty("nextCursor", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [System.ComponentModel.DataAnnotations.StringLength(32)]
         public string? NextCursor { get; set; } = default!;
 
     }
@@ -3899,18 +3906,21 @@ namespace SliceApi.Client
         /// The task id.
         /// </summary>
         [Newtonsoft.Json.JsonProperty("id", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [System.ComponentModel.DataAnnotations.StringLength(36)]
         public System.Guid? Id { get; set; } = default!;
 
         /// <summary>
         /// 1 to 200 characters.
         /// </summary>
         [Newtonsoft.Json.JsonProperty("title", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [System.ComponentModel.DataAnnotations.StringLength(200)]
         public string? Title { get; set; } = default!;
 
         /// <summary>
         /// At most 4,000 characters, or null.
         /// </summary>
         [Newtonsoft.Json.JsonProperty("description", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [System.ComponentModel.DataAnnotations.StringLength(4000)]
         public string? Description { get; set; } = default!;
 
         /// <summary>
@@ -3924,30 +3934,35 @@ namespace SliceApi.Client
         /// Deadline (UTC), or null.
         /// </summary>
         [Newtonsoft.Json.JsonProperty("dueAt", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [System.ComponentModel.DataAnnotations.StringLength(35)]
         public System.DateTimeOffset? DueAt { get; set; } = default!;
 
         /// <summary>
         /// The id of the user who created it.
         /// </summary>
         [Newtonsoft.Json.JsonProperty("ownerId", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [System.ComponentModel.DataAnnotations.StringLength(36)]
         public System.Guid? OwnerId { get; set; } = default!;
 
         /// <summary>
         /// The id of the user it is assigned to, or null.
         /// </summary>
         [Newtonsoft.Json.JsonProperty("assigneeId", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [System.ComponentModel.DataAnnotations.StringLength(36)]
         public System.Guid? AssigneeId { get; set; } = default!;
 
         /// <summary>
         /// Creation time (UTC).
         /// </summary>
         [Newtonsoft.Json.JsonProperty("createdAt", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [System.ComponentModel.DataAnnotations.StringLength(35)]
         public System.DateTimeOffset? CreatedAt { get; set; } = default!;
 
         /// <summary>
         /// Last change (UTC).
         /// </summary>
         [Newtonsoft.Json.JsonProperty("updatedAt", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [System.ComponentModel.DataAnnotations.StringLength(35)]
         public System.DateTimeOffset? UpdatedAt { get; set; } = default!;
 
     }
@@ -4013,6 +4028,7 @@ namespace SliceApi.Client
         /// Deadline as an RFC 3339 date-time with offset, e.g. 2026-12-01T17:00:00Z; stored in UTC.
         /// </summary>
         [Newtonsoft.Json.JsonProperty("dueAt", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [System.ComponentModel.DataAnnotations.StringLength(35)]
         public System.DateTimeOffset? DueAt { get; set; } = default!;
 
         /// <summary>
@@ -4026,6 +4042,7 @@ namespace SliceApi.Client
         /// The id of the user to assign it to (owner or admin only); null for none.
         /// </summary>
         [Newtonsoft.Json.JsonProperty("assigneeId", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [System.ComponentModel.DataAnnotations.StringLength(36)]
         public System.Guid? AssigneeId { get; set; } = default!;
 
     }
@@ -4041,12 +4058,14 @@ namespace SliceApi.Client
         /// At most limit tasks.
         /// </summary>
         [Newtonsoft.Json.JsonProperty("items", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [System.ComponentModel.DataAnnotations.MaxLength(100)]
         public System.Collections.Generic.ICollection<TaskResponse>? Items { get; set; } = default!;
 
         /// <summary>
         /// Pass as cursor (with the same sort) to get the next page; null on the last page.
         /// </summary>
         [Newtonsoft.Json.JsonProperty("nextCursor", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [System.ComponentModel.DataAnnotations.StringLength(2048)]
         public string? NextCursor { get; set; } = default!;
 
     }
@@ -4077,6 +4096,7 @@ namespace SliceApi.Client
         /// A new deadline (RFC 3339 with offset; stored in UTC), or null to clear it.
         /// </summary>
         [Newtonsoft.Json.JsonProperty("dueAt", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [System.ComponentModel.DataAnnotations.StringLength(35)]
         public System.DateTimeOffset? DueAt { get; set; } = default!;
 
         /// <summary>
@@ -4090,6 +4110,7 @@ namespace SliceApi.Client
         /// The user to assign, or null to unassign.
         /// </summary>
         [Newtonsoft.Json.JsonProperty("assigneeId", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [System.ComponentModel.DataAnnotations.StringLength(36)]
         public System.Guid? AssigneeId { get; set; } = default!;
 
     }
@@ -4121,6 +4142,7 @@ namespace SliceApi.Client
         /// Deadline as an RFC 3339 date-time with offset; stored in UTC.
         /// </summary>
         [Newtonsoft.Json.JsonProperty("dueAt", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [System.ComponentModel.DataAnnotations.StringLength(35)]
         public System.DateTimeOffset? DueAt { get; set; } = default!;
 
         /// <summary>
@@ -4134,6 +4156,7 @@ namespace SliceApi.Client
         /// The id of the user to assign it to (owner or admin only); null for none.
         /// </summary>
         [Newtonsoft.Json.JsonProperty("assigneeId", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [System.ComponentModel.DataAnnotations.StringLength(36)]
         public System.Guid? AssigneeId { get; set; } = default!;
 
     }
@@ -4149,30 +4172,35 @@ namespace SliceApi.Client
         /// A JWT to send as Authorization: Bearer &lt;accessToken&gt;.
         /// </summary>
         [Newtonsoft.Json.JsonProperty("accessToken", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [System.ComponentModel.DataAnnotations.StringLength(2048)]
         public string? AccessToken { get; set; } = default!;
 
         /// <summary>
         /// Always Bearer.
         /// </summary>
         [Newtonsoft.Json.JsonProperty("tokenType", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [System.ComponentModel.DataAnnotations.StringLength(6)]
         public string? TokenType { get; set; } = default!;
 
         /// <summary>
         /// Seconds until the access token expires.
         /// </summary>
         [Newtonsoft.Json.JsonProperty("expiresIn", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [System.ComponentModel.DataAnnotations.Range(60, 86400)]
         public int? ExpiresIn { get; set; } = default!;
 
         /// <summary>
         /// Opaque (256 random bits, base64url); exchange it at POST /api/v1/auth/refresh for a new pair. Usable once.
         /// </summary>
         [Newtonsoft.Json.JsonProperty("refreshToken", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [System.ComponentModel.DataAnnotations.StringLength(43)]
         public string? RefreshToken { get; set; } = default!;
 
         /// <summary>
         /// Seconds until the refresh token expires.
         /// </summary>
         [Newtonsoft.Json.JsonProperty("refreshTokenExpiresIn", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [System.ComponentModel.DataAnnotations.Range(86400, 31536000)]
         public int? RefreshTokenExpiresIn { get; set; } = default!;
 
     }
@@ -4247,6 +4275,7 @@ namespace SliceApi.Client
         /// Send as X-Api-Key: &lt;key&gt;.
         /// </summary>
         [Newtonsoft.Json.JsonProperty("key", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [System.ComponentModel.DataAnnotations.StringLength(46)]
         public string? Key { get; set; } = default!;
 
         /// <summary>
@@ -4268,42 +4297,49 @@ namespace SliceApi.Client
         /// The key's id.
         /// </summary>
         [Newtonsoft.Json.JsonProperty("id", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [System.ComponentModel.DataAnnotations.StringLength(36)]
         public System.Guid? Id { get; set; } = default!;
 
         /// <summary>
         /// What the owner called it.
         /// </summary>
         [Newtonsoft.Json.JsonProperty("name", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [System.ComponentModel.DataAnnotations.StringLength(100)]
         public string? Name { get; set; } = default!;
 
         /// <summary>
         /// The key's first 12 characters.
         /// </summary>
         [Newtonsoft.Json.JsonProperty("prefix", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [System.ComponentModel.DataAnnotations.StringLength(12)]
         public string? Prefix { get; set; } = default!;
 
         /// <summary>
         /// Granted scopes.
         /// </summary>
         [Newtonsoft.Json.JsonProperty("scopes", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [System.ComponentModel.DataAnnotations.MaxLength(2)]
         public System.Collections.Generic.ICollection<string>? Scopes { get; set; } = default!;
 
         /// <summary>
         /// UTC.
         /// </summary>
         [Newtonsoft.Json.JsonProperty("createdAt", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [System.ComponentModel.DataAnnotations.StringLength(35)]
         public System.DateTimeOffset? CreatedAt { get; set; } = default!;
 
         /// <summary>
         /// UTC, or null.
         /// </summary>
         [Newtonsoft.Json.JsonProperty("expiresAt", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [System.ComponentModel.DataAnnotations.StringLength(35)]
         public System.DateTimeOffset? ExpiresAt { get; set; } = default!;
 
         /// <summary>
         /// UTC, or null while usable.
         /// </summary>
         [Newtonsoft.Json.JsonProperty("revokedAt", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [System.ComponentModel.DataAnnotations.StringLength(35)]
         public System.DateTimeOffset? RevokedAt { get; set; } = default!;
 
     }
@@ -4335,6 +4371,7 @@ namespace SliceApi.Client
         /// When the key stops working (RFC 3339 date-time with offset, in the future), or null for never.
         /// </summary>
         [Newtonsoft.Json.JsonProperty("expiresAt", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [System.ComponentModel.DataAnnotations.StringLength(35)]
         public System.DateTimeOffset? ExpiresAt { get; set; } = default!;
 
     }
