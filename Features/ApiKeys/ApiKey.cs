@@ -62,7 +62,7 @@ internal sealed class ApiKeyMapping : IConfigureMarten
 /// <param name="RevokedAt">UTC, or null while usable.</param>
 public sealed record ApiKeyResponse(
     Guid Id, [property: System.ComponentModel.DataAnnotations.MaxLength(100)] string Name, [property: System.ComponentModel.DataAnnotations.MaxLength(12)] string Prefix,
-    [property: System.ComponentModel.DataAnnotations.MaxLength(2)] IReadOnlyList<string> Scopes, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt, DateTimeOffset? RevokedAt)
+    [property: System.ComponentModel.DataAnnotations.MaxLength(2), SliceApi.Infrastructure.OpenApi.DocumentedItems(ApiScopes.TasksRead, ApiScopes.TasksWrite)] IReadOnlyList<string> Scopes, DateTimeOffset CreatedAt, DateTimeOffset? ExpiresAt, DateTimeOffset? RevokedAt)
 {
     internal static ApiKeyResponse From(ApiKey k) => new(k.Id, k.Name, k.Prefix, k.Scopes, k.CreatedAt, k.ExpiresAt, k.RevokedAt);
 }

@@ -20,7 +20,8 @@ public sealed class CreateApiKeyRequest
     public string Name { get; set; } = "";
 
     /// <summary>One or both of <c>tasks:read</c>, <c>tasks:write</c>.</summary>
-    public IReadOnlyList<string> Scopes { get; set; } = [];
+    [System.ComponentModel.DataAnnotations.MaxLength(2)]
+    public string[] Scopes { get; set; } = [];
 
     /// <summary>When the key stops working (RFC 3339 date-time with offset, in the future), or null for never.</summary>
     public DateTimeOffset? ExpiresAt { get; set; }
@@ -39,7 +40,8 @@ internal sealed class CreateApiKeyValidator : Validator<CreateApiKeyRequest>
         RuleFor(x => x.Name).Cascade(CascadeMode.Stop).NotEmpty()
             .TrimmedLength(1, 100);
         RuleFor(x => x.Scopes).Cascade(CascadeMode.Stop).NotEmpty()
-            .Must(s => s.All(ApiScopes.All.Contains)).WithMessage("'scopes' may hold only tasks:read and tasks:write.");
+            .EachOneOf(ApiScopes.All).WithMessage("'scopes' may hold only tasks:read and tasks:write.")
+            .Must(s => s is null || s.Length <= ApiScopes.All.Count).WithMessage($"'scopes' holds at most {ApiScopes.All.Count} scopes.");
         RuleFor(x => x.ExpiresAt).Must(e => e is null || e > Resolve<TimeProvider>().GetUtcNow()).WithMessage("'expiresAt' must be in the future.");
     }
 }

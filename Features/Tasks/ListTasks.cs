@@ -23,6 +23,7 @@ public sealed class ListTasksQuery
 
     /// <summary>Only tasks in one of these statuses: <c>todo</c>, <c>in_progress</c>, <c>done</c>; repeat the parameter for several.</summary>
     [QueryParam]
+    [System.ComponentModel.DataAnnotations.MaxLength(3)]
     public string[]? Status { get; set; }
 
     /// <summary>Only tasks due strictly before this RFC 3339 date-time (offset required; send <c>+</c> as <c>%2B</c>).</summary>
@@ -62,7 +63,8 @@ internal sealed class ListTasksValidator : Validator<ListTasksQuery>
     public ListTasksValidator()
     {
         RuleFor(x => x.Limit).InclusiveBetween(1, ListTasks.MaxLimit);
-        RuleFor(x => x.Status).EachOneOf(TaskItem.Names);
+        RuleFor(x => x.Status).EachOneOf(TaskItem.Names)
+            .Must(s => s is null || s.Length <= TaskItem.Names.Length).WithMessage($"'status' may be given at most {TaskItem.Names.Length} times.");
         RuleFor(x => x.DueBefore).Rfc3339DateTime();
         RuleFor(x => x.DueAfter).Rfc3339DateTime();
         RuleFor(x => x.DueBefore)
@@ -73,6 +75,7 @@ internal sealed class ListTasksValidator : Validator<ListTasksQuery>
             .Length(1, ListTasks.MaxSearchLength)
             .Must(q => q is null || !string.IsNullOrWhiteSpace(q)).WithMessage("'q' must not be only spaces.");
         RuleFor(x => x.Sort).OneOf(TaskSort.Names);
+        RuleFor(x => x.Cursor).MaximumLength(TaskListCursor.MaxTextLength);
         RuleFor(x => x.Cursor).Custom((cursor, context) =>
         {
             if (cursor is null)

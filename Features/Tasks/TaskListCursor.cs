@@ -66,6 +66,9 @@ internal sealed record TaskListCursor(TaskSort Sort, Guid Id, DateTimeOffset? Ti
 {
     private const byte Format = 1;
     private const int HeaderLength = 2 + 16;
+
+    /// <summary>The longest cursor text read, in characters (a title key of 200 characters fits with room).</summary>
+    public const int MaxTextLength = 2048;
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     /// <summary>The position of <paramref name="task"/> in a list ordered by <paramref name="sort"/>.</summary>
@@ -95,7 +98,7 @@ internal sealed record TaskListCursor(TaskSort Sort, Guid Id, DateTimeOffset? Ti
         byte[] bytes;
         try
         {
-            bytes = text is { Length: > 0 and <= 2048 } ? Base64Url.DecodeFromChars(text) : [];
+            bytes = text is { Length: > 0 and <= MaxTextLength } ? Base64Url.DecodeFromChars(text) : [];
         }
         catch (FormatException)
         {

@@ -32,7 +32,8 @@ internal sealed class ListUsersValidator : Validator<ListUsersQuery>
     public ListUsersValidator()
     {
         RuleFor(x => x.Limit).InclusiveBetween(1, 100);
-        RuleFor(x => x.Cursor)
+        RuleFor(x => x.Cursor).Cascade(CascadeMode.Stop)
+            .MaximumLength(UserListCursor.TextLength)
             .Must(c => c is null || UserListCursor.TryDecode(c, out _))
             .WithMessage("'cursor' must be a nextCursor value returned by this endpoint.");
     }

@@ -32,9 +32,7 @@ internal sealed class UpdateUserValidator : Validator<UpdateUserRequest>
         RuleFor(x => x.DisplayName!)
             .TrimmedLength(1, 100)
             .When(x => x.DisplayName is not null);
-        RuleFor(x => x.Role!)
-            .Must(AppRoles.All.Contains).WithMessage("'role' must be one of: admin, user, guest.")
-            .When(x => x.Role is not null);
+        RuleFor(x => x.Role).OneOf(AppRoles.All).WithMessage("'role' must be one of: admin, user, guest.");
     }
 }
 

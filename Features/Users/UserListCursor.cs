@@ -12,6 +12,9 @@ internal static class UserListCursor
 {
     private const int Length = 8 + 16;
 
+    /// <summary>The length of every cursor's text, in characters (base64url of its 24 bytes).</summary>
+    public const int TextLength = 32;
+
     /// <summary>Encodes a position: 32 characters.</summary>
     public static string Encode(DateTimeOffset createdAt, Guid id)
     {

@@ -9,6 +9,21 @@ namespace SliceApi.Infrastructure.Errors;
 /// </summary>
 internal static class ProblemDetailsSetup
 {
+    /// <summary>The longest <c>title</c>, in characters; longer ones are cut (OWASP API4:2023: every string has a bound).</summary>
+    public const int MaxTitleLength = 200;
+
+    /// <summary>
+    /// The longest <c>detail</c> and <c>errors</c> message, in characters; longer ones (a detail that quotes what the
+    /// client sent) are cut and end with an ellipsis.
+    /// </summary>
+    public const int MaxDetailLength = 2000;
+
+    /// <summary>The most messages one <c>errors</c> member lists.</summary>
+    public const int MaxMessagesPerError = 20;
+
+    /// <summary><paramref name="text"/> cut to <paramref name="max"/> characters, the last of them an ellipsis when cut.</summary>
+    public static string? Bounded(string? text, int max) => text is null || text.Length <= max ? text : string.Concat(text.AsSpan(0, max - 1), "…");
+
     /// <summary>
     /// Registers problem details (instance, type, detail and traceId on every problem) and the exception handler
     /// (<see cref="ApiExceptionHandler"/>), which turns known exceptions into 409/413/503 problems and any other into a 500.
@@ -24,7 +39,8 @@ internal static class ProblemDetailsSetup
             problem.Type ??= (problem.Status ?? http.Response.StatusCode) == StatusCodes.Status429TooManyRequests
                 ? "https://www.rfc-editor.org/rfc/rfc6585#section-4"
                 : "about:blank";
-            problem.Detail ??= DefaultDetail(problem.Status ?? http.Response.StatusCode, http);
+            problem.Detail = Bounded(problem.Detail ?? DefaultDetail(problem.Status ?? http.Response.StatusCode, http), MaxDetailLength);
+            problem.Title = Bounded(problem.Title, MaxTitleLength);
             // The W3C trace id (32 hex digits) of the request's span: the one a traceparent header sent, and the one in the logs and traces.
             problem.Extensions["traceId"] = Activity.Current is { } activity ? activity.TraceId.ToHexString() : http.TraceIdentifier;
         });

@@ -105,6 +105,12 @@ internal sealed class ApiOperationProcessor(System.Text.Json.JsonSerializerOptio
             });
         }
 
+        // Every resource id is a uuid (Guid v7); a route parameter the endpoint binds itself (PATCH's) is documented as a bare string.
+        foreach (var id in operation.Parameters.Where(p => p is { Kind: OpenApiParameterKind.Path, Name: "id", Schema.Format: null }))
+        {
+            id.Schema.Format = "guid";
+        }
+
         foreach (var header in metadata.OfType<DocumentedHeader>())
         {
             operation.Parameters.Add(new OpenApiParameter

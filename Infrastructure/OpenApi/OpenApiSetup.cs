@@ -6,6 +6,7 @@ using Newtonsoft.Json.Converters;
 using Newtonsoft.Json.Serialization;
 using NSwag;
 using SliceApi.Infrastructure.Endpoints;
+using SliceApi.Infrastructure.Errors;
 using SliceApi.Infrastructure.Security;
 
 namespace SliceApi.Infrastructure.OpenApi;
@@ -88,6 +89,7 @@ internal static class OpenApiSetup
             }
 
             FormatLimits.Apply(document);
+            DeclareProblemLimits(document);
             document.Generator = null; // "NSwag v14.8.0.0 ...": changes with every NSwag release, not with the contract
             // The tags the groups declare (ApiOperationProcessor collected them), in their order.
             document.Tags = document.Tags.OrderBy(t => t.ExtensionData?["x-order"]).ToList();
@@ -111,6 +113,41 @@ internal static class OpenApiSetup
                 Description = "A key from POST /api/v1/api-keys. Accepted only by operations that list it, and only with the scope they name (see each operation's description).",
             };
         };
+    }
+
+    // The bounds of the problem members (ProblemDetailsSetup cuts title, detail and errors messages to them; type is one of
+    // the API's URIs; instance is the request path, which Kestrel limits to its 8 KiB request line; status an HTTP status).
+    private static void DeclareProblemLimits(OpenApiDocument document)
+    {
+        foreach (var name in new[] { "ProblemDetails", "HttpValidationProblemDetails" })
+        {
+            if (!document.Components.Schemas.TryGetValue(name, out var problem))
+            {
+                continue;
+            }
+
+            foreach (var (member, limit) in new[] { ("type", 2048), ("title", ProblemDetailsSetup.MaxTitleLength), ("detail", ProblemDetailsSetup.MaxDetailLength), ("instance", 8192) })
+            {
+                if (problem.Properties.TryGetValue(member, out var property))
+                {
+                    property.MaxLength = limit;
+                }
+            }
+
+            if (problem.Properties.TryGetValue("status", out var status))
+            {
+                (status.Format, status.Minimum, status.Maximum) = ("int32", 100, 599);
+            }
+
+            if (problem.Properties.TryGetValue("errors", out var errors) && errors.AdditionalPropertiesSchema is { } messages)
+            {
+                messages.MaxItems = ProblemDetailsSetup.MaxMessagesPerError;
+                if (messages.Item is { } message)
+                {
+                    message.MaxLength = ProblemDetailsSetup.MaxDetailLength;
+                }
+            }
+        }
     }
 
     // NSwag writes a described or nullable reference as oneOf: [$ref] beside nullable, which OpenAPI 3.0 does not allow

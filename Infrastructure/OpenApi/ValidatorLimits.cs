@@ -152,6 +152,19 @@ internal sealed class DocumentedRulesSchemaProcessor : ISchemaProcessor
     public void Process(SchemaProcessorContext context)
     {
         var schema = context.Schema;
+        foreach (var member in context.ContextualType.Type.GetProperties())
+        {
+            if (member.GetCustomAttribute<DocumentedItemsAttribute>() is { } items
+                && schema.Properties.TryGetValue(JsonNamingPolicy.CamelCase.ConvertName(member.Name), out var list) && list.Item is { } item)
+            {
+                item.Enumeration.Clear();
+                foreach (var value in items.Values)
+                {
+                    item.Enumeration.Add(value);
+                }
+            }
+        }
+
         foreach (var (member, facets) in ValidatorLimits.For(context.ContextualType.Type))
         {
             if (schema.Properties.TryGetValue(JsonNamingPolicy.CamelCase.ConvertName(member), out var property))
@@ -184,6 +197,24 @@ internal static class QueryParameterRules
                 facets.ApplyTo(parameter.Schema ?? parameter, all: true);
                 parameter.IsRequired |= facets.Required;
             }
+
+            // A repeatable parameter's [MaxLength] is its most repetitions (the validator enforces it too).
+            if (property?.GetCustomAttribute<System.ComponentModel.DataAnnotations.MaxLengthAttribute>() is { } most
+                && (parameter.Schema ?? parameter).Type.HasFlag(JsonObjectType.Array))
+            {
+                (parameter.Schema ?? parameter).MaxItems = most.Length;
+            }
         }
     }
+}
+
+/// <summary>
+/// The values the elements of a list property of a response can take, for the OpenAPI document (<c>items.enum</c>);
+/// request properties state theirs with a validator rule (<c>EachOneOf</c>) instead.
+/// </summary>
+[AttributeUsage(AttributeTargets.Property)]
+internal sealed class DocumentedItemsAttribute(params string[] values) : Attribute
+{
+    /// <summary>The allowed element values.</summary>
+    public IReadOnlyList<string> Values { get; } = values;
 }

@@ -6,6 +6,7 @@ using FluentValidation.Results;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Primitives;
+using SliceApi.Infrastructure.Errors;
 
 namespace SliceApi.Infrastructure.Validation;
 
@@ -28,7 +29,11 @@ internal static class ValidationProblems
     {
         var errors = failures
             .GroupBy(f => ToJsonPath(f.PropertyName), StringComparer.Ordinal)
-            .ToDictionary(g => g.Key, g => g.Select(f => f.ErrorMessage).Distinct().ToArray(), StringComparer.Ordinal);
+            .ToDictionary(
+                g => g.Key,
+                g => g.Select(f => ProblemDetailsSetup.Bounded(f.ErrorMessage, ProblemDetailsSetup.MaxDetailLength)!).Distinct()
+                    .Take(ProblemDetailsSetup.MaxMessagesPerError).ToArray(),
+                StringComparer.Ordinal);
         var problem = new HttpValidationProblemDetails(errors)
         {
             Status = status,

@@ -172,7 +172,7 @@ namespace SliceApi.Client
         /// </remarks>
         /// <returns>Success</returns>
         /// <exception cref="ApiException">A server side error occurred.</exception>
-        System.Threading.Tasks.Task<ApiResponse<TaskResponse>> PatchTaskAsync(string id, TaskMergePatch taskMergePatch, System.Threading.CancellationToken cancellationToken = default(System.Threading.CancellationToken));
+        System.Threading.Tasks.Task<ApiResponse<TaskResponse>> PatchTaskAsync(System.Guid id, TaskMergePatch taskMergePatch, System.Threading.CancellationToken cancellationToken = default(System.Threading.CancellationToken));
 
         /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
         /// <summary>
@@ -2248,7 +2248,7 @@ namespace SliceApi.Client
         /// </remarks>
         /// <returns>Success</returns>
         /// <exception cref="ApiException">A server side error occurred.</exception>
-        public virtual async System.Threading.Tasks.Task<ApiResponse<TaskResponse>> PatchTaskAsync(string id, TaskMergePatch taskMergePatch, System.Threading.CancellationToken cancellationToken = default(System.Threading.CancellationToken))
+        public virtual async System.Threading.Tasks.Task<ApiResponse<TaskResponse>> PatchTaskAsync(System.Guid id, TaskMergePatch taskMergePatch, System.Threading.CancellationToken cancellationToken = default(System.Threading.CancellationToken))
         {
             if (id == null)
                 throw new System.ArgumentNullException("id");
@@ -3678,18 +3678,23 @@ namespace SliceApi.Client
     {
 
         [Newtonsoft.Json.JsonProperty("type", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [System.ComponentModel.DataAnnotations.StringLength(2048)]
         public string? Type { get; set; } = default!;
 
         [Newtonsoft.Json.JsonProperty("title", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [System.ComponentModel.DataAnnotations.StringLength(200)]
         public string? Title { get; set; } = default!;
 
         [Newtonsoft.Json.JsonProperty("status", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [System.ComponentModel.DataAnnotations.Range(100, 599)]
         public int? Status { get; set; } = default!;
 
         [Newtonsoft.Json.JsonProperty("detail", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [System.ComponentModel.DataAnnotations.StringLength(2000)]
         public string? Detail { get; set; } = default!;
 
         [Newtonsoft.Json.JsonProperty("instance", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [System.ComponentModel.DataAnnotations.StringLength(8192)]
         public string? Instance { get; set; } = default!;
 
         [Newtonsoft.Json.JsonProperty("errors", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
@@ -3711,18 +3716,23 @@ namespace SliceApi.Client
     {
 
         [Newtonsoft.Json.JsonProperty("type", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [System.ComponentModel.DataAnnotations.StringLength(2048)]
         public string? Type { get; set; } = default!;
 
         [Newtonsoft.Json.JsonProperty("title", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [System.ComponentModel.DataAnnotations.StringLength(200)]
         public string? Title { get; set; } = default!;
 
         [Newtonsoft.Json.JsonProperty("status", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [System.ComponentModel.DataAnnotations.Range(100, 599)]
         public int? Status { get; set; } = default!;
 
         [Newtonsoft.Json.JsonProperty("detail", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [System.ComponentModel.DataAnnotations.StringLength(2000)]
         public string? Detail { get; set; } = default!;
 
         [Newtonsoft.Json.JsonProperty("instance", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [System.ComponentModel.DataAnnotations.StringLength(8192)]
         public string? Instance { get; set; } = default!;
 
         private System.Collections.Generic.IDictionary<string, object>? _additionalProperties;
@@ -3885,7 +3895,8 @@ namespace SliceApi.Client
         /// admin, user or guest. Admins only.
         /// </summary>
         [Newtonsoft.Json.JsonProperty("role", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
-        public string? Role { get; set; } = default!;
+        [Newtonsoft.Json.JsonConverter(typeof(Newtonsoft.Json.Converters.StringEnumConverter))]
+        public UpdateUserRequestRole? Role { get; set; } = default!;
 
         /// <summary>
         /// False deactivates: no login, no refresh, and tokens already issued stop working within 30 seconds. Admins only.
@@ -4317,9 +4328,9 @@ namespace SliceApi.Client
         /// <summary>
         /// Granted scopes.
         /// </summary>
-        [Newtonsoft.Json.JsonProperty("scopes", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [Newtonsoft.Json.JsonProperty("scopes", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore, ItemConverterType = typeof(Newtonsoft.Json.Converters.StringEnumConverter))]
         [System.ComponentModel.DataAnnotations.MaxLength(2)]
-        public System.Collections.Generic.ICollection<string>? Scopes { get; set; } = default!;
+        public System.Collections.Generic.ICollection<Scopes>? Scopes { get; set; } = default!;
 
         /// <summary>
         /// UTC.
@@ -4362,10 +4373,11 @@ namespace SliceApi.Client
         /// <summary>
         /// One or both of tasks:read, tasks:write.
         /// </summary>
-        [Newtonsoft.Json.JsonProperty("scopes", Required = Newtonsoft.Json.Required.Always)]
+        [Newtonsoft.Json.JsonProperty("scopes", Required = Newtonsoft.Json.Required.Always, ItemConverterType = typeof(Newtonsoft.Json.Converters.StringEnumConverter))]
         [System.ComponentModel.DataAnnotations.Required]
         [System.ComponentModel.DataAnnotations.MinLength(1)]
-        public System.Collections.Generic.ICollection<string> Scopes { get; set; } = new System.Collections.ObjectModel.Collection<string>();
+        [System.ComponentModel.DataAnnotations.MaxLength(2)]
+        public System.Collections.Generic.ICollection<Scopes2> Scopes { get; set; } = new System.Collections.ObjectModel.Collection<Scopes2>();
 
         /// <summary>
         /// When the key stops working (RFC 3339 date-time with offset, in the future), or null for never.
@@ -4412,6 +4424,21 @@ namespace SliceApi.Client
 
         [System.Runtime.Serialization.EnumMember(Value = @"-title")]
         Minustitle = 5,
+
+    }
+
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
+    public enum UpdateUserRequestRole
+    {
+
+        [System.Runtime.Serialization.EnumMember(Value = @"admin")]
+        Admin = 0,
+
+        [System.Runtime.Serialization.EnumMember(Value = @"user")]
+        User = 1,
+
+        [System.Runtime.Serialization.EnumMember(Value = @"guest")]
+        Guest = 2,
 
     }
 
@@ -4487,6 +4514,30 @@ namespace SliceApi.Client
 
         [System.Runtime.Serialization.EnumMember(Value = @"done")]
         Done = 2,
+
+    }
+
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
+    public enum Scopes
+    {
+
+        [System.Runtime.Serialization.EnumMember(Value = @"tasks:read")]
+        TasksRead = 0,
+
+        [System.Runtime.Serialization.EnumMember(Value = @"tasks:write")]
+        TasksWrite = 1,
+
+    }
+
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
+    public enum Scopes2
+    {
+
+        [System.Runtime.Serialization.EnumMember(Value = @"tasks:read")]
+        TasksRead = 0,
+
+        [System.Runtime.Serialization.EnumMember(Value = @"tasks:write")]
+        TasksWrite = 1,
 
     }
 

@@ -104,7 +104,7 @@ try
     headers.Next["If-None-Match"] = etag;
     Check("get with the current ETag", 304, await StatusOfAsync(() => api.GetTaskAsync(id)));
     headers.Next["If-Match"] = etag;
-    var patched = await api.PatchTaskAsync(id.ToString(), new TaskMergePatch { Description = "Patched by the C# client", Status = TaskMergePatchStatus.In_progress });
+    var patched = await api.PatchTaskAsync(id, new TaskMergePatch { Description = "Patched by the C# client", Status = TaskMergePatchStatus.In_progress });
     Check("merge patch", 200, patched.StatusCode);
     Check("patched status", TaskResponseStatus.In_progress, patched.Result.Status);
     headers.Next["If-Match"] = etag;

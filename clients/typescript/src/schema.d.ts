@@ -353,8 +353,9 @@ export interface components {
             /**
              * @description admin, user or guest. Admins only.
              * @example user
+             * @enum {string|null}
              */
-            role?: string | null;
+            role?: "admin" | "user" | "guest" | null;
             /**
              * @description False deactivates: no login, no refresh, and tokens already issued stop working within 30 seconds. Admins only.
              * @example true
@@ -620,7 +621,7 @@ export interface components {
             /** @description The key's first 12 characters. */
             prefix?: string;
             /** @description Granted scopes. */
-            scopes?: string[];
+            scopes?: ("tasks:read" | "tasks:write")[];
             /**
              * Format: date-time
              * @description UTC.
@@ -659,7 +660,7 @@ export interface components {
              *       "tasks:read"
              *     ]
              */
-            scopes: string[];
+            scopes: ("tasks:read" | "tasks:write")[];
             /**
              * Format: date-time
              * @description When the key stops working (RFC 3339 date-time with offset, in the future), or null for never.
