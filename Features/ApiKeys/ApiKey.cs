@@ -33,6 +33,12 @@ internal sealed class ApiKey
     /// <summary>UTC, once revoked.</summary>
     public DateTimeOffset? RevokedAt { get; set; }
 
+    /// <summary>
+    /// The most keys a user may hold at once that are neither revoked nor expired, and the most that
+    /// <c>GET /api/v1/api-keys</c> lists (OWASP API4:2023, unrestricted resource consumption).
+    /// </summary>
+    public const int MaxActivePerUser = 100;
+
     /// <summary>The stored form of a key's SHA-256.</summary>
     public static string HashText(byte[] sha256) => Convert.ToHexStringLower(sha256);
 }

@@ -46,13 +46,18 @@ internal sealed class CreateApiKeyValidator : Validator<CreateApiKeyRequest>
     }
 }
 
-/// <summary><c>POST /api/v1/api-keys</c>: creates an API key acting as the caller, limited to the given scopes.</summary>
-internal sealed class CreateApiKey(IDocumentSession session, TimeProvider clock) : Endpoint<CreateApiKeyRequest, Created<CreateApiKeyResponse>>
+/// <summary>
+/// <c>POST /api/v1/api-keys</c>: creates an API key acting as the caller, limited to the given scopes. A caller who
+/// already holds <see cref="ApiKey.MaxActivePerUser"/> keys that are neither revoked nor expired gets a 409 problem.
+/// </summary>
+internal sealed class CreateApiKey(IDocumentSession session, TimeProvider clock)
+    : Endpoint<CreateApiKeyRequest, Results<Created<CreateApiKeyResponse>, ProblemHttpResult>>
 {
     public override void Configure()
     {
         Post("api-keys");
         Group<ApiKeysGroup>();
+        Description(b => b.ProducesProblem(StatusCodes.Status409Conflict));
         Summary(s =>
         {
             s.Summary = "Create an API key (the secret is shown once)";
@@ -60,19 +65,31 @@ internal sealed class CreateApiKey(IDocumentSession session, TimeProvider clock)
         });
     }
 
-    public override async Task<Created<CreateApiKeyResponse>> ExecuteAsync(CreateApiKeyRequest req, CancellationToken ct)
+    public override async Task<Results<Created<CreateApiKeyResponse>, ProblemHttpResult>> ExecuteAsync(CreateApiKeyRequest req, CancellationToken ct)
     {
         var (request, caller, http) = (req, User, HttpContext);
+        var now = clock.GetStoredUtcNow();
+        var ownerId = caller.GetUserId();
+        var active = await session.Query<ApiKey>()
+            .CountAsync(k => k.OwnerId == ownerId && k.RevokedAt == null && (k.ExpiresAt == null || k.ExpiresAt > now), ct);
+        if (active >= ApiKey.MaxActivePerUser)
+        {
+            return TypedResults.Problem(
+                statusCode: StatusCodes.Status409Conflict,
+                title: "Too many API keys.",
+                detail: $"You hold {active} API keys that still work, the most allowed; revoke one (DELETE /api/v1/api-keys/{{id}}) first.");
+        }
+
         var secret = "sk_" + Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
         var key = new ApiKey
         {
             Id = Guid.CreateVersion7(),
-            OwnerId = caller.GetUserId(),
+            OwnerId = ownerId,
             Name = request.Name.Trim(),
             Scopes = request.Scopes.Distinct().Order(StringComparer.Ordinal).ToArray(),
             KeyHash = ApiKey.HashText(SHA256.HashData(Encoding.UTF8.GetBytes(secret))),
             Prefix = secret[..12],
-            CreatedAt = clock.GetStoredUtcNow(),
+            CreatedAt = now,
             ExpiresAt = request.ExpiresAt?.ToStoredPrecision(),
         };
         session.Insert(key);

@@ -23,6 +23,10 @@ namespace SliceApi.Infrastructure.OpenApi;
 /// <param name="Example">A value as sent.</param>
 internal sealed record DocumentedHeader(string Name, string Description, int MaxLength, string Example);
 
+/// <summary>Endpoint metadata: the most elements the 200 response's top-level JSON array holds (<c>maxItems</c>).</summary>
+/// <param name="MaxItems">The bound the endpoint enforces.</param>
+internal sealed record DocumentedMaxItems(int MaxItems);
+
 /// <summary>An OpenAPI tag with its description, declared by the group of endpoints that carry it.</summary>
 /// <param name="Name">The tag.</param>
 /// <param name="Order">Its place among the document's tags (1 first).</param>
@@ -109,6 +113,14 @@ internal sealed class ApiOperationProcessor(System.Text.Json.JsonSerializerOptio
         foreach (var id in operation.Parameters.Where(p => p is { Kind: OpenApiParameterKind.Path, Name: "id", Schema.Format: null }))
         {
             id.Schema.Format = "guid";
+        }
+
+        if (metadata.OfType<DocumentedMaxItems>().FirstOrDefault() is { } most && operation.Responses.TryGetValue("200", out var ok))
+        {
+            foreach (var content in ok.Content.Values.Where(c => c.Schema is { Type: NJsonSchema.JsonObjectType.Array }))
+            {
+                content.Schema.MaxItems = most.MaxItems;
+            }
         }
 
         foreach (var header in metadata.OfType<DocumentedHeader>())

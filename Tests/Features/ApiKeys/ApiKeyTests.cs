@@ -66,6 +66,42 @@ public sealed class ApiKeyTests(AppFixture api) : IClassFixture<AppFixture>
     }
 
     [Fact]
+    public async Task A_caller_holding_100_working_keys_gets_409_until_one_is_revoked_and_ended_keys_do_not_count()
+    {
+        var user = await api.CreateUserAsync();
+        var owner = api.ClientFor(user);
+        var now = TimeProvider.System.GetUtcNow();
+        await StoreKeysAsync(user.Id, ApiKey.MaxActivePerUser - 1, now.AddDays(-2), revokedAt: null);
+        await StoreKeysAsync(user.Id, 3, now.AddDays(-1), revokedAt: now.AddHours(-1));
+        await StoreKeysAsync(user.Id, 2, now.AddDays(-3), revokedAt: null, expiresAt: now.AddMinutes(-1));
+        var last = await owner.PostAsJsonAsync("/api/v1/api-keys", new { name = "the 100th", scopes = ReadOnly })
+            .ShouldReturnAsync<CreateApiKeyResponse>(HttpStatusCode.Created);
+
+        var refused = await owner.PostAsJsonAsync("/api/v1/api-keys", new { name = "one too many", scopes = ReadOnly })
+            .ShouldBeProblemAsync(HttpStatusCode.Conflict);
+        refused.GetProperty("detail").GetString()!.ShouldContain("revoke one");
+        (await api.FindDocumentsAsync<ApiKey>(k => k.OwnerId == user.Id)).Count.ShouldBe(ApiKey.MaxActivePerUser + 5);
+
+        await owner.DeleteAsync($"/api/v1/api-keys/{last.ApiKey.Id}").ShouldHaveStatusAsync(HttpStatusCode.NoContent);
+        await owner.PostAsJsonAsync("/api/v1/api-keys", new { name = "in its place", scopes = ReadOnly }).ShouldHaveStatusAsync(HttpStatusCode.Created);
+    }
+
+    [Fact]
+    public async Task The_list_holds_at_most_100_keys_those_that_still_work_first()
+    {
+        var user = await api.CreateUserAsync();
+        var now = TimeProvider.System.GetUtcNow();
+        await StoreKeysAsync(user.Id, ApiKey.MaxActivePerUser - 2, now.AddDays(-2), revokedAt: null);
+        await StoreKeysAsync(user.Id, 5, now.AddDays(-1), revokedAt: now.AddHours(-1));
+
+        var listed = await api.ClientFor(user).GetFromJsonAsync<List<ApiKeyResponse>>("/api/v1/api-keys");
+
+        listed.Count.ShouldBe(ApiKey.MaxActivePerUser);
+        listed.Take(ApiKey.MaxActivePerUser - 2).ShouldAllBe(k => k.RevokedAt == null);
+        listed.Skip(ApiKey.MaxActivePerUser - 2).ShouldAllBe(k => k.RevokedAt != null);
+    }
+
+    [Fact]
     public async Task A_revoked_key_stops_working_at_once()
     {
         var user = await api.CreateUserAsync();
@@ -132,4 +168,27 @@ public sealed class ApiKeyTests(AppFixture api) : IClassFixture<AppFixture>
     }
 
     private ScenarioClient KeyClient(string key) => api.CreateApiKeyClient(key);
+
+    // Stores `count` keys of `ownerId` directly, created one second apart from `createdFrom` on.
+    private Task StoreKeysAsync(Guid ownerId, int count, DateTimeOffset createdFrom, DateTimeOffset? revokedAt, DateTimeOffset? expiresAt = null) =>
+        api.WithDocumentsAsync(session =>
+        {
+            for (var i = 0; i < count; i++)
+            {
+                session.Insert(new ApiKey
+                {
+                    Id = Guid.CreateVersion7(),
+                    OwnerId = ownerId,
+                    Name = $"stored {i}",
+                    Scopes = ["tasks:read"],
+                    KeyHash = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)),
+                    Prefix = "sk_stored000",
+                    CreatedAt = createdFrom.AddSeconds(i),
+                    ExpiresAt = expiresAt,
+                    RevokedAt = revokedAt,
+                });
+            }
+
+            return session.SaveChangesAsync();
+        });
 }

@@ -212,7 +212,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List the caller's API keys */
+        /** List the caller's API keys: those that still work, then the newest revoked or expired ones */
         get: operations["ListApiKeys"];
         put?: never;
         /** Create an API key (the secret is shown once) */
@@ -3308,6 +3308,19 @@ export interface operations {
             };
             /** @description The caller's role, or the API key's scopes, do not allow this operation. */
             403: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A conflict with the stored state; read it again and retry. */
+            409: {
                 headers: {
                     /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
                     "RateLimit-Policy"?: string;
