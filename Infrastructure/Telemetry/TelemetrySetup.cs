@@ -12,7 +12,7 @@ namespace SliceApi.Infrastructure.Telemetry;
 /// OpenTelemetry for the API. Metrics: ASP.NET Core's (<c>http.server.*</c>, <c>kestrel.*</c>,
 /// <c>aspnetcore.rate_limiting.*</c>, ...), the runtime's (<c>dotnet.*</c>), Npgsql's (<c>db.client.*</c>) and
 /// SliceApi's own (meter <see cref="MeterName"/>, <c>sliceapi.*</c>). Traces: a server span per request (W3C
-/// <c>traceparent</c> honoured) with a child span per Npgsql command. Export: OTLP for all three signals (logs too)
+/// <c>traceparent</c> honoured; not for health probes and scrapes) with a child span per Npgsql command. Export: OTLP for all three signals (logs too)
 /// when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set (with the other standard <c>OTEL_*</c> settings); a Prometheus
 /// scrape endpoint, <c>GET /metrics</c>, on the management address <c>Management:Url</c> only.
 /// Console logs are JSON lines with <c>Logging:Console:FormatterName=json</c>, each with its scopes, which hold the
@@ -71,7 +71,8 @@ internal static class TelemetrySetup
         {
             // Spans are only made when something exports them.
             telemetry.WithTracing(tracing => tracing
-                    .AddAspNetCoreInstrumentation(o => o.Filter = context => !context.Request.Path.StartsWithSegments("/health"))
+                    .AddAspNetCoreInstrumentation(o => o.Filter = context =>
+                        !context.Request.Path.StartsWithSegments("/health") && context.Request.Path != ScrapePath)
                     .AddNpgsql())
                 .UseOtlpExporter();
         }
