@@ -44,7 +44,8 @@ internal static class TelemetrySetup
             o.TimestampFormat = "yyyy-MM-dd'T'HH:mm:ss.fff'Z'";
         });
 
-        var management = ManagementAddress.From(builder.Configuration);
+        var apiUrls = ListeningUrls(builder);
+        var management = ManagementAddress.From(builder.Configuration, apiUrls);
         var otlp = !string.IsNullOrWhiteSpace(builder.Configuration[OtlpEndpointKey]);
         builder.Services.AddSingleton(management);
         if (management.Port is null && !otlp)
@@ -54,7 +55,7 @@ internal static class TelemetrySetup
 
         if (management.Url is { } url)
         {
-            builder.WebHost.UseUrls([.. ListeningUrls(builder), url]);
+            builder.WebHost.UseUrls([.. apiUrls, url]);
         }
 
         var telemetry = builder.Services.AddOpenTelemetry()
@@ -137,9 +138,9 @@ internal sealed record ManagementAddress(string? Url, int? Port)
     /// <summary>The configuration key.</summary>
     public const string Key = "Management:Url";
 
-    /// <summary>Reads and checks <see cref="Key"/>.</summary>
+    /// <summary>Reads and checks <see cref="Key"/> against <paramref name="apiUrls"/>, the addresses the API listens on.</summary>
     /// <exception cref="InvalidOperationException">The value is not an absolute http URL with an explicit port, or it uses a port of the API's own addresses.</exception>
-    public static ManagementAddress From(IConfiguration configuration)
+    public static ManagementAddress From(IConfiguration configuration, IReadOnlyList<string> apiUrls)
     {
         var text = configuration[Key];
         if (string.IsNullOrWhiteSpace(text))
@@ -152,11 +153,9 @@ internal sealed record ManagementAddress(string? Url, int? Port)
             throw new InvalidOperationException($"{Key} must be an http URL with a port and no path, such as http://127.0.0.1:9464 (got '{text}').");
         }
 
-        var apiUrls = configuration[WebHostDefaults.ServerUrlsKey] ?? "";
-        if (apiUrls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Any(u => Uri.TryCreate(u.Replace("*", "localhost", StringComparison.Ordinal).Replace("+", "localhost", StringComparison.Ordinal), UriKind.Absolute, out var api) && api.Port == uri.Port))
+        if (apiUrls.Any(u => Uri.TryCreate(u.Replace("*", "localhost", StringComparison.Ordinal).Replace("+", "localhost", StringComparison.Ordinal), UriKind.Absolute, out var api) && api.Port == uri.Port))
         {
-            throw new InvalidOperationException($"{Key} ({text}) must use a port the API does not listen on ({apiUrls}).");
+            throw new InvalidOperationException($"{Key} ({text}) must use a port the API does not listen on ({string.Join(';', apiUrls)}).");
         }
 
         return new ManagementAddress($"http://{uri.Authority}", uri.Port);
