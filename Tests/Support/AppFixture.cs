@@ -68,7 +68,7 @@ public class AppFixture : IAsyncLifetime
             builder.UseSetting("RateLimiting:AnonymousPerMinute", "100000");
             builder.UseSetting("RateLimiting:CredentialsPerMinute", "100000");
             ConfigureHost(builder);
-        });
+        }).StartAsync();
 
     public virtual async ValueTask DisposeAsync()
     {
