@@ -30,13 +30,10 @@ internal sealed class DeleteApiKey(IDocumentSession session, ApiKeyCache cache, 
 
     public override async Task<Results<NoContent, ProblemHttpResult>> ExecuteAsync(DeleteApiKeyRequest req, CancellationToken ct)
     {
-        var (id, caller) = (req.Id, User);
-        var callerId = caller.GetUserId();
-        var isAdmin = caller.IsAdmin();
-        var key = await session.Query<ApiKey>().FirstOrDefaultAsync(k => k.Id == id && (isAdmin || k.OwnerId == callerId), ct);
-        if (key is null)
+        var key = await session.LoadForUpdateAsync<ApiKey>(req.Id, ct);
+        if (key is null || !(User.IsAdmin() || key.OwnerId == User.GetUserId()))
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "API key not found.", detail: $"No API key {id} is visible to you.");
+            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "API key not found.", detail: $"No API key {req.Id} is visible to you.");
         }
 
         key.RevokedAt ??= clock.GetStoredUtcNow();

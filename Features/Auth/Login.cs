@@ -61,10 +61,11 @@ internal sealed class Login(IDocumentSession session, IOptions<JwtOptions> optio
 
     public override async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> ExecuteAsync(LoginRequest req, CancellationToken ct)
     {
-        var (request, http) = (req, HttpContext);
-        var email = Users.User.NormalizeEmail(request.Email);
+        var http = HttpContext;
+        var email = Users.User.NormalizeEmail(req.Email);
         var now = clock.GetStoredUtcNow();
         var logins = AuthMetrics.Logins(meters);
+        await Lockout.TakeTurnAsync(session, email, ct);
         if (await Lockout.LockedUntilAsync(session, email, now, ct) is { } lockedUntil)
         {
             logins.Add(1, new KeyValuePair<string, object?>(AuthMetrics.Result, "locked_out"));
@@ -77,7 +78,7 @@ internal sealed class Login(IDocumentSession session, IOptions<JwtOptions> optio
         }
 
         var user = await session.Query<User>().FirstOrDefaultAsync(u => u.Email == email, ct);
-        var verification = Users.User.PasswordHasher.VerifyHashedPassword(user ?? Decoy, (user ?? Decoy).PasswordHash, request.Password);
+        var verification = Users.User.PasswordHasher.VerifyHashedPassword(user ?? Decoy, (user ?? Decoy).PasswordHash, req.Password);
         if (user is null || !user.IsActive || verification == PasswordVerificationResult.Failed)
         {
             await Lockout.RecordFailureAsync(session, email, now, ct);
@@ -91,10 +92,13 @@ internal sealed class Login(IDocumentSession session, IOptions<JwtOptions> optio
 
         await Lockout.ResetAsync(session, email, ct);
 
-        if (verification == PasswordVerificationResult.SuccessRehashNeeded)
+        if (verification == PasswordVerificationResult.SuccessRehashNeeded
+            && await session.LoadForUpdateAsync<User>(user.Id, ct) is { } locked && locked.PasswordHash == user.PasswordHash)
         {
-            user.PasswordHash = Users.User.PasswordHasher.HashPassword(user, request.Password);
-            session.Update(user); // saved with the new refresh token below
+            // Re-read under the lock, so a concurrent change of role, status or password is kept; saved with the new
+            // refresh token below.
+            locked.PasswordHash = Users.User.PasswordHasher.HashPassword(locked, req.Password);
+            session.Update(locked);
         }
 
         var pair = await TokenPairs.IssueAsync(session, options, clock, user, familyId: null, ct);

@@ -42,6 +42,17 @@ internal static class Lockout
     /// <summary>The window failures are counted in, and how long a lock lasts (15 minutes).</summary>
     public static readonly TimeSpan Window = TimeSpan.FromMinutes(15);
 
+    /// <summary>
+    /// Makes logins for <paramref name="email"/> take turns: opens the session's transaction and takes a PostgreSQL
+    /// advisory lock on the email, held until the session saves or is disposed. Without it a burst of guesses sent at
+    /// once would all read fewer than <see cref="MaxFailures"/> failures and all be checked.
+    /// </summary>
+    public static async Task TakeTurnAsync(IDocumentSession session, string email, CancellationToken ct)
+    {
+        await session.BeginTransactionAsync(ct);
+        await session.QueryAsync<int>("select 1 from pg_advisory_xact_lock(hashtextextended(?, 7331))", ct, email);
+    }
+
     /// <summary>When the lock on <paramref name="email"/> ends (UTC), or null when it is not locked at <paramref name="now"/>.</summary>
     public static async Task<DateTimeOffset?> LockedUntilAsync(IQuerySession session, string email, DateTimeOffset now, CancellationToken ct)
     {

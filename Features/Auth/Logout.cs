@@ -41,8 +41,7 @@ internal sealed class Logout(IDocumentSession session, TimeProvider clock) : End
 
     public override async Task<NoContent> ExecuteAsync(LogoutRequest req, CancellationToken ct)
     {
-        var request = req;
-        var hash = RefreshToken.Hash(request.RefreshToken);
+        var hash = RefreshToken.Hash(req.RefreshToken);
         var token = await session.Query<RefreshToken>().FirstOrDefaultAsync(t => t.TokenHash == hash, ct);
         if (token is not null)
         {

@@ -2,7 +2,6 @@ using System.Diagnostics.Metrics;
 using FastEndpoints;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
-using JasperFx;
 using Marten;
 using Microsoft.Extensions.Options;
 using SliceApi.Features.Users;
@@ -50,9 +49,11 @@ internal sealed class RefreshTokens(IDocumentSession session, IOptions<JwtOption
 
     public override async Task<Results<Ok<TokenResponse>, ProblemHttpResult>> ExecuteAsync(RefreshTokensRequest req, CancellationToken ct)
     {
-        var (request, http) = (req, HttpContext);
-        var hash = RefreshToken.Hash(request.RefreshToken);
-        var presented = await session.Query<RefreshToken>().FirstOrDefaultAsync(t => t.TokenHash == hash, ct);
+        var http = HttpContext;
+        var hash = RefreshToken.Hash(req.RefreshToken);
+        // Locked: of many requests with one token, the first marks it used and the rest then read it used (reuse).
+        var ids = await session.Query<RefreshToken>().Where(t => t.TokenHash == hash).Select(t => t.Id).ToListAsync(ct);
+        var presented = ids.Count == 0 ? null : await session.LoadForUpdateAsync<RefreshToken>(ids[0], ct);
         var now = clock.GetStoredUtcNow();
         if (presented is null || presented.RevokedAt is not null || presented.ExpiresAt <= now)
         {
@@ -71,21 +72,10 @@ internal sealed class RefreshTokens(IDocumentSession session, IOptions<JwtOption
             return Refused(http, "The account was deactivated or its password changed since this login. Log in again.");
         }
 
-        // The presented token is marked used in the same save that stores its successor, and only if its revision is
-        // still the one read: of two requests racing with the same token, exactly one wins; the other is reuse.
+        // The presented token is marked used in the same save that stores its successor.
         presented.UsedAt = now;
-        session.UpdateRevision(presented, presented.Version + 1);
-        TokenResponse pair;
-        try
-        {
-            pair = await TokenPairs.IssueAsync(session, options, clock, user, presented.FamilyId, ct);
-        }
-        catch (ConcurrencyException)
-        {
-            session.EjectAllPendingChanges();
-            return await ReusedAsync(presented, now, http, ct);
-        }
-
+        session.Update(presented);
+        var pair = await TokenPairs.IssueAsync(session, options, clock, user, presented.FamilyId, ct);
         TokenPairs.MarkNoStore(http.Response);
         return TypedResults.Ok(pair);
     }

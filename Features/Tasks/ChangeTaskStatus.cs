@@ -46,26 +46,15 @@ internal sealed class ChangeTaskStatus(IDocumentSession session, TimeProvider cl
 
     public override async Task<Results<Ok<TaskResponse>, ProblemHttpResult>> ExecuteAsync(ChangeTaskStatusRequest req, CancellationToken ct)
     {
-        var http = HttpContext;
-        var task = await session.LoadVisibleAsync(req.Id, User, ct);
+        var (task, refused) = await session.LoadForChangeAsync(req.Id, HttpContext, ownerOnly: false, ct);
         if (task is null)
         {
-            return TaskItemAccess.NotFound(req.Id);
-        }
-
-        if (TaskETag.IfMatchFails(http.Request, task.Version))
-        {
-            return TaskETag.PreconditionFailed(task.Version);
+            return refused!;
         }
 
         task.Status = req.Status!.Value;
         task.UpdatedAt = clock.GetStoredUtcNow();
-        // Saved only if the stored revision is still the one read: a concurrent write makes it fail.
-        if (await TaskETag.SaveAsync(session, task, http, ct) is { } lostRace)
-        {
-            return lostRace;
-        }
-
+        await TaskETag.SaveAsync(session, task, HttpContext, ct);
         return TypedResults.Ok(TaskResponse.From(task));
     }
 }

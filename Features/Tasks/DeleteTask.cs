@@ -26,39 +26,14 @@ internal sealed class DeleteTask(IDocumentSession session) : Endpoint<DeleteTask
 
     public override async Task<Results<NoContent, ProblemHttpResult>> ExecuteAsync(DeleteTaskRequest req, CancellationToken ct)
     {
-        var http = HttpContext;
-        var task = await session.LoadVisibleAsync(req.Id, User, ct);
+        var (task, refused) = await session.LoadForChangeAsync(req.Id, HttpContext, ownerOnly: true, ct);
         if (task is null)
         {
-            return TaskItemAccess.NotFound(req.Id);
+            return refused!;
         }
 
-        if (!User.MayEdit(task))
-        {
-            return TaskItemAccess.OwnerOnly();
-        }
-
-        if (TaskETag.IfMatchFails(http.Request, task.Version))
-        {
-            return TaskETag.PreconditionFailed(task.Version);
-        }
-
-        // Deletes only the revision checked above: the revision check of the same batch fails if a concurrent write
-        // came in between, and then nothing is deleted.
-        var version = task.Version;
-        session.UpdateRevision(task, version + 1);
         session.Delete(task);
-        try
-        {
-            await session.SaveChangesAsync(ct);
-        }
-        catch (JasperFx.ConcurrencyException)
-        {
-            return TaskETag.HasIfMatch(http.Request)
-                ? TaskETag.PreconditionFailed(version + 1)
-                : TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "The task was changed by another request.", detail: "Read it again and retry.");
-        }
-
+        await session.SaveChangesAsync(ct);
         return TypedResults.NoContent();
     }
 }

@@ -76,7 +76,6 @@ internal sealed class PatchTask(IDocumentSession session, IDocumentStore documen
     {
         var id = req.Id;
         var patch = req.Patch;
-        var caller = User;
         var http = HttpContext;
         if (patch.ValueKind != JsonValueKind.Object)
         {
@@ -89,20 +88,10 @@ internal sealed class PatchTask(IDocumentSession session, IDocumentStore documen
             return Invalid(unknown, $"'{unknown}' is not a field of a task; patchable fields: {string.Join(", ", Members)}.");
         }
 
-        var task = await session.LoadVisibleAsync(id, caller, ct);
+        var (task, refused) = await session.LoadForChangeAsync(id, http, ownerOnly: true, ct);
         if (task is null)
         {
-            return TaskItemAccess.NotFound(id);
-        }
-
-        if (!caller.MayEdit(task))
-        {
-            return TaskItemAccess.OwnerOnly();
-        }
-
-        if (TaskETag.IfMatchFails(http.Request, task.Version))
-        {
-            return TaskETag.PreconditionFailed(task.Version);
+            return refused!;
         }
 
         // Merge onto the current representation, then read it back through the API's own JSON contract.
@@ -148,12 +137,7 @@ internal sealed class PatchTask(IDocumentSession session, IDocumentStore documen
 
         request.ApplyTo(task);
         task.UpdatedAt = clock.GetStoredUtcNow();
-        // Saved only if the stored revision is still the one read: a concurrent write makes it fail.
-        if (await TaskETag.SaveAsync(session, task, http, ct) is { } lostRace)
-        {
-            return lostRace;
-        }
-
+        await TaskETag.SaveAsync(session, task, http, ct);
         return TypedResults.Ok(TaskResponse.From(task));
     }
 

@@ -2,6 +2,7 @@ using System.Linq.Expressions;
 using System.Security.Claims;
 using Marten;
 using Weasel.Postgresql.Tables;
+using SliceApi.Infrastructure.Data;
 using SliceApi.Infrastructure.Endpoints;
 using SliceApi.Infrastructure.Security;
 
@@ -138,11 +139,14 @@ internal sealed class UnassignDeletedUsers : DocumentSessionListenerBase
             return;
         }
 
-        var assigned = await session.Query<TaskItem>().Where(t => t.AssigneeId != null && deleted.Contains(t.AssigneeId.Value)).ToListAsync(token);
+        // Locked, as every read-modify-write of a task (TaskItemAccess.LoadForChangeAsync), and written as the next
+        // revision, so a task deleted or changed meanwhile is neither written back nor overwritten.
+        await session.BeginTransactionAsync(token);
+        var assigned = await session.QueryAsync<TaskItem>("where assignee_id = any(?) for update", token, deleted);
         foreach (var task in assigned)
         {
             task.AssigneeId = null;
-            session.Store(task);
+            session.UpdateRevision(task, task.Version + 1);
         }
     }
 }
@@ -205,28 +209,16 @@ internal static class TaskETag
     }
 
     /// <summary>
-    /// Saves the changes to <paramref name="task"/> (and anything else pending in <paramref name="session"/>) only if its
-    /// stored revision is still the one read (<c>UpdateRevision</c>; plain <c>Store</c> would not check), and sets the new
-    /// ETag. A write that lost a race is 412 when the client sent If-Match; without it the exception handler's 409 applies.
+    /// Saves the changes to <paramref name="task"/>, loaded by <see cref="TaskItemAccess.LoadForChangeAsync"/> (so its row is
+    /// locked and its revision current), as the next revision, commits, and sets the new ETag.
     /// </summary>
-    /// <returns>Null when saved, else the 412 problem.</returns>
-    public static async Task<Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult?> SaveAsync(
-        IDocumentSession session, TaskItem task, HttpContext http, CancellationToken ct)
+    public static async Task SaveAsync(IDocumentSession session, TaskItem task, HttpContext http, CancellationToken ct)
     {
-        var read = task.Version;
-        session.UpdateRevision(task, read + 1);
-        try
-        {
-            await session.SaveChangesAsync(ct);
-        }
-        catch (JasperFx.ConcurrencyException) when (HasIfMatch(http.Request))
-        {
-            return PreconditionFailed(read + 1);
-        }
-
-        task.Version = read + 1;
-        Write(http.Response, task.Version);
-        return null;
+        var next = task.Version + 1;
+        session.UpdateRevision(task, next);
+        await session.SaveChangesAsync(ct);
+        task.Version = next; // Marten may or may not have synced it already
+        Write(http.Response, next);
     }
 
     /// <summary>The 412 problem for a stale If-Match.</summary>
@@ -254,6 +246,34 @@ internal static class TaskItemAccess
     public static async Task<TaskItem?> LoadVisibleAsync(this IQuerySession session, Guid id, ClaimsPrincipal caller, CancellationToken ct) =>
         await session.LoadAsync<TaskItem>(id, ct) is { } task && caller.MaySee(task) ? task : null;
 
+    /// <summary>
+    /// Loads a task to change or delete it, locked (<see cref="LockedReads.LoadForUpdateAsync{T}"/>): concurrent writes of
+    /// the same task queue behind this one, so a write always starts from the latest revision, a task deleted meanwhile
+    /// is a 404 (never written back), and the If-Match check (RFC 9110 section 13.1.1) holds until the save.
+    /// </summary>
+    /// <param name="session">The request's document session; its next <c>SaveChangesAsync</c> commits.</param>
+    /// <param name="id">The task id.</param>
+    /// <param name="http">The request: its caller and its If-Match.</param>
+    /// <param name="ownerOnly">True when only the owner or an admin may make the change (an assignee gets 403).</param>
+    /// <param name="ct">Cancels the read.</param>
+    /// <returns>The locked task, or the problem to answer: 404 (missing or not visible), 403, 412 (stale If-Match).</returns>
+    public static async Task<(TaskItem? Task, Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult? Problem)> LoadForChangeAsync(
+        this IDocumentSession session, Guid id, HttpContext http, bool ownerOnly, CancellationToken ct)
+    {
+        var task = await session.LoadForUpdateAsync<TaskItem>(id, ct);
+        if (task is null || !http.User.MaySee(task))
+        {
+            return (null, NotFound(id));
+        }
+
+        if (ownerOnly && !http.User.MayEdit(task))
+        {
+            return (null, OwnerOnly());
+        }
+
+        return TaskETag.IfMatchFails(http.Request, task.Version) ? (null, TaskETag.PreconditionFailed(task.Version)) : (task, null);
+    }
+
     /// <summary>Which tasks a list starts from, by the caller's role.</summary>
     public enum ListAudience
     {
@@ -273,7 +293,8 @@ internal static class TaskItemAccess
 
     /// <summary>
     /// The conventions of the slices that change one existing task: roles admin and user (a guest gets 403), API keys
-    /// with <c>tasks:write</c>, and the 404 (not visible), 409 (lost a race) and 412 (stale If-Match) problems.
+    /// with <c>tasks:write</c>, and the 404 (not visible) and 412 (stale If-Match) problems, and the 409 the exception handler would give a
+    /// revision conflict (writes of a task take turns on its row lock, so none is expected).
     /// </summary>
     public static void ChangesOneTask(this FastEndpoints.EndpointDefinition endpoint)
     {

@@ -53,7 +53,7 @@ internal sealed class ChangePassword(IDocumentSession session, AccountStatusChec
 
     public override async Task<Results<NoContent, ValidationProblem, ProblemHttpResult>> ExecuteAsync(ChangePasswordRequest req, CancellationToken ct)
     {
-        var user = await session.LoadAsync<User>(User.GetUserId(), ct);
+        var user = await session.LoadForUpdateAsync<User>(User.GetUserId(), ct);
         if (user is null)
         {
             return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "The account no longer exists.");

@@ -1,6 +1,7 @@
 using FastEndpoints;
 using Marten;
 using Microsoft.AspNetCore.Http.HttpResults;
+using SliceApi.Infrastructure.Data;
 using SliceApi.Infrastructure.Security;
 
 namespace SliceApi.Features.Users;
@@ -29,7 +30,7 @@ internal sealed class DeleteUser(IDocumentSession session, AccountStatusCheck st
 
     public override async Task<Results<NoContent, ProblemHttpResult>> ExecuteAsync(DeleteUserRequest req, CancellationToken ct)
     {
-        if (!(User.IsAdmin() || User.GetUserId() == req.Id) || await session.LoadAsync<User>(req.Id, ct) is null)
+        if (!(User.IsAdmin() || User.GetUserId() == req.Id) || await session.LoadForUpdateAsync<User>(req.Id, ct) is null)
         {
             return UserProblems.NotFound(req.Id);
         }

@@ -74,8 +74,7 @@ internal sealed class RegisterUser(IDocumentSession session, TimeProvider clock)
 
     public override async Task<Results<Created<UserResponse>, ProblemHttpResult>> ExecuteAsync(RegisterUserRequest req, CancellationToken ct)
     {
-        var request = req;
-        var email = Users.User.NormalizeEmail(request.Email);
+        var email = Users.User.NormalizeEmail(req.Email);
         if (await session.Query<User>().AnyAsync(u => u.Email == email, ct))
         {
             return TypedResults.Problem(
@@ -88,11 +87,11 @@ internal sealed class RegisterUser(IDocumentSession session, TimeProvider clock)
         {
             Id = Guid.CreateVersion7(),
             Email = email,
-            DisplayName = request.DisplayName.Trim(),
+            DisplayName = req.DisplayName.Trim(),
             Role = AppRoles.User,
             CreatedAt = clock.GetStoredUtcNow(),
         };
-        user.PasswordHash = Users.User.PasswordHasher.HashPassword(user, request.Password);
+        user.PasswordHash = Users.User.PasswordHasher.HashPassword(user, req.Password);
         session.Insert(user);
         await session.SaveChangesAsync(ct); // a concurrent registration of the same email hits ux_user_email: 409
 

@@ -2,6 +2,7 @@ using FastEndpoints;
 using FluentValidation;
 using Marten;
 using Microsoft.AspNetCore.Http.HttpResults;
+using SliceApi.Infrastructure.Data;
 using SliceApi.Infrastructure.Security;
 using SliceApi.Infrastructure.Validation;
 
@@ -69,7 +70,7 @@ internal sealed class UpdateUser(IDocumentSession session, AccountStatusCheck st
                 detail: "Send only displayName to change your own account.");
         }
 
-        var user = await session.LoadAsync<User>(id, ct);
+        var user = await session.LoadForUpdateAsync<User>(id, ct);
         if (user is null)
         {
             return UserProblems.NotFound(id);

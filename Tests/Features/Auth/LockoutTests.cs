@@ -25,6 +25,25 @@ public sealed class LockoutTests(AppFixture api) : IClassFixture<AppFixture>
     }
 
     [Fact]
+    public async Task A_burst_of_wrong_passwords_sent_at_once_gets_exactly_five_checked_and_the_rest_locked_out()
+    {
+        for (var round = 0; round < 3; round++)
+        {
+            var user = await api.CreateUserAsync();
+
+            var responses = await Race.AtOnceAsync(12, _ =>
+                api.CreateAnonymousClient().PostAsJsonAsync(Url, new { email = user.Email, password = "wrong password" }));
+
+            var statuses = responses.Select(r => r.StatusCode()).ToArray();
+            statuses.Count(s => s == HttpStatusCode.Unauthorized).ShouldBe(Lockout.MaxFailures, $"round {round}: {string.Join(", ", statuses)}");
+            statuses.Count(s => s == HttpStatusCode.TooManyRequests).ShouldBe(12 - Lockout.MaxFailures);
+            (await api.FindAsync<LoginFailure>(f => f.Email == user.Email)).Count.ShouldBe(Lockout.MaxFailures);
+            await api.CreateAnonymousClient().PostAsJsonAsync(Url, new { email = user.Email, password = user.Password })
+                .ShouldBeProblemAsync(HttpStatusCode.TooManyRequests);
+        }
+    }
+
+    [Fact]
     public async Task A_locked_account_and_an_unknown_email_answer_alike()
     {
         var user = await api.CreateUserAsync();

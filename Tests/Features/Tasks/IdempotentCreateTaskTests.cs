@@ -81,14 +81,17 @@ public sealed class IdempotentCreateTaskTests(AppFixture api) : IClassFixture<Ap
     {
         var user = await api.CreateUserAsync();
         var client = api.ClientFor(user);
-        var key = Guid.NewGuid().ToString();
+        for (var round = 0; round < 5; round++)
+        {
+            var key = Guid.NewGuid().ToString();
 
-        var responses = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => PostAsync(client, key, """{"title":"Raced"}""")));
+            var responses = await Race.AtOnceAsync(8, _ => PostAsync(client, key, $$"""{"title":"Raced {{round}}"}"""));
 
-        responses.ShouldAllBe(r => r.StatusCode() == HttpStatusCode.Created);
-        responses.Select(r => r.Location()).Distinct().Count().ShouldBe(1);
-        responses.Count(r => r.HasHeader(IdempotencyKeys.ReplayedHeader)).ShouldBe(5);
-        (await CountTasksAsync(user, "Raced")).ShouldBe(1);
+            responses.ShouldAllBe(r => r.StatusCode() == HttpStatusCode.Created);
+            responses.Select(r => r.Location()).Distinct().Count().ShouldBe(1);
+            responses.Count(r => r.HasHeader(IdempotencyKeys.ReplayedHeader)).ShouldBe(7);
+            (await CountTasksAsync(user, $"Raced {round}")).ShouldBe(1);
+        }
     }
 
     [Fact]

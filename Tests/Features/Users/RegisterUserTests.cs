@@ -10,6 +10,28 @@ public sealed class RegisterUserTests(AppFixture api) : IClassFixture<AppFixture
     private const string Url = "/api/v1/users";
 
     [Fact]
+    public async Task One_email_registered_many_times_at_once_creates_one_account_and_answers_the_rest_409()
+    {
+        for (var round = 0; round < 5; round++)
+        {
+            var email = $"race-{Guid.NewGuid():N}@example.com";
+
+            var responses = await Race.AtOnceAsync(8, i =>
+                api.CreateAnonymousClient().PostAsJsonAsync(Url, new { email, password = "a long enough passphrase", displayName = $"Racer {i}" }));
+
+            var statuses = responses.Select(r => r.StatusCode()).ToArray();
+            statuses.Count(s => s == HttpStatusCode.Created).ShouldBe(1, $"round {round}: {string.Join(", ", statuses)}");
+            statuses.Count(s => s == HttpStatusCode.Conflict).ShouldBe(7);
+            foreach (var conflict in responses.Where(r => r.StatusCode() == HttpStatusCode.Conflict))
+            {
+                await conflict.ShouldBeProblemAsync(HttpStatusCode.Conflict);
+            }
+
+            (await api.FindAsync<User>(u => u.Email == email)).ShouldHaveSingleItem();
+        }
+    }
+
+    [Fact]
     public async Task Register_returns_201_with_location_and_stores_a_hashed_password()
     {
         var email = $"Ada.{Guid.NewGuid():N}@Example.com";
