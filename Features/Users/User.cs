@@ -6,8 +6,17 @@ namespace SliceApi.Features.Users;
 /// <summary>A registered account, a Marten document (table <c>mt_doc_user</c>).</summary>
 internal sealed class User
 {
-    /// <summary>Hashes and verifies passwords: PBKDF2 with HMAC-SHA512, 100,000 iterations, 128-bit salt (ASP.NET Core Identity V3 format).</summary>
-    public static readonly PasswordHasher<User> PasswordHasher = new();
+    /// <summary>
+    /// Hashes and verifies passwords: PBKDF2 with HMAC-SHA512, <see cref="PasswordIterations"/> iterations, 128-bit salt
+    /// (ASP.NET Core Identity V3 format, which records the count in each hash). A hash made with fewer iterations (the
+    /// framework's default of 100,000, used before 2026-12) verifies as <c>SuccessRehashNeeded</c>, and login stores a
+    /// new hash.
+    /// </summary>
+    public static readonly PasswordHasher<User> PasswordHasher =
+        new(Microsoft.Extensions.Options.Options.Create(new PasswordHasherOptions { IterationCount = PasswordIterations }));
+
+    /// <summary>210,000: OWASP Password Storage Cheat Sheet's minimum for PBKDF2-HMAC-SHA512.</summary>
+    public const int PasswordIterations = 210_000;
 
     /// <summary>The user id, a version-7 GUID: the <c>sub</c> claim of the user's access tokens.</summary>
     public Guid Id { get; init; }

@@ -27,7 +27,7 @@ public class AppFixture : IAsyncLifetime
 
     // PBKDF2 costs tens of milliseconds, so every test user shares one precomputed hash.
     private static readonly Lazy<string> PasswordHash = new(() =>
-        new PasswordHasher<User>().HashPassword(new User { Email = "x@example.com", DisplayName = "x", Role = AppRoles.User }, Password));
+        User.PasswordHasher.HashPassword(new User { Email = "x@example.com", DisplayName = "x", Role = AppRoles.User }, Password));
 
     private IAlbaHost? host;
 

@@ -1,5 +1,7 @@
 using System.Net;
+using Microsoft.AspNetCore.Identity;
 using SliceApi.Features.Auth;
+using SliceApi.Features.Users;
 using SliceApi.Infrastructure.Security;
 using SliceApi.Tests.Support;
 
@@ -29,6 +31,32 @@ public sealed class LoginTests(AppFixture api) : IClassFixture<AppFixture>
         (token.ValidTo - token.IssuedAt).ShouldBe(TimeSpan.FromMinutes(15));
         token.Alg.ShouldBe("HS256");
     }
+
+    [Fact]
+    public async Task A_hash_made_with_the_old_100000_iterations_is_verified_and_replaced_with_210000_at_login()
+    {
+        var user = await api.CreateUserAsync();
+        var legacy = new PasswordHasher<User>().HashPassword(new User { Email = user.Email, DisplayName = "x", Role = AppRoles.User }, user.Password);
+        Iterations(legacy).ShouldBe(100_000); // ASP.NET Core's default
+        await api.WithDocumentsAsync(async session =>
+        {
+            var stored = await session.LoadAsync<User>(user.Id);
+            stored!.PasswordHash = legacy;
+            session.Update(stored);
+            await session.SaveChangesAsync();
+        });
+
+        await api.CreateAnonymousClient().PostAsJsonAsync(Url, new { email = user.Email, password = user.Password }).ShouldHaveStatusAsync(HttpStatusCode.OK);
+
+        var rehashed = (await api.FindAsync<User>(u => u.Id == user.Id)).Single().PasswordHash;
+        Iterations(rehashed).ShouldBe(210_000);
+        User.PasswordHasher.VerifyHashedPassword(null!, rehashed, user.Password).ShouldBe(PasswordVerificationResult.Success);
+        await api.CreateAnonymousClient().PostAsJsonAsync(Url, new { email = user.Email, password = user.Password }).ShouldHaveStatusAsync(HttpStatusCode.OK);
+        (await api.FindAsync<User>(u => u.Id == user.Id)).Single().PasswordHash.ShouldBe(rehashed, "a current hash is kept");
+    }
+
+    // Identity's V3 format: 0x01, PRF (uint32, big-endian), iteration count (uint32, big-endian), salt length, salt, subkey.
+    private static int Iterations(string hash) => (int)System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(Convert.FromBase64String(hash).AsSpan(5, 4));
 
     [Fact]
     public async Task The_issued_token_authenticates_later_requests()
