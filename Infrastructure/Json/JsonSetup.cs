@@ -11,11 +11,14 @@ internal static class JsonSetup
     /// <summary>
     /// camelCase members, enums as snake_case strings (integers refused), numbers only as JSON numbers
     /// (strings are refused, so generated clients see plain numbers), and date-times as RFC 3339
-    /// with an explicit offset, written in UTC with <c>Z</c>.
+    /// with an explicit offset, written in UTC with <c>Z</c>. A member named twice in one object is refused (a 400 problem
+    /// naming it): RFC 8259 section 4 leaves duplicates to the parser, and a proxy or validator that keeps the first would
+    /// see another request than the API, which would keep the last.
     /// </summary>
     public static IServiceCollection AddApiJson(this IServiceCollection services) =>
         services.ConfigureHttpJsonOptions(options =>
         {
+            options.SerializerOptions.AllowDuplicateProperties = false;
             options.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
             options.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false));
             options.SerializerOptions.Converters.Add(new Rfc3339DateTimeOffsetConverter());

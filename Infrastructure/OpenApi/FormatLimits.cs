@@ -6,8 +6,9 @@ namespace SliceApi.Infrastructure.OpenApi;
 /// <summary>
 /// The length limits a string's format already implies, declared where a schema has none (OWASP API4:2023, unrestricted
 /// resource consumption: every string states its bound): a uuid is 36 characters, an RFC 3339 date-time at most 35
-/// (<c>2026-12-01T17:00:00.123456789+01:00</c>). Applied to every schema of the document: components, their members and
-/// items, parameters and response headers.
+/// (<c>2026-12-01T17:00:00.123456789+01:00</c>). Ids are given the format registry's name <c>uuid</c> (NSwag writes
+/// <c>guid</c>, which Ajv-based validators reject as unknown). Applied to every schema of the document: components, their
+/// members and items, parameters and response headers.
 /// </summary>
 internal static class FormatLimits
 {
@@ -17,7 +18,7 @@ internal static class FormatLimits
     /// <summary>The longest RFC 3339 date-time the API reads: nine fractional digits and a numeric offset.</summary>
     public const int DateTime = 35;
 
-    /// <summary>Sets the missing <c>maxLength</c> of every uuid and date-time string in <paramref name="document"/>.</summary>
+    /// <summary>Sets the missing <c>maxLength</c> of every uuid and date-time string in <paramref name="document"/>, and names uuids so.</summary>
     public static void Apply(OpenApiDocument document)
     {
         var seen = new HashSet<JsonSchema>();
@@ -47,11 +48,16 @@ internal static class FormatLimits
             return;
         }
 
+        if (schema.Format == "guid")
+        {
+            schema.Format = "uuid"; // NSwag's name for System.Guid; the OpenAPI format registry's is uuid
+        }
+
         if (schema.Type.HasFlag(JsonObjectType.String) && schema.MaxLength is null)
         {
             schema.MaxLength = schema.Format switch
             {
-                "guid" or "uuid" => Uuid,
+                "uuid" => Uuid,
                 "date-time" => DateTime,
                 _ => null,
             };

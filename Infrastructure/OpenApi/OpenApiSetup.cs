@@ -90,6 +90,7 @@ internal static class OpenApiSetup
 
             FormatLimits.Apply(document);
             DeclareProblemLimits(document);
+            RequireWhatIsAlwaysSent(document);
             document.Generator = null; // "NSwag v14.8.0.0 ...": changes with every NSwag release, not with the contract
             // The tags the groups declare (ApiOperationProcessor collected them), in their order.
             document.Tags = document.Tags.OrderBy(t => t.ExtensionData?["x-order"]).ToList();
@@ -97,6 +98,8 @@ internal static class OpenApiSetup
             {
                 tag.ExtensionData = null;
             }
+
+            OrderForReaders(document);
             document.SecurityDefinitions[BearerScheme] = new OpenApiSecurityScheme
             {
                 Type = OpenApiSecuritySchemeType.Http,
@@ -145,6 +148,71 @@ internal static class OpenApiSetup
                 if (messages.Item is { } message)
                 {
                     message.MaxLength = ProblemDetailsSetup.MaxDetailLength;
+                }
+            }
+        }
+    }
+
+    // Swagger UI and ReDoc list operations in document order: by tag (in the order the groups declare), then create, list,
+    // get, change, delete, read off the slice's verb (its operationId, <Verb><Noun>), instead of by route string.
+    private static void OrderForReaders(OpenApiDocument document)
+    {
+        var tags = document.Tags.Select(t => t.Name).ToList();
+        static int Rank(OpenApiOperation op) => op.OperationId switch
+        {
+            { } id when id.StartsWith("Create", StringComparison.Ordinal) || id.StartsWith("Register", StringComparison.Ordinal) || id == "Login" => 0,
+            { } id when id.StartsWith("List", StringComparison.Ordinal) => 1,
+            { } id when id.StartsWith("Get", StringComparison.Ordinal) => 2,
+            { } id when id.StartsWith("Delete", StringComparison.Ordinal) || id == "Logout" => 4,
+            _ => 3,
+        };
+        var paths = document.Paths
+            .Select(p => (p.Key, Item: p.Value, Ops: p.Value.OrderBy(o => Rank(o.Value)).ToList()))
+            .OrderBy(p => p.Ops.Select(o => tags.IndexOf(o.Value.Tags.FirstOrDefault() ?? "")).Min())
+            .ThenBy(p => p.Ops.Min(o => Rank(o.Value)))
+            .ThenBy(p => p.Key, StringComparer.Ordinal)
+            .ToList();
+        document.Paths.Clear();
+        foreach (var (path, item, ops) in paths)
+        {
+            item.Clear();
+            foreach (var (method, op) in ops)
+            {
+                item[method] = op;
+            }
+
+            document.Paths[path] = item;
+        }
+    }
+
+    // A response body always carries every member of its type (null where the schema says nullable), and every problem
+    // carries type, title, status, detail and instance (ProblemDetailsSetup): required, so strict generated clients
+    // (openapi-typescript, NSwag) type them as present instead of optional.
+    private static void RequireWhatIsAlwaysSent(OpenApiDocument document)
+    {
+        foreach (var (name, schema) in document.Components.Schemas)
+        {
+            var problem = name is "ProblemDetails" or "HttpValidationProblemDetails";
+            if (!problem && !name.EndsWith("Response", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            foreach (var (member, property) in schema.Properties)
+            {
+                if (problem && member is not ("type" or "title" or "status" or "detail" or "instance" or "errors"))
+                {
+                    continue;
+                }
+
+                if (problem)
+                {
+                    property.IsNullableRaw = null;
+                }
+
+                if (!schema.RequiredProperties.Contains(member))
+                {
+                    schema.RequiredProperties.Add(member);
                 }
             }
         }

@@ -65,6 +65,17 @@ internal static class ValidationProblems
     {
         var member = json.Path is null or "$" ? string.Empty : json.Path.StartsWith("$.", StringComparison.Ordinal) ? json.Path[2..] : json.Path.TrimStart('$');
         var conversion = json.InnerException is FormatException || json.Message.Contains("could not be converted", StringComparison.Ordinal);
+        if (json.Message.StartsWith("Duplicate ", StringComparison.Ordinal))
+        {
+            // JsonSetup refuses duplicates. Typed bodies give the member's path; a JsonElement body (merge patch) only its message.
+            if (member.Length == 0 && json.Message.Split('\'') is [_, var name, ..])
+            {
+                member = name;
+            }
+
+            return new ValidationFailure(member, $"'{member}' appears more than once in one object; send each member once (RFC 8259 section 4).");
+        }
+
         if (!conversion)
         {
             var message = json.Message;

@@ -18,6 +18,22 @@ public sealed class ErrorHandlingTests(AppFixture api) : IClassFixture<AppFixtur
         await client.GetAsync("/api/v1/no-such-thing").ShouldBeProblemAsync(HttpStatusCode.NotFound);
     }
 
+    [Theory]
+    [InlineData("POST", "/api/v1/tasks", """{"title":"a","title":"b"}""", "application/json", "title")]
+    [InlineData("POST", "/api/v1/tasks", """{"title":"a","dueAt":null,"dueAt":"2027-01-01T00:00:00Z"}""", "application/json", "dueAt")]
+    [InlineData("PATCH", "/api/v1/tasks/{id}", """{"status":"done","status":"todo"}""", "application/merge-patch+json", "status")]
+    public async Task A_body_that_names_a_member_twice_is_a_400_problem_naming_it(string method, string url, string body, string contentType, string member)
+    {
+        var user = await api.CreateUserAsync();
+        var task = await api.CreateTaskAsync(user.Id, "Unchanged");
+
+        var problem = await api.ClientFor(user).SendRawAsync(new HttpMethod(method), url.Replace("{id}", task.Id.ToString(), StringComparison.Ordinal), body, contentType)
+            .ShouldBeProblemAsync(HttpStatusCode.BadRequest, member);
+
+        problem.GetProperty("errors").GetProperty(member)[0].GetString()!.ShouldContain("more than once");
+        (await api.FindAsync<SliceApi.Features.Tasks.TaskItem>(t => t.OwnerId == user.Id)).ShouldHaveSingleItem().Title.ShouldBe("Unchanged");
+    }
+
     [Fact]
     public async Task Wrong_method_returns_405_problem_with_allow_header()
     {

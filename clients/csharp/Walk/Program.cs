@@ -53,7 +53,7 @@ try
     Check("register", 201, registered.StatusCode);
     var login = await api.LoginAsync(new LoginRequest { Email = email, Password = password });
     Check("login", 200, login.StatusCode);
-    var firstRefresh = login.Result.RefreshToken!;
+    var firstRefresh = login.Result.RefreshToken;
     var refreshed = await api.RefreshTokensAsync(new RefreshTokensRequest { RefreshToken = firstRefresh });
     Check("refresh", 200, refreshed.StatusCode);
     headers.AccessToken = refreshed.Result.AccessToken;
@@ -69,7 +69,7 @@ try
     catch (ApiException<HttpValidationProblemDetails> e)
     {
         Check("create with an empty title", 400, e.StatusCode);
-        Check("its problem names the field", true, e.Result.Errors?.ContainsKey("title") == true);
+        Check("its problem names the field", true, e.Result.Errors.ContainsKey("title"));
     }
 
     // Five tasks, listed two at a time, following nextCursor to the end.
@@ -79,7 +79,7 @@ try
     {
         var task = await api.CreateTaskAsync(new CreateTaskRequest { Title = $"{tag} task {i}", DueAt = DateTimeOffset.Parse("2026-12-24T17:00:00Z", CultureInfo.InvariantCulture) });
         Check($"create task {i}", 201, task.StatusCode);
-        created.Add(task.Result.Id!.Value);
+        created.Add(task.Result.Id);
     }
 
     var seen = new List<Guid>();
@@ -89,7 +89,7 @@ try
     {
         var page = await api.ListTasksAsync(limit: 2, cursor: cursor, q: tag, sort: Sort.Title);
         Check($"list page {++pages}", 200, page.StatusCode);
-        seen.AddRange(page.Result.Items!.Select(t => t.Id!.Value));
+        seen.AddRange(page.Result.Items.Select(t => t.Id));
         cursor = page.Result.NextCursor;
     }
     while (cursor is not null && pages < 10);

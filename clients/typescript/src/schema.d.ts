@@ -4,17 +4,38 @@
  */
 
 export interface paths {
-    "/api/v1/users/me/password": {
+    "/api/v1/users": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** List accounts, newest first, paged by cursor (admins) */
+        get: operations["ListUsers"];
         put?: never;
-        /** Change the caller's password; signs out every session */
-        post: operations["ChangePassword"];
+        /**
+         * Register a new account
+         * @description Creates an account with the role 'user'. Log in with POST /api/v1/auth/login to get an access token.
+         */
+        post: operations["RegisterUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get the caller's account */
+        get: operations["GetCurrentUser"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -40,45 +61,7 @@ export interface paths {
         patch: operations["UpdateUser"];
         trace?: never;
     };
-    "/api/v1/users/me": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** Get the caller's account */
-        get: operations["GetCurrentUser"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/users": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /** List accounts, newest first, paged by cursor (admins) */
-        get: operations["ListUsers"];
-        put?: never;
-        /**
-         * Register a new account
-         * @description Creates an account with the role 'user'. Log in with POST /api/v1/auth/login to get an access token.
-         */
-        post: operations["RegisterUser"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/tasks/{id}/status": {
+    "/api/v1/users/me/password": {
         parameters: {
             query?: never;
             header?: never;
@@ -86,12 +69,60 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /**
-         * Change a task's status (owner, admin or assignee)
-         * @description API keys need the scope `tasks:write`.
-         */
-        put: operations["ChangeTaskStatus"];
-        post?: never;
+        put?: never;
+        /** Change the caller's password; signs out every session */
+        post: operations["ChangePassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Log in and get an access token and a refresh token */
+        post: operations["Login"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/refresh": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Exchange a refresh token for a new token pair */
+        post: operations["RefreshTokens"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** End a session: revoke its refresh tokens */
+        post: operations["Logout"];
         delete?: never;
         options?: never;
         head?: never;
@@ -154,7 +185,7 @@ export interface paths {
         patch: operations["PatchTask"];
         trace?: never;
     };
-    "/api/v1/auth/login": {
+    "/api/v1/tasks/{id}/status": {
         parameters: {
             query?: never;
             header?: never;
@@ -162,43 +193,12 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        put?: never;
-        /** Log in and get an access token and a refresh token */
-        post: operations["Login"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/auth/logout": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** End a session: revoke its refresh tokens */
-        post: operations["Logout"];
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/auth/refresh": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get?: never;
-        put?: never;
-        /** Exchange a refresh token for a new token pair */
-        post: operations["RefreshTokens"];
+        /**
+         * Change a task's status (owner, admin or assignee)
+         * @description API keys need the scope `tasks:write`.
+         */
+        put: operations["ChangeTaskStatus"];
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -245,23 +245,23 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         HttpValidationProblemDetails: {
-            type?: string | null;
-            title?: string | null;
+            type: string;
+            title: string;
             /** Format: int32 */
-            status?: number | null;
-            detail?: string | null;
-            instance?: string | null;
-            errors?: {
+            status: number;
+            detail: string;
+            instance: string;
+            errors: {
                 [key: string]: string[];
             };
         };
         ProblemDetails: {
-            type?: string | null;
-            title?: string | null;
+            type: string;
+            title: string;
             /** Format: int32 */
-            status?: number | null;
-            detail?: string | null;
-            instance?: string | null;
+            status: number;
+            detail: string;
+            instance: string;
         };
         /**
          * @description Body of POST /api/v1/users/me/password: a new password, proven by the current one.
@@ -285,30 +285,30 @@ export interface components {
         /** @description A user as the API shows it; never carries the password hash. */
         UserResponse: {
             /**
-             * Format: guid
+             * Format: uuid
              * @description The user id.
              */
-            id?: string;
+            id: string;
             /** @description Lower-case email address. */
-            email?: string;
+            email: string;
             /** @description Name shown to other people, 1 to 100 characters. */
-            displayName?: string;
+            displayName: string;
             /** @description admin, user or guest. */
-            role?: string;
+            role: string;
             /**
              * Format: date-time
              * @description When the account was created (UTC).
              */
-            createdAt?: string;
+            createdAt: string;
             /** @description False once an admin deactivated the account. */
-            isActive?: boolean;
+            isActive: boolean;
         };
         /** @description One page of accounts, newest first. */
         ListUsersResponse: {
             /** @description At most limit accounts. */
-            items?: components["schemas"]["UserResponse"][];
+            items: components["schemas"]["UserResponse"][];
             /** @description Pass as cursor for the next page; null on the last page. */
-            nextCursor?: string | null;
+            nextCursor: string | null;
         };
         /**
          * @description Body of POST /api/v1/users: a new account.
@@ -365,44 +365,44 @@ export interface components {
         /** @description A task as the API shows it. */
         TaskResponse: {
             /**
-             * Format: guid
+             * Format: uuid
              * @description The task id.
              */
-            id?: string;
+            id: string;
             /** @description 1 to 200 characters. */
-            title?: string;
+            title: string;
             /** @description At most 4,000 characters, or null. */
-            description?: string | null;
+            description: string | null;
             /**
              * @description todo, in_progress or done.
              * @enum {string}
              */
-            status?: "todo" | "in_progress" | "done";
+            status: "todo" | "in_progress" | "done";
             /**
              * Format: date-time
              * @description Deadline (UTC), or null.
              */
-            dueAt?: string | null;
+            dueAt: string | null;
             /**
-             * Format: guid
+             * Format: uuid
              * @description The id of the user who created it.
              */
-            ownerId?: string;
+            ownerId: string;
             /**
-             * Format: guid
+             * Format: uuid
              * @description The id of the user it is assigned to, or null.
              */
-            assigneeId?: string | null;
+            assigneeId: string | null;
             /**
              * Format: date-time
              * @description Creation time (UTC).
              */
-            createdAt?: string;
+            createdAt: string;
             /**
              * Format: date-time
              * @description Last change (UTC).
              */
-            updatedAt?: string;
+            updatedAt: string;
         };
         /**
          * @description Where a task stands. On the wire and in the database: todo, in_progress, done.
@@ -457,7 +457,7 @@ export interface components {
              */
             status?: "todo" | "in_progress" | "done" | null;
             /**
-             * Format: guid
+             * Format: uuid
              * @description The id of the user to assign it to (owner or admin only); null for none.
              * @example null
              */
@@ -466,9 +466,9 @@ export interface components {
         /** @description One page of tasks in the requested order. */
         ListTasksResponse: {
             /** @description At most limit tasks. */
-            items?: components["schemas"]["TaskResponse"][];
+            items: components["schemas"]["TaskResponse"][];
             /** @description Pass as cursor (with the same sort) to get the next page; null on the last page. */
-            nextCursor?: string | null;
+            nextCursor: string | null;
         };
         /**
          * @description The body of PATCH /api/v1/tasks/{id} as the OpenAPI document describes it (the endpoint reads the JSON itself):
@@ -494,7 +494,7 @@ export interface components {
              */
             status?: "todo" | "in_progress" | "done";
             /**
-             * Format: guid
+             * Format: uuid
              * @description The user to assign, or null to unassign.
              */
             assigneeId?: string | null;
@@ -533,7 +533,7 @@ export interface components {
              */
             status?: "todo" | "in_progress" | "done" | null;
             /**
-             * Format: guid
+             * Format: uuid
              * @description The id of the user to assign it to (owner or admin only); null for none.
              */
             assigneeId?: string | null;
@@ -541,21 +541,21 @@ export interface components {
         /** @description A token pair (RFC 6749 section 5.1 members, camelCase). */
         TokenResponse: {
             /** @description A JWT to send as Authorization: Bearer <accessToken>. */
-            accessToken?: string;
+            accessToken: string;
             /** @description Always Bearer. */
-            tokenType?: string;
+            tokenType: string;
             /**
              * Format: int32
              * @description Seconds until the access token expires.
              */
-            expiresIn?: number;
+            expiresIn: number;
             /** @description Opaque (256 random bits, base64url); exchange it at POST /api/v1/auth/refresh for a new pair. Usable once. */
-            refreshToken?: string;
+            refreshToken: string;
             /**
              * Format: int32
              * @description Seconds until the refresh token expires.
              */
-            refreshTokenExpiresIn?: number;
+            refreshTokenExpiresIn: number;
         };
         /**
          * @description Body of POST /api/v1/auth/login: credentials to exchange for an access token.
@@ -605,38 +605,38 @@ export interface components {
         /** @description The new key: the secret appears here once and is never shown again. */
         CreateApiKeyResponse: {
             /** @description Send as X-Api-Key: <key>. */
-            key?: string;
+            key: string;
             /** @description The key's details, as GET /api/v1/api-keys lists them. */
-            apiKey?: components["schemas"]["ApiKeyResponse"];
+            apiKey: components["schemas"]["ApiKeyResponse"];
         };
         /** @description An API key as listed: never the secret. */
         ApiKeyResponse: {
             /**
-             * Format: guid
+             * Format: uuid
              * @description The key's id.
              */
-            id?: string;
+            id: string;
             /** @description What the owner called it. */
-            name?: string;
+            name: string;
             /** @description The key's first 12 characters. */
-            prefix?: string;
+            prefix: string;
             /** @description Granted scopes. */
-            scopes?: ("tasks:read" | "tasks:write")[];
+            scopes: ("tasks:read" | "tasks:write")[];
             /**
              * Format: date-time
              * @description UTC.
              */
-            createdAt?: string;
+            createdAt: string;
             /**
              * Format: date-time
              * @description UTC, or null.
              */
-            expiresAt?: string | null;
+            expiresAt: string | null;
             /**
              * Format: date-time
              * @description UTC, or null while usable.
              */
-            revokedAt?: string | null;
+            revokedAt: string | null;
         };
         /**
          * @description Body of POST /api/v1/api-keys: a new API key.
@@ -677,7 +677,118 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    ChangePassword: {
+    ListUsers: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 100 (default 20). */
+                limit?: number | null;
+                /** @description The nextCursor of the previous page. */
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListUsersResponse"];
+                };
+            };
+            /** @description The request is invalid: 'errors' names each field or parameter to fix. */
+            400: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
+            /** @description The access token or API key is missing, expired or invalid. */
+            401: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller's role, or the API key's scopes, do not allow this operation. */
+            403: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller's rate limit was reached; retry after the Retry-After seconds. */
+            429: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description An unexpected error; the problem's traceId identifies it in the logs. */
+            500: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database, or with RateLimiting:FailMode=Closed the shared rate-limit store, is unreachable; retry after the Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    RegisterUser: {
         parameters: {
             query?: never;
             header?: never;
@@ -688,16 +799,17 @@ export interface operations {
             content: {
                 /**
                  * @example {
-                 *       "currentPassword": "correct horse battery staple",
-                 *       "newPassword": "a longer and newer passphrase"
+                 *       "email": "ada@example.com",
+                 *       "password": "correct horse battery staple",
+                 *       "displayName": "Ada Lovelace"
                  *     }
                  */
-                "application/json": components["schemas"]["ChangePasswordRequest"];
+                "application/json": components["schemas"]["RegisterUserRequest"];
             };
         };
         responses: {
-            /** @description No Content */
-            204: {
+            /** @description Created */
+            201: {
                 headers: {
                     /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
                     "RateLimit-Policy"?: string;
@@ -705,7 +817,141 @@ export interface operations {
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["UserResponse"];
+                };
+            };
+            /** @description The request is invalid: 'errors' names each field or parameter to fix. */
+            400: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
+            /** @description The caller's role, or the API key's scopes, do not allow this operation. */
+            403: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A conflict with the stored state; read it again and retry. */
+            409: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The body is over the size limit (Http:MaxRequestBodyBytes, 1 MiB by default). */
+            413: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The Content-Type is not one this operation accepts. */
+            415: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller's rate limit was reached; retry after the Retry-After seconds. */
+            429: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description An unexpected error; the problem's traceId identifies it in the logs. */
+            500: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database, or with RateLimiting:FailMode=Closed the shared rate-limit store, is unreachable; retry after the Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    GetCurrentUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserResponse"];
+                };
             };
             /** @description The request is invalid: 'errors' names each field or parameter to fix. */
             400: {
@@ -748,32 +994,6 @@ export interface operations {
             };
             /** @description Not found, or not visible to the caller. */
             404: {
-                headers: {
-                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
-                    "RateLimit-Policy"?: string;
-                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
-                    RateLimit?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description The body is over the size limit (Http:MaxRequestBodyBytes, 1 MiB by default). */
-            413: {
-                headers: {
-                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
-                    "RateLimit-Policy"?: string;
-                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
-                    RateLimit?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description The Content-Type is not one this operation accepts. */
-            415: {
                 headers: {
                     /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
                     "RateLimit-Policy"?: string;
@@ -1231,17 +1451,27 @@ export interface operations {
             };
         };
     };
-    GetCurrentUser: {
+    ChangePassword: {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "currentPassword": "correct horse battery staple",
+                 *       "newPassword": "a longer and newer passphrase"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ChangePasswordRequest"];
+            };
+        };
         responses: {
-            /** @description Success */
-            200: {
+            /** @description No Content */
+            204: {
                 headers: {
                     /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
                     "RateLimit-Policy"?: string;
@@ -1249,9 +1479,7 @@ export interface operations {
                     RateLimit?: string;
                     [name: string]: unknown;
                 };
-                content: {
-                    "application/json": components["schemas"]["UserResponse"];
-                };
+                content?: never;
             };
             /** @description The request is invalid: 'errors' names each field or parameter to fix. */
             400: {
@@ -1294,234 +1522,6 @@ export interface operations {
             };
             /** @description Not found, or not visible to the caller. */
             404: {
-                headers: {
-                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
-                    "RateLimit-Policy"?: string;
-                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
-                    RateLimit?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description The caller's rate limit was reached; retry after the Retry-After seconds. */
-            429: {
-                headers: {
-                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
-                    "RateLimit-Policy"?: string;
-                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
-                    RateLimit?: string;
-                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description An unexpected error; the problem's traceId identifies it in the logs. */
-            500: {
-                headers: {
-                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
-                    "RateLimit-Policy"?: string;
-                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
-                    RateLimit?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description The database, or with RateLimiting:FailMode=Closed the shared rate-limit store, is unreachable; retry after the Retry-After seconds. */
-            503: {
-                headers: {
-                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
-                    "RateLimit-Policy"?: string;
-                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
-                    RateLimit?: string;
-                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-        };
-    };
-    ListUsers: {
-        parameters: {
-            query?: {
-                /** @description Page size, 1 to 100 (default 20). */
-                limit?: number | null;
-                /** @description The nextCursor of the previous page. */
-                cursor?: string | null;
-            };
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Success */
-            200: {
-                headers: {
-                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
-                    "RateLimit-Policy"?: string;
-                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
-                    RateLimit?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ListUsersResponse"];
-                };
-            };
-            /** @description The request is invalid: 'errors' names each field or parameter to fix. */
-            400: {
-                headers: {
-                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
-                    "RateLimit-Policy"?: string;
-                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
-                    RateLimit?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
-                };
-            };
-            /** @description The access token or API key is missing, expired or invalid. */
-            401: {
-                headers: {
-                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
-                    "RateLimit-Policy"?: string;
-                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
-                    RateLimit?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description The caller's role, or the API key's scopes, do not allow this operation. */
-            403: {
-                headers: {
-                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
-                    "RateLimit-Policy"?: string;
-                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
-                    RateLimit?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description The caller's rate limit was reached; retry after the Retry-After seconds. */
-            429: {
-                headers: {
-                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
-                    "RateLimit-Policy"?: string;
-                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
-                    RateLimit?: string;
-                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description An unexpected error; the problem's traceId identifies it in the logs. */
-            500: {
-                headers: {
-                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
-                    "RateLimit-Policy"?: string;
-                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
-                    RateLimit?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description The database, or with RateLimiting:FailMode=Closed the shared rate-limit store, is unreachable; retry after the Retry-After seconds. */
-            503: {
-                headers: {
-                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
-                    "RateLimit-Policy"?: string;
-                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
-                    RateLimit?: string;
-                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-        };
-    };
-    RegisterUser: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                /**
-                 * @example {
-                 *       "email": "ada@example.com",
-                 *       "password": "correct horse battery staple",
-                 *       "displayName": "Ada Lovelace"
-                 *     }
-                 */
-                "application/json": components["schemas"]["RegisterUserRequest"];
-            };
-        };
-        responses: {
-            /** @description Created */
-            201: {
-                headers: {
-                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
-                    "RateLimit-Policy"?: string;
-                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
-                    RateLimit?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["UserResponse"];
-                };
-            };
-            /** @description The request is invalid: 'errors' names each field or parameter to fix. */
-            400: {
-                headers: {
-                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
-                    "RateLimit-Policy"?: string;
-                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
-                    RateLimit?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
-                };
-            };
-            /** @description The caller's role, or the API key's scopes, do not allow this operation. */
-            403: {
-                headers: {
-                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
-                    "RateLimit-Policy"?: string;
-                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
-                    RateLimit?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description A conflict with the stored state; read it again and retry. */
-            409: {
                 headers: {
                     /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
                     "RateLimit-Policy"?: string;
@@ -1604,24 +1604,22 @@ export interface operations {
             };
         };
     };
-    ChangeTaskStatus: {
+    Login: {
         parameters: {
             query?: never;
             header?: never;
-            path: {
-                /** @description The task's id (from the route). */
-                id: string;
-            };
+            path?: never;
             cookie?: never;
         };
         requestBody: {
             content: {
                 /**
                  * @example {
-                 *       "status": "in_progress"
+                 *       "email": "ada@example.com",
+                 *       "password": "correct horse battery staple"
                  *     }
                  */
-                "application/json": components["schemas"]["ChangeTaskStatusRequest"];
+                "application/json": components["schemas"]["LoginRequest"];
             };
         };
         responses: {
@@ -1635,7 +1633,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TaskResponse"];
+                    "application/json": components["schemas"]["TokenResponse"];
                 };
             };
             /** @description The request is invalid: 'errors' names each field or parameter to fix. */
@@ -1677,8 +1675,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description Not found, or not visible to the caller. */
-            404: {
+            /** @description The body is over the size limit (Http:MaxRequestBodyBytes, 1 MiB by default). */
+            413: {
                 headers: {
                     /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
                     "RateLimit-Policy"?: string;
@@ -1690,8 +1688,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description A conflict with the stored state; read it again and retry. */
-            409: {
+            /** @description The Content-Type is not one this operation accepts. */
+            415: {
                 headers: {
                     /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
                     "RateLimit-Policy"?: string;
@@ -1703,8 +1701,236 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description If-Match names a version that is no longer current. */
-            412: {
+            /** @description The caller's rate limit was reached; retry after the Retry-After seconds. */
+            429: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description An unexpected error; the problem's traceId identifies it in the logs. */
+            500: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database, or with RateLimiting:FailMode=Closed the shared rate-limit store, is unreachable; retry after the Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    RefreshTokens: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "refreshToken": "hQ3y9cXvN1qg0mV4uY0n2x5bJkq7Wg8fT6rL1sD3eA0"
+                 *     }
+                 */
+                "application/json": components["schemas"]["RefreshTokensRequest"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TokenResponse"];
+                };
+            };
+            /** @description The request is invalid: 'errors' names each field or parameter to fix. */
+            400: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
+            /** @description The access token or API key is missing, expired or invalid. */
+            401: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller's role, or the API key's scopes, do not allow this operation. */
+            403: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The body is over the size limit (Http:MaxRequestBodyBytes, 1 MiB by default). */
+            413: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The Content-Type is not one this operation accepts. */
+            415: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller's rate limit was reached; retry after the Retry-After seconds. */
+            429: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description An unexpected error; the problem's traceId identifies it in the logs. */
+            500: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database, or with RateLimiting:FailMode=Closed the shared rate-limit store, is unreachable; retry after the Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    Logout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "refreshToken": "hQ3y9cXvN1qg0mV4uY0n2x5bJkq7Wg8fT6rL1sD3eA0"
+                 *     }
+                 */
+                "application/json": components["schemas"]["LogoutRequest"];
+            };
+        };
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is invalid: 'errors' names each field or parameter to fix. */
+            400: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
+            /** @description The caller's role, or the API key's scopes, do not allow this operation. */
+            403: {
                 headers: {
                     /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
                     "RateLimit-Policy"?: string;
@@ -2730,22 +2956,24 @@ export interface operations {
             };
         };
     };
-    Login: {
+    ChangeTaskStatus: {
         parameters: {
             query?: never;
             header?: never;
-            path?: never;
+            path: {
+                /** @description The task's id (from the route). */
+                id: string;
+            };
             cookie?: never;
         };
         requestBody: {
             content: {
                 /**
                  * @example {
-                 *       "email": "ada@example.com",
-                 *       "password": "correct horse battery staple"
+                 *       "status": "in_progress"
                  *     }
                  */
-                "application/json": components["schemas"]["LoginRequest"];
+                "application/json": components["schemas"]["ChangeTaskStatusRequest"];
             };
         };
         responses: {
@@ -2759,7 +2987,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TokenResponse"];
+                    "application/json": components["schemas"]["TaskResponse"];
                 };
             };
             /** @description The request is invalid: 'errors' names each field or parameter to fix. */
@@ -2801,8 +3029,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The body is over the size limit (Http:MaxRequestBodyBytes, 1 MiB by default). */
-            413: {
+            /** @description Not found, or not visible to the caller. */
+            404: {
                 headers: {
                     /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
                     "RateLimit-Policy"?: string;
@@ -2814,8 +3042,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The Content-Type is not one this operation accepts. */
-            415: {
+            /** @description A conflict with the stored state; read it again and retry. */
+            409: {
                 headers: {
                     /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
                     "RateLimit-Policy"?: string;
@@ -2827,236 +3055,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["ProblemDetails"];
                 };
             };
-            /** @description The caller's rate limit was reached; retry after the Retry-After seconds. */
-            429: {
-                headers: {
-                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
-                    "RateLimit-Policy"?: string;
-                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
-                    RateLimit?: string;
-                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description An unexpected error; the problem's traceId identifies it in the logs. */
-            500: {
-                headers: {
-                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
-                    "RateLimit-Policy"?: string;
-                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
-                    RateLimit?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description The database, or with RateLimiting:FailMode=Closed the shared rate-limit store, is unreachable; retry after the Retry-After seconds. */
-            503: {
-                headers: {
-                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
-                    "RateLimit-Policy"?: string;
-                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
-                    RateLimit?: string;
-                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-        };
-    };
-    Logout: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                /**
-                 * @example {
-                 *       "refreshToken": "hQ3y9cXvN1qg0mV4uY0n2x5bJkq7Wg8fT6rL1sD3eA0"
-                 *     }
-                 */
-                "application/json": components["schemas"]["LogoutRequest"];
-            };
-        };
-        responses: {
-            /** @description No Content */
-            204: {
-                headers: {
-                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
-                    "RateLimit-Policy"?: string;
-                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
-                    RateLimit?: string;
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
-            /** @description The request is invalid: 'errors' names each field or parameter to fix. */
-            400: {
-                headers: {
-                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
-                    "RateLimit-Policy"?: string;
-                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
-                    RateLimit?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
-                };
-            };
-            /** @description The caller's role, or the API key's scopes, do not allow this operation. */
-            403: {
-                headers: {
-                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
-                    "RateLimit-Policy"?: string;
-                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
-                    RateLimit?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description The body is over the size limit (Http:MaxRequestBodyBytes, 1 MiB by default). */
-            413: {
-                headers: {
-                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
-                    "RateLimit-Policy"?: string;
-                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
-                    RateLimit?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description The Content-Type is not one this operation accepts. */
-            415: {
-                headers: {
-                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
-                    "RateLimit-Policy"?: string;
-                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
-                    RateLimit?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description The caller's rate limit was reached; retry after the Retry-After seconds. */
-            429: {
-                headers: {
-                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
-                    "RateLimit-Policy"?: string;
-                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
-                    RateLimit?: string;
-                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description An unexpected error; the problem's traceId identifies it in the logs. */
-            500: {
-                headers: {
-                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
-                    "RateLimit-Policy"?: string;
-                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
-                    RateLimit?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description The database, or with RateLimiting:FailMode=Closed the shared rate-limit store, is unreachable; retry after the Retry-After seconds. */
-            503: {
-                headers: {
-                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
-                    "RateLimit-Policy"?: string;
-                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
-                    RateLimit?: string;
-                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
-                    "Retry-After"?: number;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-        };
-    };
-    RefreshTokens: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                /**
-                 * @example {
-                 *       "refreshToken": "hQ3y9cXvN1qg0mV4uY0n2x5bJkq7Wg8fT6rL1sD3eA0"
-                 *     }
-                 */
-                "application/json": components["schemas"]["RefreshTokensRequest"];
-            };
-        };
-        responses: {
-            /** @description Success */
-            200: {
-                headers: {
-                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
-                    "RateLimit-Policy"?: string;
-                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
-                    RateLimit?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TokenResponse"];
-                };
-            };
-            /** @description The request is invalid: 'errors' names each field or parameter to fix. */
-            400: {
-                headers: {
-                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
-                    "RateLimit-Policy"?: string;
-                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
-                    RateLimit?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
-                };
-            };
-            /** @description The access token or API key is missing, expired or invalid. */
-            401: {
-                headers: {
-                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
-                    "RateLimit-Policy"?: string;
-                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
-                    RateLimit?: string;
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/problem+json": components["schemas"]["ProblemDetails"];
-                };
-            };
-            /** @description The caller's role, or the API key's scopes, do not allow this operation. */
-            403: {
+            /** @description If-Match names a version that is no longer current. */
+            412: {
                 headers: {
                     /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
                     "RateLimit-Policy"?: string;

@@ -1,6 +1,7 @@
 // The README scenario through the generated TypeScript client: types from docs/openapi/v1.json (src/schema.d.ts, by
 // openapi-typescript), requests through openapi-fetch. `tsc` refuses this file when the document and the calls below
-// disagree (a path, a parameter, a body member, a response member), so CI fails on such drift.
+// disagree (a path, a parameter, a body member, a response member), so CI fails on such drift. Response members are
+// required in the document, so the walk reads them with no non-null assertion and no optional chaining.
 //
 //   node dist/walk.js http://127.0.0.1:5080
 //
@@ -56,20 +57,21 @@ async function main(): Promise<void> {
   // Register, log in, refresh (the retired refresh token is refused).
   const registered = await api.POST("/api/v1/users", { body: { email, password, displayName: "TypeScript" } });
   check("register", 201, registered.response.status);
-  check("registered email", email, registered.data?.email);
+  check("registered email", email, must(registered.data, "the registered account").email);
   const login = await api.POST("/api/v1/auth/login", { body: { email, password } });
   check("login", 200, login.response.status);
-  const firstRefresh = must(login.data?.refreshToken, "refreshToken");
+  const firstRefresh = must(login.data, "the token pair").refreshToken;
   const refreshed = await api.POST("/api/v1/auth/refresh", { body: { refreshToken: firstRefresh } });
   check("refresh", 200, refreshed.response.status);
-  accessToken = must(refreshed.data?.accessToken, "accessToken");
+  accessToken = must(refreshed.data, "the new token pair").accessToken;
   const reused = await api.POST("/api/v1/auth/refresh", { body: { refreshToken: firstRefresh } });
   check("refresh again with the retired token", 401, reused.response.status);
 
   // A validation error, read as a typed problem with its errors.
   const invalid = await api.POST("/api/v1/tasks", { body: { title: "" } });
   check("create with an empty title", 400, invalid.response.status);
-  check("its problem names the field", true, invalid.error !== undefined && "errors" in invalid.error && invalid.error.errors?.["title"] !== undefined);
+  const problem = must(invalid.error, "the validation problem");
+  check("its problem names the field", true, "errors" in problem && problem.errors["title"] !== undefined);
 
   // Create five tasks, then list them two at a time, following nextCursor to the end.
   const tag = `ts${Date.now()}`;
@@ -85,14 +87,15 @@ async function main(): Promise<void> {
   do {
     const page = await api.GET("/api/v1/tasks", { params: { query: { q: tag, limit: 2, sort: "title", ...(cursor ? { cursor } : {}) } } });
     check(`list page ${++pages}`, 200, page.response.status);
-    for (const task of page.data?.items ?? []) seen.push(must(task.id, "id"));
-    cursor = page.data?.nextCursor ?? undefined;
+    const body = must(page.data, "the page");
+    for (const task of body.items) seen.push(task.id);
+    cursor = body.nextCursor ?? undefined;
   } while (cursor !== undefined && pages < 10);
   check("pages followed to the end", 3, pages);
   check("every task listed once, in title order", created.map((t) => t.id), seen);
 
   // Conditional requests: If-None-Match gives 304; a stale If-Match gives 412.
-  const id = must(created[0]?.id, "id");
+  const id = must(created[0], "the first task").id;
   const got = await api.GET("/api/v1/tasks/{id}", { params: { path: { id } } });
   check("get", 200, got.response.status);
   const etag = must(got.response.headers.get("ETag"), "ETag");
@@ -104,21 +107,22 @@ async function main(): Promise<void> {
     headers: { "Content-Type": "application/merge-patch+json", "If-Match": etag },
   });
   check("merge patch", 200, patched.response.status);
-  check("patched status", "in_progress", patched.data?.status);
+  check("patched status", "in_progress", must(patched.data, "the patched task").status);
   const stale = await api.PUT("/api/v1/tasks/{id}", {
     params: { path: { id } },
     body: { title: "stale" },
     headers: { "If-Match": etag },
   });
   check("put with the old ETag", 412, stale.response.status);
-  check("its problem status", 412, stale.error?.status);
+  check("its problem status", 412, must(stale.error, "the 412 problem").status);
 
   // An idempotent create and its replay.
   const key = `"ts-${tag}"`;
   const once = await api.POST("/api/v1/tasks", { body: { title: `${tag} once` }, params: { header: { "Idempotency-Key": key } } });
   check("create with an Idempotency-Key", 201, once.response.status);
   const again = await api.POST("/api/v1/tasks", { body: { title: `${tag} once` }, params: { header: { "Idempotency-Key": key } } });
-  check("the retry replays the first response", [201, "true", once.data?.id], [again.response.status, again.response.headers.get("Idempotent-Replayed"), again.data?.id]);
+  check("the retry replays the first response", [201, "true", must(once.data, "the created task").id],
+    [again.response.status, again.response.headers.get("Idempotent-Replayed"), must(again.data, "the replayed task").id]);
 
   console.log(`typescript client walk: ${passed} passed, ${failed} failed`);
 }
