@@ -1,6 +1,7 @@
 // Opens Swagger UI and ReDoc of a running SliceApi in Debian's headless Chromium (driven by playwright-core,
 // never a downloaded browser), fails unless the operations render, saves a screenshot of each, and fails if
-// either page asks any host but the API's own (the pages must work with only loopback reachable).
+// either page asks any host but the API's own (the pages must work with only loopback reachable) or logs any console
+// error. Also checks that the operations start as a newcomer uses them (Register first).
 // Usage: node .ci/browser-check.mjs <base-url> <output-dir>
 import { chromium } from 'playwright-core';
 
@@ -23,11 +24,16 @@ try {
     page.on('requestfailed', r => { if (isForeign(r) && !/^csp$|BLOCKED_BY_CSP/i.test(r.failure()?.errorText ?? '')) foreign.push(`${r.url()} (${r.failure()?.errorText})`); });
     const errors = [];
     page.on('pageerror', e => errors.push(String(e)));
+    // Any console error fails the page: a Content-Security-Policy refusal, a failed load, a script's own error.
+    page.on('console', m => { if (m.type() === 'error') errors.push(`console: ${m.text()}`); });
     await page.goto(base + path, { waitUntil: 'load' });
     await page.waitForSelector(operationSelector, { timeout: 30000 }).catch(() => {});
     const operations = await page.locator(operationSelector).count();
     const text = await page.locator('body').innerText();
     const missing = expected.filter(s => !text.includes(s));
+    // A newcomer meets registration first (the document orders tags, then create, list, get, change, delete).
+    const first = await page.locator(operationSelector).first().getAttribute(name === 'swagger' ? 'id' : 'data-section-id').catch(() => null);
+    if (!/RegisterUser$/.test(first ?? '')) missing.push(`the first operation is ${first}, not RegisterUser`);
     await page.screenshot({ path: `${out}/${name}.png`, fullPage: false });
     const ok = operations >= 20 && missing.length === 0 && foreign.length === 0 && errors.length === 0;
     console.log(`${ok ? 'ok  ' : 'FAIL'} ${name}: ${operations} operations rendered; missing: [${missing.join(', ')}]; ` +

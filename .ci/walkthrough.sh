@@ -11,6 +11,14 @@ walkthrough() {
   req() { cx -o "$OUT/body.json" -w '%{http_code}' "$@"; }
   field() { sed -nE "s/.*\"$1\":\"([^\"]*)\".*/\1/p" "$OUT/body.json"; }
   EMAIL="ada-$RANDOM$RANDOM@example.com"
+  # The headers OWASP's REST Security Cheat Sheet asks of an API, on an error response of the real server (Kestrel, or
+  # nginx in front of it): no Server banner naming the software (nginx's server_tokens off leaves "nginx" alone),
+  # Cache-Control: no-store, frame-ancestors 'none', nosniff, and HSTS when served over HTTPS.
+  local headers
+  headers=$(cx -D - -o /dev/null "${RAW_BASE:-$BASE}/api/v1/users/me" | tr -d '\r' | tr 'A-Z' 'a-z')
+  check "${WALK_LABEL}a 401 carries no-store, frame-ancestors 'none', nosniff$([ "${BASE#https}" != "$BASE" ] && echo ', HSTS') and no server banner" \
+    "no-store frame-ancestors 'none' nosniff$([ "${BASE#https}" != "$BASE" ] && echo ' hsts') banner:none" \
+    "$(sed -n 's/^cache-control: //p' <<<"$headers") $(sed -n 's/^content-security-policy: //p' <<<"$headers") $(sed -n 's/^x-content-type-options: //p' <<<"$headers")$(grep -q '^strict-transport-security: max-age=[1-9]' <<<"$headers" && echo ' hsts') banner:$(sed -n 's/^server: //p' <<<"$headers" | grep -v '^nginx$' || echo none)"
   check "${WALK_LABEL}register" 201 "$(req -X POST "$BASE/api/v1/users" -H "$J" -d "{\"email\":\"$EMAIL\",\"password\":\"correct horse battery staple\",\"displayName\":\"Ada\"}")"
   USER_ID=$(field id)
   check "${WALK_LABEL}register same email again" 409 "$(req -X POST "$BASE/api/v1/users" -H "$J" -d "{\"email\":\"$EMAIL\",\"password\":\"correct horse battery staple\",\"displayName\":\"Ada\"}")"

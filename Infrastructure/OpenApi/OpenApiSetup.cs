@@ -16,7 +16,7 @@ namespace SliceApi.Infrastructure.OpenApi;
 /// (NSwag) from the endpoints' <c>Configure()</c>, DTOs, XML docs and validators, with Swagger UI at <c>/swagger</c>
 /// and ReDoc at <c>/redoc</c>, both served from this host.
 /// </summary>
-internal static class OpenApiSetup
+internal static partial class OpenApiSetup
 {
     /// <summary>The security scheme of access tokens in the document.</summary>
     public const string BearerScheme = "Bearer";
@@ -268,7 +268,7 @@ internal static class OpenApiSetup
                 });
             };
         }));
-        app.UseWhen(http => http.Request.Path.StartsWithSegments("/swagger"), branch => branch.UseSwaggerUi(o =>
+        app.UseWhen(http => http.Request.Path.StartsWithSegments("/swagger"), branch => branch.Use(PagePolicyAsync).UseSwaggerUi(o =>
         {
             o.Path = "/swagger";
             o.DocumentPath = DocumentPath;
@@ -276,7 +276,7 @@ internal static class OpenApiSetup
             o.PersistAuthorization = true;
             o.DocExpansion = "list"; // operations visible on load, as Swagger UI shows them by default
         }));
-        app.UseWhen(http => http.Request.Path.StartsWithSegments("/redoc"), branch => ReDocBuilderExtensions.UseReDoc(branch, o =>
+        app.UseWhen(http => http.Request.Path.StartsWithSegments("/redoc"), branch => ReDocBuilderExtensions.UseReDoc(branch.Use(PagePolicyAsync), o =>
         {
             o.RoutePrefix = "redoc";
             o.SpecUrl = "/openapi/v1.json";
@@ -285,6 +285,42 @@ internal static class OpenApiSetup
         }));
         return app;
     }
+
+    // The documentation pages' own Content-Security-Policy: everything from this host only, inline scripts admitted by the
+    // SHA-256 of the page actually served (so a Swagger UI or ReDoc update keeps working), inline styles (both UIs inject
+    // them), never framed. Other responses keep the API's frame-ancestors 'none' (HttpSetup).
+    private static async Task PagePolicyAsync(HttpContext http, RequestDelegate next)
+    {
+        if (!http.Request.Path.Value!.EndsWith("/index.html", StringComparison.Ordinal))
+        {
+            await next(http);
+            return;
+        }
+
+        var body = http.Response.Body;
+        using var page = new MemoryStream();
+        http.Response.Body = page;
+        try
+        {
+            await next(http);
+        }
+        finally
+        {
+            http.Response.Body = body;
+        }
+
+        var scripts = InlineScript().Matches(System.Text.Encoding.UTF8.GetString(page.GetBuffer(), 0, (int)page.Length))
+            .Select(m => $" 'sha256-{Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(
+                m.Groups[1].Value.Replace("\r\n", "\n", StringComparison.Ordinal).Replace('\r', '\n'))))}'"); // as the HTML parser hands it to CSP
+        http.Response.Headers.ContentSecurityPolicy = $"default-src 'self'; script-src 'self'{string.Concat(scripts)}; style-src 'self' 'unsafe-inline'; " +
+                                                      "img-src 'self' data:; worker-src 'self' blob:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+        http.Response.ContentLength = page.Length;
+        page.Position = 0;
+        await page.CopyToAsync(body, http.RequestAborted);
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex("<script>(.*?)</script>", System.Text.RegularExpressions.RegexOptions.Singleline)]
+    private static partial System.Text.RegularExpressions.Regex InlineScript();
 }
 
 /// <summary>A server of the document with the <c>x-internal</c> extension, which NSwag's <see cref="OpenApiServer"/> cannot carry.</summary>

@@ -15,11 +15,42 @@ public sealed class ResponseHeaderAndBodyLimitTests(AppFixture api) : IClassFixt
     [InlineData("/health/live")]
     [InlineData("/api/v1/no-such-thing")]
     [InlineData("/api/v1/users/me")]
-    public async Task Every_response_carries_nosniff(string path)
+    public async Task Every_response_carries_the_owasp_rest_security_headers(string path)
     {
         var response = await api.CreateAnonymousClient().GetAsync(path);
 
         response.Header("X-Content-Type-Options").ShouldBe(["nosniff"]);
+        response.Header("Content-Security-Policy").ShouldBe(["frame-ancestors 'none'"]);
+        response.Header("X-Frame-Options").ShouldBe(["DENY"]);
+        response.CacheControl()!.NoStore.ShouldBeTrue(); // health probes add no-cache of their own
+    }
+
+    [Fact]
+    public async Task A_task_keeps_its_own_cache_control_for_revalidation()
+    {
+        var user = await api.CreateUserAsync();
+        var task = await api.CreateTaskAsync(user.Id, "Cached");
+
+        var response = await api.ClientFor(user).GetAsync($"/api/v1/tasks/{task.Id}").ShouldHaveStatusAsync(HttpStatusCode.OK);
+
+        response.Header("Cache-Control").ShouldBe(["private, no-cache"]);
+    }
+
+    [Theory]
+    [InlineData("/swagger/index.html")]
+    [InlineData("/redoc/index.html")]
+    public async Task The_documentation_pages_have_a_policy_of_their_own_that_admits_their_inline_scripts_by_hash(string path)
+    {
+        var response = await api.CreateAnonymousClient().GetAsync(path).ShouldHaveStatusAsync(HttpStatusCode.OK);
+
+        var policy = response.Header("Content-Security-Policy").ShouldHaveSingleItem();
+        policy.ShouldStartWith("default-src 'self'; script-src 'self' 'sha256-");
+        policy.ShouldContain("frame-ancestors 'none'");
+        policy.Split(';')[1].ShouldNotContain("unsafe"); // scripts by hash only; styles may be inline
+        var html = await response.ReadAsTextAsync();
+        var inline = System.Text.RegularExpressions.Regex.Match(html, "<script>(.*?)</script>", System.Text.RegularExpressions.RegexOptions.Singleline).Groups[1].Value;
+        var hash = Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(inline.Replace("\r\n", "\n", StringComparison.Ordinal))));
+        policy.ShouldContain($"'sha256-{hash}'");
     }
 
     [Fact]
