@@ -4,7 +4,15 @@
 # deploy/nginx.conf).
 #
 #   deploy/cluster.sh start [N]   publish (Release), start PostgreSQL and Redis, apply the schema (migrate), start N
-#                                 instances (default 2) and nginx; prints the base URL once it answers /health/ready
+#                                 instances (default 2) and nginx; prints the base URL once it answers /health/ready.
+#                                 Publishes this checkout, or the commit SLICEAPI_RELEASE names (a git ref)
+#   deploy/cluster.sh build REF   publishes the commit REF names as a release ($RUN/releases/<commit>), for upgrade
+#   deploy/cluster.sh upgrade REF builds REF (unless built), applies its schema changes (additive: migrate never drops),
+#                                 then replaces the instances one at a time behind nginx: drain, start, ready, back in
+#                                 rotation, next. The release that ran before is kept for rollback
+#   deploy/cluster.sh rollback    the same rolling replacement back to the release that ran before the last upgrade (or
+#                                 rollback); the schema stays as the newer release left it
+#   deploy/cluster.sh release     prints the release the instances start from
 #   deploy/cluster.sh stop        stop nginx, the instances (SIGTERM, then SIGKILL after 30 s), Redis and PostgreSQL
 #   deploy/cluster.sh status      what runs
 #   deploy/cluster.sh app ARGS    runs `dotnet SliceApi.dll ARGS` with the deployment's settings, e.g.
@@ -40,6 +48,46 @@ log() { echo "[deploy $(date +%H:%M:%S)] $*" >&2; }
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1; }
 alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+current_release() { basename "$(readlink "$RUN/app")"; }
+
+# publish_release [REF]: publishes the commit REF names (its tree, from git) or, without REF, this checkout into
+# $RUN/releases/<name> and prints the name (the short commit, or "checkout"). A release already built is reused.
+publish_release() {
+  local ref=${1:-} name source
+  if [ -z "$ref" ]; then
+    name=checkout source=$ROOT
+    rm -rf "$RUN/releases/checkout"
+  else
+    name=$(git -C "$ROOT" rev-parse --short=12 "$ref^{commit}") || { log "no commit named $ref"; exit 1; }
+    source=$RUN/src/$name
+    if [ ! -f "$source/SliceApi.csproj" ]; then
+      mkdir -p "$source"
+      git -C "$ROOT" archive "$name" | tar -x -C "$source"
+    fi
+  fi
+  if [ ! -f "$RUN/releases/$name/SliceApi.dll" ]; then
+    log "publishing release $name (Release) to $RUN/releases/$name"
+    dotnet publish "$source/SliceApi.csproj" -c Release -o "$RUN/releases/$name" -nologo -v quiet >"$RUN/logs/publish-$name.log" 2>&1 \
+      || { tail -20 "$RUN/logs/publish-$name.log" >&2; exit 1; }
+  fi
+  echo "$name"
+}
+
+migrate() { # migrate RELEASE: applies RELEASE's document schema (additive), under Marten's advisory lock
+  log "applying the document schema of release $1 (dotnet SliceApi.dll migrate)"
+  env $(app_env | tr '\n' ' ') dotnet "$RUN/releases/$1/SliceApi.dll" migrate >"$RUN/logs/migrate-$1.log" 2>&1 \
+    || { cat "$RUN/logs/migrate-$1.log" >&2; exit 1; }
+}
+
+# replace_all RELEASE: points $RUN/app at RELEASE, then restarts every instance in turn (restart waits until each is
+# ready and back in nginx's rotation before the next goes), so nginx always has one instance to send requests to.
+replace_all() {
+  local from; from=$(current_release)
+  ln -sfn "$RUN/releases/$1" "$RUN/app"
+  echo "$from" >"$RUN/previous-release"
+  for i in $(seq 1 "$(cat "$RUN/instances")"); do restart "$i"; done
+  log "every instance runs release $1 (the one before: $from)"
+}
 
 # The environment every instance and the migrate command share; SLICEAPI_INSTANCE_ENV (NAME=value ...) adds to or
 # overrides it, e.g. SLICEAPI_INSTANCE_ENV="RateLimiting__AuthenticatedPerMinute=1000000" for load tests.
@@ -96,9 +144,10 @@ start_instance() { # start_instance I
   local i=$1 port=$((FIRST_PORT + $1 - 1)) management=$((MANAGEMENT_FIRST_PORT + $1 - 1))
   if alive "$RUN/instance-$i.pid"; then return; fi
   log "starting instance $i on 127.0.0.1:$port (metrics: http://127.0.0.1:$management/metrics)"
-  # setsid: the instance outlives this script, in its own process group.
+  # setsid: the instance outlives this script, in its own process group. The release's own folder, not the app link,
+  # so a running instance never loads an assembly of another release when an upgrade moves the link.
   env $(app_env | tr '\n' ' ') ASPNETCORE_URLS="http://127.0.0.1:$port" Management__Url="http://127.0.0.1:$management" \
-    setsid dotnet "$RUN/app/SliceApi.dll" >>"$RUN/logs/instance-$i.log" 2>&1 < /dev/null &
+    setsid dotnet "$(readlink -f "$RUN/app")/SliceApi.dll" >>"$RUN/logs/instance-$i.log" 2>&1 < /dev/null &
   echo $! >"$RUN/instance-$i.pid"
 }
 
@@ -128,15 +177,13 @@ start() {
       -keyout "$RUN/tls/key.pem" -out "$RUN/tls/cert.pem" >"$RUN/logs/openssl.log" 2>&1
   fi
 
-  log "publishing SliceApi (Release) to $RUN/app"
-  dotnet publish "$ROOT/SliceApi.csproj" -c Release -o "$RUN/app" -nologo -v quiet >"$RUN/logs/publish.log" 2>&1 \
-    || { tail -20 "$RUN/logs/publish.log"; exit 1; }
+  local release
+  release=$(publish_release "${SLICEAPI_RELEASE:-}")
+  ln -sfn "$RUN/releases/$release" "$RUN/app"
 
   start_postgres
   start_redis
-  log "applying the document schema (dotnet SliceApi.dll migrate)"
-  env $(app_env | tr '\n' ' ') dotnet "$RUN/app/SliceApi.dll" migrate >"$RUN/logs/migrate.log" 2>&1 \
-    || { cat "$RUN/logs/migrate.log"; exit 1; }
+  migrate "$release"
 
   for i in $(seq 1 "$count"); do start_instance "$i"; done
   for i in $(seq 1 "$count"); do
@@ -235,6 +282,10 @@ app() {
 
 case "${1:-}" in
   start) start "${2:-2}" ;;
+  build) mkdir -p "$RUN/logs"; publish_release "${2:?git ref}" ;;
+  upgrade) release=$(publish_release "${2:?git ref}"); migrate "$release"; replace_all "$release" ;;
+  rollback) [ -s "$RUN/previous-release" ] || { log "no release to roll back to"; exit 1; }; replace_all "$(cat "$RUN/previous-release")" ;;
+  release) current_release ;;
   app) shift; app "$@" ;;
   env) app_env ;;
   restart) restart "${2:?instance number}" ;;
@@ -246,5 +297,5 @@ case "${1:-}" in
   psql) shift; PGPASSWORD=$(cat "$RUN/secrets/db-password") "$(pg_bin)/psql" -h 127.0.0.1 -p "$PG_PORT" -U sliceapi -d sliceapi "$@" ;;
   stop) stop ;;
   status) status ;;
-  *) echo "usage: deploy/cluster.sh start [N] | stop | status | restart I | kill I | pg-stop | pg-start | redis-stop | redis-start | psql ARGS... | app ARGS... | env" >&2; exit 2 ;;
+  *) echo "usage: deploy/cluster.sh start [N] | build REF | upgrade REF | rollback | release | stop | status | restart I | kill I | pg-stop | pg-start | redis-stop | redis-start | psql ARGS... | app ARGS... | env" >&2; exit 2 ;;
 esac

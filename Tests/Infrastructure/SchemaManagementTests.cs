@@ -9,6 +9,7 @@ namespace SliceApi.Tests.Infrastructure;
 /// start-up, under advisory locks, by two instances at once; the migrate and db-patch commands; and the production
 /// setting that refuses a database whose schema differs from the document mappings.
 /// </summary>
+[Trait("Category", "Slow")] // starts app processes: left out of the edit-test loop (--filter "Category!=Slow")
 public sealed class SchemaManagementTests
 {
     [Fact]

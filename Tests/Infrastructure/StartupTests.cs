@@ -16,6 +16,7 @@ public sealed class KeyedFixture(string? signingKey) : AppFixture
     }
 }
 
+[Trait("Category", "Slow")] // starts app processes: left out of the edit-test loop (--filter "Category!=Slow")
 public sealed class StartupTests
 {
     [Theory]

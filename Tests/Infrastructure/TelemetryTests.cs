@@ -59,10 +59,19 @@ public sealed class TelemetryTests(TelemetryFixture api) : IClassFixture<Telemet
     public async Task Metrics_scraped_on_the_management_address_hold_the_api_runtime_database_and_sliceapi_instruments()
     {
         var secrets = await WalkAsync();
-        var response = await Scrape("/metrics");
-        await response.ShouldHaveStatusAsync(HttpStatusCode.OK);
-        response.MediaType().ShouldBe("text/plain");
-        var text = await response.ReadAsTextAsync();
+        // The exporter serves a scrape cached for a moment (and a loaded machine records late): scrape until the walk's
+        // requests show, for at most 10 s, then assert on that scrape.
+        string[] expected = ["sliceapi_refresh_tokens_reuse_detected_total{", "sliceapi_idempotency_replays_total{", "result=\"failed\"",
+            "http_route=\"/api/v1/tasks\"", "db_client_operation_duration_seconds_bucket"];
+        var text = "";
+        for (var clock = Stopwatch.StartNew(); clock.Elapsed < TimeSpan.FromSeconds(10) && !expected.All(e => text.Contains(e, StringComparison.Ordinal));)
+        {
+            var response = await Scrape("/metrics");
+            await response.ShouldHaveStatusAsync(HttpStatusCode.OK);
+            response.MediaType().ShouldBe("text/plain");
+            text = await response.ReadAsTextAsync();
+            await Task.Delay(TimeSpan.FromMilliseconds(200), TestContext.Current.CancellationToken);
+        }
 
         // SliceApi's own, named by OpenTelemetry's conventions (the exporter adds _total to counters).
         Sample(text, "sliceapi_tasks_created_total").ShouldBeGreaterThanOrEqualTo(2);

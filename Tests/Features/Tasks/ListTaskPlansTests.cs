@@ -18,6 +18,7 @@ namespace SliceApi.Tests.Features.Tasks;
 /// Every shape of the task-list query, sent through HTTP against 1,000,000 tasks: the SQL the endpoint really runs
 /// is captured and EXPLAINed with its parameters, and its plan must reach the tasks table through an index.
 /// </summary>
+[Trait("Category", "Slow")] // seeds a million tasks: left out of the edit-test loop (--filter "Category!=Slow")
 public sealed class ListTaskPlansTests(MillionTasksApi api, ITestOutputHelper output) : IClassFixture<MillionTasksApi>
 {
     public static readonly TheoryData<string, string, string[]> Queries = new()
