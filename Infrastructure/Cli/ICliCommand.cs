@@ -58,10 +58,10 @@ internal static class CliHost
             await Console.Error.WriteLineAsync($"SliceApi cannot start: {e.Message}");
             return 1;
         }
-        catch (Weasel.Core.Migrations.DatabaseValidationException)
+        catch (Weasel.Core.Migrations.DatabaseValidationException e)
         {
             await Console.Error.WriteLineAsync(
-                "SliceApi cannot start: the database schema does not match the document mappings (Database:VerifySchemaOnStartup). " +
+                $"SliceApi cannot start: the database schema lacks what the document mappings need (Database:VerifySchemaOnStartup). {e.InnerException?.Message} " +
                 "Apply the changes with 'dotnet SliceApi.dll migrate', or write them for review with 'dotnet SliceApi.dll db-patch <file>'.");
             return 1;
         }

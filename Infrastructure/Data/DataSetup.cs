@@ -20,7 +20,8 @@ internal static class DataSetup
     /// <c>RequestSessionFactory</c>), with every document mapped by the <see cref="IConfigureMarten"/> classes of the
     /// feature folders. A hosted service resolves the server (creating the database) before anything else starts; then
     /// Marten applies its schema changes under its advisory lock (with <c>Database:MigrateOnStartup</c>), or, with
-    /// <c>Database:VerifySchemaOnStartup</c>, refuses to start on a schema that differs from the mappings. Also the
+    /// <c>Database:VerifySchemaOnStartup</c>, refuses to start on a schema that lacks what the mappings need (extras a
+    /// newer release added are fine: <see cref="SchemaCompatibility"/>). Also the
     /// <c>database</c> health check.
     /// </summary>
     public static IServiceCollection AddData(this IServiceCollection services, IConfiguration configuration)
@@ -48,10 +49,6 @@ internal static class DataSetup
         {
             marten.ApplyAllDatabaseChangesOnStartup();
         }
-        else if (database.VerifySchemaOnStartup)
-        {
-            marten.AssertDatabaseMatchesConfigurationOnStartup();
-        }
 
         foreach (var mapping in Assembly.GetExecutingAssembly().GetTypes()
                      .Where(t => t is { IsAbstract: false, IsInterface: false } && typeof(IConfigureMarten).IsAssignableFrom(t)))
@@ -61,6 +58,11 @@ internal static class DataSetup
 
         // Marten puts its start-up service first; the server must be resolved (the database created) before it.
         services.Insert(0, ServiceDescriptor.Singleton<IHostedService, DatabaseStartup>());
+        if (!database.MigrateOnStartup && database.VerifySchemaOnStartup)
+        {
+            services.Insert(1, ServiceDescriptor.Singleton<IHostedService, SchemaVerification>());
+        }
+
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: [ReadyTag]);
         return services;
     }
@@ -75,8 +77,9 @@ internal sealed class DatabaseStartup(PostgresConnectionSource connections) : IH
 }
 
 /// <summary>
-/// Healthy when the database answers and its schema matches the document mappings. The schema is compared (Marten's
-/// migration check, some tens of milliseconds) until it first matches; after that each check is a <c>SELECT 1</c>.
+/// Healthy when the database answers and its schema holds what the document mappings need (a newer release's additions
+/// allowed). The schema is compared (Marten's migration check, some tens of milliseconds) until it first serves; after
+/// that each check is a <c>SELECT 1</c>.
 /// </summary>
 internal sealed class DatabaseHealthCheck(NpgsqlDataSource dataSource, IDocumentStore store) : IHealthCheck
 {
@@ -90,10 +93,9 @@ internal sealed class DatabaseHealthCheck(NpgsqlDataSource dataSource, IDocument
             await command.ExecuteScalarAsync(cancellationToken);
             if (!schemaMatched)
             {
-                var migration = await store.Storage.Database.CreateMigrationAsync(cancellationToken);
-                if (migration.Difference != SchemaPatchDifference.None)
+                if (await SchemaCompatibility.MissingAsync(store, cancellationToken) is { Count: > 0 })
                 {
-                    return HealthCheckResult.Unhealthy("The database schema differs from the document mappings; run 'migrate'.");
+                    return HealthCheckResult.Unhealthy("The database schema lacks what the document mappings need; run 'migrate'.");
                 }
 
                 schemaMatched = true;

@@ -7,8 +7,12 @@ using Weasel.Core.Migrations;
 namespace SliceApi.Infrastructure.Data;
 
 /// <summary>
-/// <c>dotnet SliceApi.dll migrate</c>: applies Marten's schema changes for the document mappings (tables, indexes,
-/// foreign keys, the pg_trgm extension) under Marten's advisory lock, and exits (0). For deployments that start with <c>Database:MigrateOnStartup=false</c>.
+/// <c>dotnet SliceApi.dll migrate [--allow-drops]</c>: applies Marten's schema changes for the document mappings
+/// (tables, indexes, foreign keys, the pg_trgm extension) under Marten's advisory lock, and exits (0). For deployments
+/// that start with <c>Database:MigrateOnStartup=false</c>. Changes are additive between releases: when applying them
+/// would drop a column, index or foreign key this build no longer maps, it lists them and exits 1 without changing
+/// anything, since the release before may still run on them; <c>--allow-drops</c> applies them once no instance of
+/// an older release runs.
 /// </summary>
 internal sealed class MigrateCommand : ICliCommand
 {
@@ -18,6 +22,13 @@ internal sealed class MigrateCommand : ICliCommand
     {
         var store = services.GetRequiredService<IDocumentStore>();
         var pending = await store.Storage.Database.CreateMigrationAsync(cancellationToken);
+        if (SchemaCompatibility.Drops(pending) is { Count: > 0 } drops && !arguments.Contains("--allow-drops"))
+        {
+            await Console.Error.WriteLineAsync($"migrate would drop {string.Join(", ", drops)}, which the release before may still use. " +
+                                               "Nothing was changed; run 'migrate --allow-drops' once no older instance runs.");
+            return 1;
+        }
+
         await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync(AutoCreate.CreateOrUpdate);
         Console.WriteLine(pending.Difference == SchemaPatchDifference.None
             ? "The document schema is up to date."

@@ -79,13 +79,51 @@ public sealed class SchemaManagementTests
             var (exitCode, stdout, stderr) = await AppProcess.RunAsync(environment);
 
             exitCode.ShouldBe(1, stdout + stderr);
-            stderr.Trim().ShouldStartWith("SliceApi cannot start: the database schema does not match the document mappings");
+            stderr.Trim().ShouldStartWith("SliceApi cannot start: the database schema lacks what the document mappings need");
+            stderr.ShouldContain("mt_doc_taskitem");
             stderr.Trim().Split('\n').Length.ShouldBe(1, stderr);
         }
         finally
         {
             await TestDatabaseServer.Current.DropDatabaseAsync(connectionString);
         }
+    }
+
+    [Fact]
+    public async Task The_release_before_runs_on_a_schema_a_newer_release_extended_and_migrate_keeps_what_it_added()
+    {
+        var connectionString = await TestDatabaseServer.Current.CreateMigratedDatabaseAsync();
+        var environment = AppProcess.ProductionEnvironment(connectionString);
+        environment["Database__MigrateOnStartup"] = "false";
+        environment["Database__VerifySchemaOnStartup"] = "true";
+        // What a newer release adds: a duplicated field (a column) with its index.
+        await ExecuteAsync(connectionString, "ALTER TABLE mt_doc_taskitem ADD COLUMN priority integer; CREATE INDEX ix_taskitem_priority ON mt_doc_taskitem (priority)");
+        var (process, baseAddress) = AppProcess.Serve(environment);
+        try
+        {
+            (await WaitUntilReadyAsync(baseAddress)).ShouldBe(HttpStatusCode.OK);
+
+            var migrated = await AppProcess.RunAsync(environment, "migrate");
+
+            migrated.ExitCode.ShouldBe(1, migrated.Stdout + migrated.Stderr);
+            migrated.Stderr.ShouldContain("would drop column public.mt_doc_taskitem.priority, index public.mt_doc_taskitem.ix_taskitem_priority");
+            (await ExecuteAsync(connectionString, "SELECT count(*) FROM pg_indexes WHERE indexname = 'ix_taskitem_priority'")).ShouldBe(1L);
+        }
+        finally
+        {
+            process.Kill(entireProcessTree: true);
+            await process.WaitForExitAsync();
+            process.Dispose();
+            await TestDatabaseServer.Current.DropDatabaseAsync(connectionString);
+        }
+    }
+
+    private static async Task<object?> ExecuteAsync(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return await command.ExecuteScalarAsync();
     }
 
     private static async Task<HttpStatusCode> WaitUntilReadyAsync(Uri baseAddress)
