@@ -25,9 +25,12 @@ new_user() { # new_user PREFIX
 }
 
 wrk_failures() { # wrk_failures SUMMARY_FILE: non-2xx/3xx responses plus socket errors of a wrk run
-  local non2xx socket
+  # A read error on a request nginx logged as 499 (the client closed the connection) is wrk's own: it closes the
+  # connections with requests still in flight when its duration ends. Those are not failures of the service.
+  local non2xx connect reads writes timeouts abandoned
   non2xx=$(awk '/Non-2xx or 3xx responses:/ {print $NF}' "$1")
-  socket=$(sed -nE 's/.*Socket errors: connect ([0-9]+), read ([0-9]+), write ([0-9]+), timeout ([0-9]+).*/\1 \2 \3 \4/p' "$1" \
-    | awk '{print $1 + $2 + $3 + $4}')
-  echo $(( ${non2xx:-0} + ${socket:-0} ))
+  read -r connect reads writes timeouts < <(sed -nE 's/.*Socket errors: connect ([0-9]+), read ([0-9]+), write ([0-9]+), timeout ([0-9]+).*/\1 \2 \3 \4/p' "$1")
+  abandoned=$(grep -c '" 499 ' "$RUN/nginx-access.log" 2>/dev/null || true)
+  reads=$(( ${reads:-0} - ${abandoned:-0} )); [ "$reads" -gt 0 ] || reads=0
+  echo $(( ${non2xx:-0} + ${connect:-0} + reads + ${writes:-0} + ${timeouts:-0} ))
 }
