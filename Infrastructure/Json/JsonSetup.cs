@@ -22,6 +22,7 @@ internal static class JsonSetup
             options.SerializerOptions.NumberHandling = JsonNumberHandling.Strict;
             options.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false));
             options.SerializerOptions.Converters.Add(new Rfc3339DateTimeOffsetConverter());
+            options.SerializerOptions.Converters.Add(new StorableStringConverter());
         });
 }
 

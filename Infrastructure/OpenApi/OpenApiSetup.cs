@@ -41,18 +41,6 @@ internal static partial class OpenApiSetup
                 o.ExcludeNonFastEndpoints = true;
                 o.ShowDeprecatedOps = true;
                 o.RemoveEmptyRequestSchema = true;
-                // The document's options are built when UseOpenApi registers it, before FastEndpoints copies the app's JSON
-                // options (it does so when mapping), so they are copied here: camelCase members, the API's converters.
-                o.SerializerSettings = stj =>
-                {
-                    var web = o.Services.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
-                    stj.PropertyNamingPolicy = web.PropertyNamingPolicy;
-                    stj.NumberHandling = web.NumberHandling;
-                    foreach (var converter in web.Converters)
-                    {
-                        stj.Converters.Add(converter);
-                    }
-                };
                 // Enum values as the API writes them (snake_case: in_progress); NSwag's converted settings know only camelCase.
                 o.NewtonsoftSettings = s =>
                 {

@@ -8,6 +8,7 @@ namespace SliceApi.Tests.Infrastructure;
 
 /// <summary>A real process (<c>dotnet SliceApi.dll</c>, Production) sent SIGTERM, as an orchestrator or deploy/cluster.sh stops it.</summary>
 [Trait("Category", "Slow")] // starts app processes: left out of the edit-test loop (--filter "Category!=Slow")
+[Collection(nameof(RunsAlone))]
 public sealed class GracefulShutdownTests
 {
     // Long enough that a loaded 2-core machine still finishes the steps meant to happen during the drain (2 s was not).

@@ -51,6 +51,7 @@ public sealed class TelemetryFixture : AppFixture
 }
 
 /// <summary>Metrics on the management address only, traces that continue the caller's, and logs that keep no secret.</summary>
+[Collection(nameof(RunsAlone))]
 public sealed class TelemetryTests(TelemetryFixture api) : IClassFixture<TelemetryFixture>
 {
     private static readonly string[] ReadWriteScopes = ["tasks:read", "tasks:write"];

@@ -1,6 +1,7 @@
 # Shared by the fault drills (sourced, from the repository root): a deployment of two instances on the drills' own
 # ports, with rate limits above the load; check NAME EXPECTED ACTUAL (counts into $failed); new_user PREFIX (prints an
-# access token of a fresh user). Sets RUN, BASE, CA and J, and stops the deployment when the drill exits.
+# access token of a fresh user); start_writer and check_acknowledged_stored (a writer logging every acknowledged create,
+# then all of them looked up); wrk_failures. Sets RUN, BASE, CA and J, and stops the deployment when the drill exits.
 command -v wrk >/dev/null || { echo "wrk is missing (apt-get install wrk)" >&2; exit 1; }
 export SLICEAPI_DEPLOY_DIR=${SLICEAPI_DEPLOY_DIR:-$(mktemp -d /tmp/sliceapi-drill-XXXXXX)}
 chmod 755 "$SLICEAPI_DEPLOY_DIR"
@@ -22,6 +23,25 @@ new_user() { # new_user PREFIX
     | sed -nE 's/.*"accessToken":"([^"]*)".*/\1/p')
   [ -n "$token" ] || { echo "could not log in" >&2; exit 1; }
   echo "$token"
+}
+
+start_writer() { # start_writer SECONDS TITLE: creates tasks one at a time as $TOKEN's user, "<unix ms> <status> <id>" per
+  # request into $RUN/logs/writes.txt, in the background; sets $writer to its pid
+  local end=$(( $(date +%s) + $1 )) title=$2
+  ( while [ "$(date +%s)" -lt "$end" ]; do
+      out=$(curl -s --cacert "$CA" -m 10 -w ' %{http_code}' -H "Authorization: Bearer $TOKEN" -H "$J" "$BASE/api/v1/tasks" -d "{\"title\":\"$title\"}")
+      echo "$(date +%s%3N) ${out##* } $(sed -nE 's/^\{"id":"([^"]*)".*/\1/p' <<<"$out")"
+    done ) >"$RUN/logs/writes.txt" &
+  writer=$!
+}
+
+check_acknowledged_stored() { # every create the writer saw acknowledged (201) is in the database; sets $count
+  local acknowledged ids stored
+  acknowledged=$(awk '$2 == 201 && $3 != "" {print $3}' "$RUN/logs/writes.txt")
+  count=$(wc -w <<<"$acknowledged")
+  ids=$(sed "s/.*/'&'/" <<<"$acknowledged" | paste -sd, -)
+  stored=$(deploy/cluster.sh psql -qAt -c "SELECT count(*) FROM mt_doc_taskitem WHERE id IN (${ids:-NULL})")
+  check "every acknowledged create ($count) is in the database" "$count" "$stored"
 }
 
 wrk_failures() { # wrk_failures SUMMARY_FILE: non-2xx/3xx responses plus socket errors of a wrk run

@@ -14,13 +14,7 @@ A="Authorization: Bearer $TOKEN"
 
 wrk -t1 -c8 -d25s --timeout 10s -H "$A" "$BASE/api/v1/users/me" >"$RUN/logs/wrk-outage.txt" 2>&1 &
 reader=$!
-# The writer: one create at a time; "<unix ms> <status> <id>" per request.
-( end=$(( $(date +%s) + 25 ))
-  while [ "$(date +%s)" -lt "$end" ]; do
-    out=$(curl -s --cacert "$CA" -m 10 -w ' %{http_code}' -H "$A" -H "$J" "$BASE/api/v1/tasks" -d '{"title":"Outage drill"}')
-    echo "$(date +%s%3N) ${out##* } $(sed -nE 's/^\{"id":"([^"]*)".*/\1/p' <<<"$out")"
-  done ) >"$RUN/logs/writes.txt" &
-writer=$!
+start_writer 25 "Outage drill"
 
 sleep 5
 deploy/cluster.sh pg-stop
@@ -42,11 +36,7 @@ check "2xx within 5 s of PostgreSQL coming back" yes "$([ "$back_ms" -le 5000 ] 
 awk '{print $2}' "$RUN/logs/writes.txt" | sort | uniq -c | sed 's/^/writer status count: /'
 grep -oE '" [0-9]{3} ' "$RUN/nginx-access.log" | sort | uniq -c | sed 's/^/nginx status count: /'
 check "5xx other than 503 (nginx-access.log)" 0 "$(grep -oE '" 5[0-9]{2} ' "$RUN/nginx-access.log" | grep -vc '" 503 ')"
-acknowledged=$(awk '$2 == 201 && $3 != "" {print $3}' "$RUN/logs/writes.txt")
-count=$(wc -w <<<"$acknowledged")
-ids=$(sed "s/.*/'&'/" <<<"$acknowledged" | paste -sd, -)
-stored=$(deploy/cluster.sh psql -qAt -c "SELECT count(*) FROM mt_doc_taskitem WHERE id IN (${ids:-NULL})")
-check "every acknowledged create ($count) is in the database" "$count" "$stored"
+check_acknowledged_stored
 # Every warning or error entry either instance wrote (their logs hold only start-up lines besides the drill's).
 entries=$(cat "$RUN"/logs/instance-*.log | grep -cE '^(warn|fail|crit): ' || true)
 traces=$(cat "$RUN"/logs/instance-*.log | grep -c '^ *at ' || true)

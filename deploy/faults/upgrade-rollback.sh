@@ -28,18 +28,11 @@ check "the deployment runs the previous release" "$from" "$(deploy/cluster.sh re
 deploy/cluster.sh build "$to" >/dev/null || exit 1 # published before the load starts, so the load spans the rollout only
 TOKEN=$(new_user release)
 export TOKEN
-A="Authorization: Bearer $TOKEN"
 
 SECONDS_TOTAL=80
 wrk -t2 -c12 -d"${SECONDS_TOTAL}s" --timeout 10s -s deploy/faults/mixed.lua "$BASE" >"$RUN/logs/wrk.txt" 2>&1 &
 load=$!
-# The writer: one create at a time; "<unix ms> <status> <id>" per request.
-( end=$(( $(date +%s) + SECONDS_TOTAL ))
-  while [ "$(date +%s)" -lt "$end" ]; do
-    out=$(curl -s --cacert "$CA" -m 10 -w ' %{http_code}' -H "$A" -H "$J" "$BASE/api/v1/tasks" -d '{"title":"Release drill"}')
-    echo "$(date +%s%3N) ${out##* } $(sed -nE 's/^\{"id":"([^"]*)".*/\1/p' <<<"$out")"
-  done ) >"$RUN/logs/writes.txt" &
-writer=$!
+start_writer "$SECONDS_TOTAL" "Release drill"
 
 sleep 5
 t0=$(date +%s)
@@ -58,11 +51,7 @@ requests=$(awk '/requests in/ {print $1}' "$RUN/logs/wrk.txt")
 check "failed requests under load (wrk: non-2xx and socket errors)" 0 "$(wrk_failures "$RUN/logs/wrk.txt")"
 awk '{print $2}' "$RUN/logs/writes.txt" | sort | uniq -c | sed 's/^/writer status count: /'
 check "the writer's failed creates" 0 "$(awk '$2 != 201' "$RUN/logs/writes.txt" | wc -l)"
-acknowledged=$(awk '$2 == 201 && $3 != "" {print $3}' "$RUN/logs/writes.txt")
-count=$(wc -w <<<"$acknowledged")
-ids=$(sed "s/.*/'&'/" <<<"$acknowledged" | paste -sd, -)
-stored=$(deploy/cluster.sh psql -qAt -c "SELECT count(*) FROM mt_doc_taskitem WHERE id IN (${ids:-NULL})")
-check "every acknowledged create ($count) is in the database" "$count" "$stored"
+check_acknowledged_stored
 
 # The previous release on the newer release's schema walks the whole scenario.
 OUT=$RUN/logs
