@@ -39,8 +39,9 @@ internal sealed class CreateAdminCommand : ICliCommand
         await using var scope = services.CreateAsyncScope();
         var session = scope.ServiceProvider.GetRequiredService<IDocumentSession>();
         var normalized = User.NormalizeEmail(email);
-        var existing = await session.Query<User>().FirstOrDefaultAsync(u => u.Email == normalized, cancellationToken);
-        if (existing is not null)
+        var found = await session.Query<User>().FirstOrDefaultAsync(u => u.Email == normalized, cancellationToken);
+        // Re-read locked, so a change of the account made meanwhile (a new password) is kept.
+        if (found is not null && await session.LoadForUpdateAsync<User>(found.Id, cancellationToken) is { } existing)
         {
             existing.Role = AppRoles.Admin;
             session.Update(existing);

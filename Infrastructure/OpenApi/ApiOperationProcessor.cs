@@ -36,8 +36,8 @@ internal sealed record DocumentedTag(string Name, int Order, string Description)
 /// <summary>
 /// What the document says about each operation beyond what FastEndpoints.Swagger derives: the security requirement
 /// (none for anonymous operations; the bearer scheme, and the API key scheme where <c>ApiKeyScope</c> lets keys in),
-/// a description for every problem response, deprecation, optional headers read by filters (<see cref="DocumentedHeader"/>), and the
-/// validator limits of query parameters.
+/// a description for every problem response, deprecation, optional headers read by filters (<see cref="DocumentedHeader"/>), header names as
+/// clients send them (NSwag camel-cases them, FastEndpoints issue #796), and the validator limits of query parameters.
 /// </summary>
 /// <param name="json">The app's JSON options (camelCase, enums snake_case, RFC 3339 date-times), for request examples.</param>
 internal sealed class ApiOperationProcessor(System.Text.Json.JsonSerializerOptions json) : IOperationProcessor
@@ -97,6 +97,7 @@ internal sealed class ApiOperationProcessor(System.Text.Json.JsonSerializerOptio
                 }
             }
 
+            RestoreParameterNames(operation, endpoint.ReqDtoType);
             QueryParameterRules.Apply(operation, endpoint);
         }
 
@@ -177,6 +178,30 @@ internal sealed class ApiOperationProcessor(System.Text.Json.JsonSerializerOptio
                 Schema = new JsonSchema { Type = JsonObjectType.Integer, Format = "int32", Minimum = 1, Maximum = RateLimitHeaders.MaxRetryAfterSeconds },
                 Description = "Seconds to wait before retrying (RFC 9110 section 10.2.3).",
             };
+        }
+    }
+
+    // NSwag runs header names through the JSON naming policy ("idempotency-Key"), and query names through none when
+    // it builds the document before FastEndpoints has copied the app's JSON options ("Limit"); clients send them as
+    // declared: headers as named, query parameters camelCase (or as [BindFrom] names them).
+    private static void RestoreParameterNames(OpenApiOperation operation, Type requestType)
+    {
+        foreach (var parameter in operation.Parameters.Where(p => p.Kind == OpenApiParameterKind.Query))
+        {
+            var property = requestType.GetProperty(parameter.Name);
+            parameter.Name = property?.GetCustomAttribute<BindFromAttribute>()?.Name ?? System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(parameter.Name);
+        }
+
+        var declared = requestType.GetProperties()
+            .Select(p => p.GetCustomAttribute<FromHeaderAttribute>()?.HeaderName)
+            .OfType<string>()
+            .ToDictionary(n => n, StringComparer.OrdinalIgnoreCase);
+        foreach (var parameter in operation.Parameters.Where(p => p.Kind == OpenApiParameterKind.Header))
+        {
+            if (declared.TryGetValue(parameter.Name, out var name))
+            {
+                parameter.Name = name;
+            }
         }
     }
 }

@@ -41,6 +41,19 @@ internal static partial class OpenApiSetup
                 o.ExcludeNonFastEndpoints = true;
                 o.ShowDeprecatedOps = true;
                 o.RemoveEmptyRequestSchema = true;
+                // The document's options are built when UseOpenApi registers it, before FastEndpoints copies the app's JSON
+                // options (it does so when mapping), so they are copied here: camelCase members, the API's converters.
+                o.SerializerSettings = stj =>
+                {
+                    var web = o.Services.GetRequiredService<IOptions<JsonOptions>>().Value.SerializerOptions;
+                    stj.PropertyNamingPolicy = web.PropertyNamingPolicy;
+                    stj.NumberHandling = web.NumberHandling;
+                    // Not StorableStringConverter: schema generators drop "type: string" from strings with a custom converter.
+                    foreach (var converter in web.Converters.Where(c => c is not Json.StorableStringConverter))
+                    {
+                        stj.Converters.Add(converter);
+                    }
+                };
                 // Enum values as the API writes them (snake_case: in_progress); NSwag's converted settings know only camelCase.
                 o.NewtonsoftSettings = s =>
                 {
