@@ -65,20 +65,22 @@ internal sealed class Login(IDocumentSession session, IOptions<JwtOptions> optio
         var email = Users.User.NormalizeEmail(req.Email);
         var now = clock.GetStoredUtcNow();
         var logins = AuthMetrics.Logins(meters);
-        await Lockout.TakeTurnAsync(session, email, ct);
+        // A locked email costs no hashing. Otherwise the password is checked first (the costly part, in parallel with other
+        // logins), then logins for the email take turns to read the failures again and record this one, so a burst of
+        // guesses sent at once reveals the result of exactly MaxFailures of them.
         if (await Lockout.LockedUntilAsync(session, email, now, ct) is { } lockedUntil)
         {
-            logins.Add(1, new KeyValuePair<string, object?>(AuthMetrics.Result, "locked_out"));
-            var seconds = (int)Math.Ceiling((lockedUntil - now).TotalSeconds);
-            http.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            return TypedResults.Problem(
-                statusCode: StatusCodes.Status429TooManyRequests,
-                title: "Too many failed logins.",
-                detail: $"Logins for this email are paused after {Lockout.MaxFailures} failures. Try again in {(seconds + 59) / 60} minute(s).");
+            return LockedOut(lockedUntil, now);
         }
 
         var user = await session.Query<User>().FirstOrDefaultAsync(u => u.Email == email, ct);
         var verification = Users.User.PasswordHasher.VerifyHashedPassword(user ?? Decoy, (user ?? Decoy).PasswordHash, req.Password);
+        await Lockout.TakeTurnAsync(session, email, ct);
+        if (await Lockout.LockedUntilAsync(session, email, now, ct) is { } lockedMeanwhile)
+        {
+            return LockedOut(lockedMeanwhile, now);
+        }
+
         if (user is null || !user.IsActive || verification == PasswordVerificationResult.Failed)
         {
             await Lockout.RecordFailureAsync(session, email, now, ct);
@@ -105,6 +107,17 @@ internal sealed class Login(IDocumentSession session, IOptions<JwtOptions> optio
         TokenPairs.MarkNoStore(http.Response);
         logins.Add(1, new KeyValuePair<string, object?>(AuthMetrics.Result, "succeeded"));
         return TypedResults.Ok(pair);
+    }
+
+    private ProblemHttpResult LockedOut(DateTimeOffset until, DateTimeOffset now)
+    {
+        AuthMetrics.Logins(meters).Add(1, new KeyValuePair<string, object?>(AuthMetrics.Result, "locked_out"));
+        var seconds = (int)Math.Ceiling((until - now).TotalSeconds);
+        HttpContext.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return TypedResults.Problem(
+            statusCode: StatusCodes.Status429TooManyRequests,
+            title: "Too many failed logins.",
+            detail: $"Logins for this email are paused after {Lockout.MaxFailures} failures. Try again in {(seconds + 59) / 60} minute(s).");
     }
 
     private static User CreateDecoy()

@@ -43,9 +43,10 @@ internal static class Lockout
     public static readonly TimeSpan Window = TimeSpan.FromMinutes(15);
 
     /// <summary>
-    /// Makes logins for <paramref name="email"/> take turns: opens the session's transaction and takes a PostgreSQL
-    /// advisory lock on the email, held until the session saves or is disposed. Without it a burst of guesses sent at
-    /// once would all read fewer than <see cref="MaxFailures"/> failures and all be checked.
+    /// Makes logins for <paramref name="email"/> take turns between reading the failures and recording one: opens the
+    /// session's transaction and takes a PostgreSQL advisory lock on the email, held until the session saves or is
+    /// disposed. Without it a burst of guesses sent at once would all read fewer than <see cref="MaxFailures"/> failures
+    /// and all be answered.
     /// </summary>
     public static async Task TakeTurnAsync(IDocumentSession session, string email, CancellationToken ct)
     {

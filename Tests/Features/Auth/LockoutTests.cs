@@ -25,7 +25,7 @@ public sealed class LockoutTests(AppFixture api) : IClassFixture<AppFixture>
     }
 
     [Fact]
-    public async Task A_burst_of_wrong_passwords_sent_at_once_gets_exactly_five_checked_and_the_rest_locked_out()
+    public async Task A_burst_of_wrong_passwords_sent_at_once_gets_exactly_five_answered_and_the_rest_locked_out()
     {
         for (var round = 0; round < 3; round++)
         {
