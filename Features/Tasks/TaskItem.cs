@@ -217,7 +217,7 @@ internal static class TaskETag
         var next = task.Version + 1;
         session.UpdateRevision(task, next);
         await session.SaveChangesAsync(ct);
-        task.Version = next; // Marten may or may not have synced it already
+        task.Version = next; // as Marten's save sets the mapped revision itself
         Write(http.Response, next);
     }
 
@@ -293,8 +293,8 @@ internal static class TaskItemAccess
 
     /// <summary>
     /// The conventions of the slices that change one existing task: roles admin and user (a guest gets 403), API keys
-    /// with <c>tasks:write</c>, and the 404 (not visible) and 412 (stale If-Match) problems, and the 409 the exception handler would give a
-    /// revision conflict (writes of a task take turns on its row lock, so none is expected).
+    /// with <c>tasks:write</c>, the 404 (not visible) and 412 (stale If-Match) problems, and the 409 the exception handler
+    /// gives a revision conflict (none is expected: writes of a task take turns on its row lock).
     /// </summary>
     public static void ChangesOneTask(this FastEndpoints.EndpointDefinition endpoint)
     {
