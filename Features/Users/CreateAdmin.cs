@@ -45,6 +45,8 @@ internal sealed class CreateAdminCommand : ICliCommand
         {
             existing.Role = AppRoles.Admin;
             session.Update(existing);
+            // Every instance forgets what it cached of the account, as for a role change through the API.
+            services.GetRequiredService<Revocations>().Queue(session, Revocations.Account, existing.Id.ToString());
             await session.SaveChangesAsync(cancellationToken);
             Console.WriteLine($"Promoted {normalized} ({existing.Id}) to admin; the password is unchanged.");
             return 0;

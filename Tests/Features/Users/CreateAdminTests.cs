@@ -35,6 +35,25 @@ public sealed class CreateAdminTests(AppFixture api) : IClassFixture<AppFixture>
         await api.CreateAnonymousClient().PostAsJsonAsync("/api/v1/auth/login", new { email = user.Email, password = user.Password }).ShouldHaveStatusAsync(HttpStatusCode.OK);
     }
 
+    [Fact]
+    public async Task A_promotion_reaches_the_access_tokens_the_account_already_holds_within_seconds()
+    {
+        var user = await api.CreateUserAsync();
+        var client = api.ClientFor(user);
+        await client.GetAsync("/api/v1/users").ShouldBeProblemAsync(HttpStatusCode.Forbidden); // the account's status is now cached
+
+        (await new CreateAdminCommand().RunAsync(["--email", user.Email, "--password", "a different passphrase"], api.Services, CancellationToken.None)).ShouldBe(0);
+
+        // The promotion's revocation message clears the cached status (it would otherwise stand for 30 s).
+        var status = HttpStatusCode.Forbidden;
+        for (var clock = System.Diagnostics.Stopwatch.StartNew(); status != HttpStatusCode.OK && clock.Elapsed < TimeSpan.FromSeconds(5); await Task.Delay(100))
+        {
+            status = (await client.GetAsync("/api/v1/users")).StatusCode();
+        }
+
+        status.ShouldBe(HttpStatusCode.OK);
+    }
+
     [Theory]
     [InlineData("--email", "x@example.com")]
     [InlineData("--email", "not-an-email", "--password", "an admin passphrase")]
