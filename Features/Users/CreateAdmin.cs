@@ -1,30 +1,43 @@
 using FluentValidation;
 using Marten;
-using SliceApi.Infrastructure.Cli;
+using JasperFx.CommandLine;
 using SliceApi.Infrastructure.Data;
 using SliceApi.Infrastructure.Security;
 
 namespace SliceApi.Features.Users;
 
+/// <summary>The flags of <see cref="CreateAdminCommand"/>.</summary>
+public sealed class CreateAdminInput : NetCoreInput
+{
+    /// <summary>The account's email (<c>--email</c>, required).</summary>
+    [Description("The account's email")]
+    public string? EmailFlag { get; set; }
+
+    /// <summary>The password of a new account (<c>--password</c>, required; left unchanged when the account exists).</summary>
+    [Description("The password of a new account")]
+    public string? PasswordFlag { get; set; }
+
+    /// <summary>The display name of a new account (<c>--display-name</c>, default Administrator).</summary>
+    [Description("The display name of a new account")]
+    public string DisplayNameFlag { get; set; } = "Administrator";
+}
+
 /// <summary>
 /// <c>dotnet run -- create-admin --email ada@example.com --password '...' [--display-name Ada]</c>:
 /// creates an account with the role <c>admin</c>, or promotes an existing account with that email
-/// (its password is then left unchanged). Email and password follow the registration rules.
+/// (its password is then left unchanged). Email and password follow the registration rules; exit code 1
+/// with the rule broken on stderr otherwise.
 /// </summary>
-internal sealed class CreateAdminCommand : ICliCommand
+[Description("Create an admin account, or promote an existing one", Name = "create-admin")]
+public sealed class CreateAdminCommand : JasperFxAsyncCommand<CreateAdminInput>
 {
-    public string Name => "create-admin";
+    /// <summary>Runs the command on the host JasperFx built (the app's).</summary>
+    public override Task<bool> Execute(CreateAdminInput input) => RunAsync(input, input.BuildHost().Services, CancellationToken.None);
 
-    public async Task<int> RunAsync(IReadOnlyList<string> arguments, IServiceProvider services, CancellationToken cancellationToken)
+    /// <summary>Creates or promotes the account with <paramref name="services"/>; false when the flags break a rule.</summary>
+    public static async Task<bool> RunAsync(CreateAdminInput input, IServiceProvider services, CancellationToken cancellationToken)
     {
-        var options = ParseOptions(arguments);
-        if (options is null || !options.TryGetValue("email", out var email) || !options.TryGetValue("password", out var password))
-        {
-            await Console.Error.WriteLineAsync("Usage: dotnet run -- create-admin --email <email> --password <password> [--display-name <name>]");
-            return 2;
-        }
-
-        var request = new RegisterUserRequest { Email = email, Password = password, DisplayName = options.GetValueOrDefault("display-name") ?? "Administrator" };
+        var request = new RegisterUserRequest { Email = input.EmailFlag!, Password = input.PasswordFlag!, DisplayName = input.DisplayNameFlag };
         var validation = await new RegisterUserValidator().ValidateAsync(request, cancellationToken);
         if (!validation.IsValid)
         {
@@ -33,12 +46,12 @@ internal sealed class CreateAdminCommand : ICliCommand
                 await Console.Error.WriteLineAsync(error.ErrorMessage);
             }
 
-            return 2;
+            return false;
         }
 
         await using var scope = services.CreateAsyncScope();
         var session = scope.ServiceProvider.GetRequiredService<IDocumentSession>();
-        var normalized = User.NormalizeEmail(email);
+        var normalized = User.NormalizeEmail(request.Email);
         var found = await session.Query<User>().FirstOrDefaultAsync(u => u.Email == normalized, cancellationToken);
         // Re-read locked, so a change of the account made meanwhile (a new password) is kept.
         if (found is not null && await session.LoadForUpdateAsync<User>(found.Id, cancellationToken) is { } existing)
@@ -49,7 +62,7 @@ internal sealed class CreateAdminCommand : ICliCommand
             services.GetRequiredService<Revocations>().Queue(session, Revocations.Account, existing.Id.ToString());
             await session.SaveChangesAsync(cancellationToken);
             Console.WriteLine($"Promoted {normalized} ({existing.Id}) to admin; the password is unchanged.");
-            return 0;
+            return true;
         }
 
         var user = new User
@@ -60,28 +73,10 @@ internal sealed class CreateAdminCommand : ICliCommand
             Role = AppRoles.Admin,
             CreatedAt = services.GetRequiredService<TimeProvider>().GetStoredUtcNow(),
         };
-        user.PasswordHash = User.PasswordHasher.HashPassword(user, password);
+        user.PasswordHash = User.PasswordHasher.HashPassword(user, request.Password);
         session.Insert(user);
         await session.SaveChangesAsync(cancellationToken);
         Console.WriteLine($"Created admin {normalized} ({user.Id}).");
-        return 0;
-    }
-
-    /// <summary>Reads <c>--name value</c> pairs.</summary>
-    /// <returns>The options by name without dashes; null when an option has no value.</returns>
-    private static Dictionary<string, string>? ParseOptions(IReadOnlyList<string> arguments)
-    {
-        var options = new Dictionary<string, string>(StringComparer.Ordinal);
-        for (var i = 0; i < arguments.Count; i += 2)
-        {
-            if (!arguments[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= arguments.Count)
-            {
-                return null;
-            }
-
-            options[arguments[i][2..]] = arguments[i + 1];
-        }
-
-        return options;
+        return true;
     }
 }

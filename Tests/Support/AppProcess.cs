@@ -53,7 +53,10 @@ public static class AppProcess
 
     private static Process Start(Dictionary<string, string> environment, string[] arguments)
     {
-        var dll = typeof(Program).Assembly.Location;
+        // The app's own build output (bin/<configuration>/<framework> beside SliceApi.csproj), not this folder: JasperFx's command
+        // line loads every assembly beside the app, and the test assemblies here need xunit, which the app's dependencies lack.
+        var tests = Path.GetDirectoryName(typeof(AppProcess).Assembly.Location)!;
+        var dll = Path.GetFullPath(Path.Combine(tests, "..", "..", "..", "..", "bin", Path.GetFileName(Path.GetDirectoryName(tests))!, Path.GetFileName(tests), "SliceApi.dll"));
         var start = new ProcessStartInfo("dotnet")
         {
             WorkingDirectory = Path.GetDirectoryName(dll)!,

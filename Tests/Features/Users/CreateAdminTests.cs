@@ -13,9 +13,9 @@ public sealed class CreateAdminTests(AppFixture api) : IClassFixture<AppFixture>
         var email = $"root-{Guid.NewGuid():N}@example.com";
         var task = await api.CreateTaskAsync((await api.CreateUserAsync()).Id, "Someone's");
 
-        var exitCode = await new CreateAdminCommand().RunAsync(["--email", email, "--password", "an admin passphrase"], api.Services, CancellationToken.None);
+        var succeeded = await RunAsync("--email", email, "--password", "an admin passphrase");
 
-        exitCode.ShouldBe(0);
+        succeeded.ShouldBeTrue();
         (await api.FindDocumentsAsync<User>(u => u.Email == email)).ShouldHaveSingleItem().Role.ShouldBe("admin");
         var client = api.CreateAnonymousClient();
         var login = await client.PostAsJsonAsync("/api/v1/auth/login", new { email, password = "an admin passphrase" }).ShouldReturnAsync<TokenResponse>();
@@ -28,7 +28,7 @@ public sealed class CreateAdminTests(AppFixture api) : IClassFixture<AppFixture>
     {
         var user = await api.CreateUserAsync();
 
-        (await new CreateAdminCommand().RunAsync(["--email", user.Email, "--password", "a different passphrase"], api.Services, CancellationToken.None)).ShouldBe(0);
+        (await RunAsync("--email", user.Email, "--password", "a different passphrase")).ShouldBeTrue();
 
         var stored = (await api.FindDocumentsAsync<User>(u => u.Id == user.Id)).ShouldHaveSingleItem();
         stored.Role.ShouldBe("admin");
@@ -42,7 +42,7 @@ public sealed class CreateAdminTests(AppFixture api) : IClassFixture<AppFixture>
         var client = api.ClientFor(user);
         await client.GetAsync("/api/v1/users").ShouldBeProblemAsync(HttpStatusCode.Forbidden); // the account's status is now cached
 
-        (await new CreateAdminCommand().RunAsync(["--email", user.Email, "--password", "a different passphrase"], api.Services, CancellationToken.None)).ShouldBe(0);
+        (await RunAsync("--email", user.Email, "--password", "a different passphrase")).ShouldBeTrue();
 
         // The promotion's revocation message clears the cached status (it would otherwise stand for 30 s).
         var status = HttpStatusCode.Forbidden;
@@ -58,12 +58,22 @@ public sealed class CreateAdminTests(AppFixture api) : IClassFixture<AppFixture>
     [InlineData("--email", "x@example.com")]
     [InlineData("--email", "not-an-email", "--password", "an admin passphrase")]
     [InlineData("--email", "short@example.com", "--password", "short")]
-    public async Task Create_admin_command_with_bad_arguments_exits_2_and_stores_nothing(params string[] arguments)
+    public async Task Create_admin_command_with_bad_arguments_fails_and_stores_nothing(params string[] arguments)
     {
         var before = (await api.FindDocumentsAsync<User>(_ => true)).Count;
 
-        (await new CreateAdminCommand().RunAsync(arguments, api.Services, CancellationToken.None)).ShouldBe(2);
+        (await RunAsync(arguments)).ShouldBeFalse();
 
         ((await api.FindDocumentsAsync<User>(_ => true)).Count).ShouldBe(before);
+    }
+
+    // The arguments parsed by JasperFx's command line as `dotnet SliceApi.dll create-admin ...` does, run on the test host.
+    private async Task<bool> RunAsync(params string[] arguments)
+    {
+        var commands = new JasperFx.CommandLine.CommandFactory();
+        commands.RegisterCommand<CreateAdminCommand>();
+        var run = commands.BuildRun(["create-admin", .. arguments]);
+        run.Command.ShouldBeOfType<CreateAdminCommand>();
+        return await CreateAdminCommand.RunAsync((CreateAdminInput)run.Input, api.Services, CancellationToken.None);
     }
 }
