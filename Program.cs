@@ -1,4 +1,5 @@
 using SliceApi.Features.ApiKeys;
+using SliceApi.Features.OAuth;
 using SliceApi.Features.Tasks;
 using SliceApi.Features.Users;
 using SliceApi.Infrastructure.Cli;
@@ -23,6 +24,7 @@ builder.Services.AddIdempotencyKeys();
 builder.Services.AddApiSecurity();
 builder.Services.AddApiKeyAuthentication();
 builder.Services.AddUserAccounts();
+builder.Services.AddOAuthApps();
 builder.Services.AddApiRateLimiting();
 builder.Services.AddApiEndpoints();
 builder.Services.AddApiDocumentation();

@@ -48,6 +48,11 @@ walkthrough() {
   KEY=$(sed -nE 's/.*"key":"([^"]*)".*/\1/p' "$OUT/body.json")
   check "${WALK_LABEL}read with the API key" 200 "$(req "$BASE/api/v1/tasks/$TASK_ID" -H "X-Api-Key: $KEY")"
   check "${WALK_LABEL}write with a read-only API key" 403 "$(req -X DELETE "$BASE/api/v1/tasks/$TASK_ID" -H "X-Api-Key: $KEY")"
+  check "${WALK_LABEL}register OAuth app" 201 "$(req -X POST "$BASE/api/v1/oauth/apps" -H "$A" -H "$J" -d '{"name":"ci app","clientType":"confidential","redirectUris":["https://ci.example.com/cb"]}')"
+  APP_ID=$(sed -nE 's/.*"app":\{"id":"([^"]*)".*/\1/p' "$OUT/body.json")
+  check "${WALK_LABEL}list OAuth apps" 200 "$(req "$BASE/api/v1/oauth/apps" -H "$A")"
+  check "${WALK_LABEL}delete OAuth app" 204 "$(req -X DELETE "$BASE/api/v1/oauth/apps/$APP_ID" -H "$A")"
+  check "${WALK_LABEL}get deleted OAuth app" 404 "$(req "$BASE/api/v1/oauth/apps/$APP_ID" -H "$A")"
   check "${WALK_LABEL}delete" 204 "$(req -X DELETE "$BASE/api/v1/tasks/$TASK_ID" -H "$A")"
   check "${WALK_LABEL}get after delete" 404 "$(req "$BASE/api/v1/tasks/$TASK_ID" -H "$A")"
   ADMIN="root-$RANDOM$RANDOM@example.com"

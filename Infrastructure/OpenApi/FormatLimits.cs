@@ -6,7 +6,7 @@ namespace SliceApi.Infrastructure.OpenApi;
 /// <summary>
 /// The length limits a string's format already implies, declared where a schema has none (OWASP API4:2023, unrestricted
 /// resource consumption: every string states its bound): a uuid is 36 characters, an RFC 3339 date-time at most 35
-/// (<c>2026-12-01T17:00:00.123456789+01:00</c>). Ids are given the format registry's name <c>uuid</c> (NSwag writes
+/// (<c>2026-12-01T17:00:00.123456789+01:00</c>), a uri at most 2048. Ids are given the format registry's name <c>uuid</c> (NSwag writes
 /// <c>guid</c>, which Ajv-based validators reject as unknown). Applied to every schema of the document: components, their
 /// members and items, parameters and response headers.
 /// </summary>
@@ -17,6 +17,9 @@ internal static class FormatLimits
 
     /// <summary>The longest RFC 3339 date-time the API reads: nine fractional digits and a numeric offset.</summary>
     public const int DateTime = 35;
+
+    /// <summary>The longest URI the API reads, in characters (the common limit of browsers and servers).</summary>
+    public const int Uri = 2048;
 
     /// <summary>Sets the missing <c>maxLength</c> of every uuid and date-time string in <paramref name="document"/>, and names uuids so.</summary>
     public static void Apply(OpenApiDocument document)
@@ -59,6 +62,7 @@ internal static class FormatLimits
             {
                 "uuid" => Uuid,
                 "date-time" => DateTime,
+                "uri" => Uri,
                 _ => null,
             };
         }

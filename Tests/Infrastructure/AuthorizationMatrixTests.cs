@@ -51,6 +51,14 @@ public sealed class AuthorizationMatrixTests(AppFixture api) : IClassFixture<App
             [401, 200, 200, 200, 200, 200, 403, 403]),
         ["DeleteApiKey"] = (w => new HttpRequestMessage(HttpMethod.Delete, $"/api/v1/api-keys/{w.OwnerKeyId}"),
             [401, 404, 204, 404, 404, 204, 403, 403]),
+        ["CreateOAuthApp"] = (_ => Json(HttpMethod.Post, "/api/v1/oauth/apps", new { name = "a", clientType = "public", redirectUris = new[] { "https://app.example.com/cb" } }),
+            [401, 201, 201, 201, 201, 201, 403, 403]),
+        ["ListOAuthApps"] = (_ => new HttpRequestMessage(HttpMethod.Get, "/api/v1/oauth/apps"),
+            [401, 200, 200, 200, 200, 200, 403, 403]),
+        ["GetOAuthApp"] = (w => new HttpRequestMessage(HttpMethod.Get, $"/api/v1/oauth/apps/{w.OwnerAppId}"),
+            [401, 404, 200, 404, 404, 200, 403, 403]),
+        ["DeleteOAuthApp"] = (w => new HttpRequestMessage(HttpMethod.Delete, $"/api/v1/oauth/apps/{w.OwnerAppId}"),
+            [401, 404, 204, 404, 404, 204, 403, 403]),
         ["CreateTask"] = (_ => Json(HttpMethod.Post, "/api/v1/tasks", new { title = "New task" }),
             [401, 403, 201, 201, 201, 201, 201, 403]),
         ["ListTasks"] = (_ => new HttpRequestMessage(HttpMethod.Get, "/api/v1/tasks"),
@@ -110,9 +118,11 @@ public sealed class AuthorizationMatrixTests(AppFixture api) : IClassFixture<App
 
     private static HttpRequestMessage Json(HttpMethod method, string url, object body) => new(method, url) { Content = JsonContent.Create(body) };
 
-    /// <summary>Fresh users of every kind, a task owned by Owner and assigned to Assignee, and API keys of Owner.</summary>
+    /// <summary>Fresh users of every kind, a task owned by Owner and assigned to Assignee, API keys of Owner and an OAuth app of Owner.</summary>
+    private static readonly string[] MatrixAppRedirect = ["http://127.0.0.1:7000/cb"];
+
     internal sealed record World(AppFixture Api, TestUser Owner, TestUser Assignee, TestUser OtherUser, TestUser Guest, TestUser Admin,
-        TaskItem Task, Dictionary<string, string> Keys, Guid OwnerKeyId)
+        TaskItem Task, Dictionary<string, string> Keys, Guid OwnerKeyId, Guid OwnerAppId)
     {
         public static async Task<World> CreateAsync(AppFixture api)
         {
@@ -138,7 +148,10 @@ public sealed class AuthorizationMatrixTests(AppFixture api) : IClassFixture<App
                 keyId = key.Id;
             }
 
-            return new World(api, owner, assignee, await api.CreateUserAsync(), await api.CreateUserAsync(AppRoles.Guest), await api.CreateUserAsync(AppRoles.Admin), task, keys, keyId);
+            var app = await api.ClientFor(owner).PostAsJsonAsync("/api/v1/oauth/apps", new { name = "Matrix app", clientType = "public", redirectUris = MatrixAppRedirect })
+                .ShouldReturnAsync<SliceApi.Features.OAuth.CreateOAuthAppResponse>(System.Net.HttpStatusCode.Created);
+            return new World(api, owner, assignee, await api.CreateUserAsync(), await api.CreateUserAsync(AppRoles.Guest), await api.CreateUserAsync(AppRoles.Admin), task, keys, keyId,
+                app.App.Id);
         }
 
         public ScenarioClient ClientFor(Caller caller, string? scope)

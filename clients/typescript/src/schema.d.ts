@@ -240,6 +240,42 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/oauth/apps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List the caller's OAuth apps */
+        get: operations["ListOAuthApps"];
+        put?: never;
+        /** Register an OAuth app (a confidential app's secret is shown once) */
+        post: operations["CreateOAuthApp"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/oauth/apps/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get an OAuth app */
+        get: operations["GetOAuthApp"];
+        put?: never;
+        post?: never;
+        /** Delete an OAuth app */
+        delete: operations["DeleteOAuthApp"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -537,6 +573,70 @@ export interface components {
              * @description The id of the user to assign it to (owner or admin only); null for none.
              */
             assigneeId?: string | null;
+        };
+        /** @description The new app: a confidential app's client secret appears here once and is never shown again. */
+        CreateOAuthAppResponse: {
+            /** @description Send with client_id to the token endpoint (HTTP Basic, RFC 6749 section 2.3.1); null for a public app. */
+            clientSecret: string | null;
+            /** @description The app, as GET /api/v1/oauth/apps lists it. */
+            app: components["schemas"]["OAuthAppResponse"];
+        };
+        /** @description An app as the API shows it; never carries the client secret. */
+        OAuthAppResponse: {
+            /**
+             * Format: uuid
+             * @description The app's id.
+             */
+            id: string;
+            /** @description The client_id the app sends, 32 hex digits. */
+            clientId: string;
+            /** @description Shown to users on the consent page. */
+            name: string;
+            /** @description public (no secret: browser and native apps) or confidential (holds a secret). */
+            clientType: string;
+            /** @description The exact URIs the authorization step may send the user back to. */
+            redirectUris: string[];
+            /**
+             * Format: uuid
+             * @description The user who registered it.
+             */
+            ownerId: string;
+            /**
+             * Format: date-time
+             * @description UTC.
+             */
+            createdAt: string;
+        };
+        /**
+         * @description Body of POST /api/v1/oauth/apps: a new app.
+         * @example {
+         *       "name": "Calendar sync",
+         *       "clientType": "confidential",
+         *       "redirectUris": [
+         *         "https://calendar.example.com/oauth/callback"
+         *       ]
+         *     }
+         */
+        CreateOAuthAppRequest: {
+            /**
+             * @description 1 to 100 characters, shown to users on the consent page.
+             * @example Calendar sync
+             */
+            name: string;
+            /**
+             * @description public (browser and native apps, which cannot keep a secret) or confidential (a server, which gets a client secret).
+             * @example confidential
+             * @enum {string}
+             */
+            clientType: "public" | "confidential";
+            /**
+             * @description 1 to 10 redirect URIs, matched exactly: absolute https URLs, or for native apps http://127.0.0.1 or
+             *     http://[::1] with any port (RFC 8252 section 7.3); no fragment, no user name or password.
+             * @example [
+             *       "https://calendar.example.com/oauth/callback"
+             *     ]
+             */
+            redirectUris: string[];
         };
         /** @description A token pair (RFC 6749 section 5.1 members, camelCase). */
         TokenResponse: {
@@ -3409,6 +3509,511 @@ export interface operations {
             header?: never;
             path: {
                 /** @description The key's id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is invalid: 'errors' names each field or parameter to fix. */
+            400: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
+            /** @description The access token or API key is missing, expired or invalid. */
+            401: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller's role, or the API key's scopes, do not allow this operation. */
+            403: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller's rate limit was reached; retry after the Retry-After seconds. */
+            429: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description An unexpected error; the problem's traceId identifies it in the logs. */
+            500: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database, or with RateLimiting:FailMode=Closed the shared rate-limit store, is unreachable; retry after the Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ListOAuthApps: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthAppResponse"][];
+                };
+            };
+            /** @description The request is invalid: 'errors' names each field or parameter to fix. */
+            400: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
+            /** @description The access token or API key is missing, expired or invalid. */
+            401: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller's role, or the API key's scopes, do not allow this operation. */
+            403: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller's rate limit was reached; retry after the Retry-After seconds. */
+            429: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description An unexpected error; the problem's traceId identifies it in the logs. */
+            500: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database, or with RateLimiting:FailMode=Closed the shared rate-limit store, is unreachable; retry after the Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    CreateOAuthApp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "Calendar sync",
+                 *       "clientType": "confidential",
+                 *       "redirectUris": [
+                 *         "https://calendar.example.com/oauth/callback"
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["CreateOAuthAppRequest"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreateOAuthAppResponse"];
+                };
+            };
+            /** @description The request is invalid: 'errors' names each field or parameter to fix. */
+            400: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
+            /** @description The access token or API key is missing, expired or invalid. */
+            401: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller's role, or the API key's scopes, do not allow this operation. */
+            403: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A conflict with the stored state; read it again and retry. */
+            409: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The body is over the size limit (Http:MaxRequestBodyBytes, 1 MiB by default). */
+            413: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The Content-Type is not one this operation accepts. */
+            415: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller's rate limit was reached; retry after the Retry-After seconds. */
+            429: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description An unexpected error; the problem's traceId identifies it in the logs. */
+            500: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database, or with RateLimiting:FailMode=Closed the shared rate-limit store, is unreachable; retry after the Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    GetOAuthApp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthAppResponse"];
+                };
+            };
+            /** @description The request is invalid: 'errors' names each field or parameter to fix. */
+            400: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
+            /** @description The access token or API key is missing, expired or invalid. */
+            401: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller's role, or the API key's scopes, do not allow this operation. */
+            403: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller's rate limit was reached; retry after the Retry-After seconds. */
+            429: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description An unexpected error; the problem's traceId identifies it in the logs. */
+            500: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database, or with RateLimiting:FailMode=Closed the shared rate-limit store, is unreachable; retry after the Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    DeleteOAuthApp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The app's id. */
                 id: string;
             };
             cookie?: never;
