@@ -48,7 +48,8 @@ internal sealed class CreateApiKeyValidator : Validator<CreateApiKeyRequest>
 
 /// <summary>
 /// <c>POST /api/v1/api-keys</c>: creates an API key acting as the caller, limited to the given scopes. A caller who
-/// already holds <see cref="ApiKey.MaxActivePerUser"/> keys that are neither revoked nor expired gets a 409 problem.
+/// already holds <see cref="ApiKey.MaxActivePerUser"/> keys that are neither revoked nor expired gets a 409 problem;
+/// creates of one owner take turns, so a burst of them cannot pass the limit.
 /// </summary>
 internal sealed class CreateApiKey(IDocumentSession session, TimeProvider clock)
     : Endpoint<CreateApiKeyRequest, Results<Created<CreateApiKeyResponse>, ProblemHttpResult>>
@@ -70,6 +71,9 @@ internal sealed class CreateApiKey(IDocumentSession session, TimeProvider clock)
         var (request, caller, http) = (req, User, HttpContext);
         var now = clock.GetStoredUtcNow();
         var ownerId = caller.GetUserId();
+        // Creates of one owner take turns (a transaction-scoped advisory lock), so a burst cannot pass the limit.
+        await session.BeginTransactionAsync(ct);
+        await session.QueryAsync<int>("select 1 from pg_advisory_xact_lock(hashtextextended(?, 7333))", ct, ownerId.ToString());
         var active = await session.Query<ApiKey>()
             .CountAsync(k => k.OwnerId == ownerId && k.RevokedAt == null && (k.ExpiresAt == null || k.ExpiresAt > now), ct);
         if (active >= ApiKey.MaxActivePerUser)

@@ -87,6 +87,23 @@ public sealed class ApiKeyTests(AppFixture api) : IClassFixture<AppFixture>
     }
 
     [Fact]
+    public async Task A_burst_of_creates_never_passes_the_limit_of_working_keys()
+    {
+        for (var round = 0; round < 3; round++)
+        {
+            var user = await api.CreateUserAsync();
+            var owner = api.ClientFor(user);
+            await StoreKeysAsync(user.Id, ApiKey.MaxActivePerUser - 2, TimeProvider.System.GetUtcNow().AddDays(-1), revokedAt: null);
+
+            var statuses = await Race.AtOnceAsync(10, i => owner.PostAsJsonAsync("/api/v1/api-keys", new { name = $"burst {i}", scopes = ReadOnly }).ContinueWith(t => t.Result.StatusCode()));
+
+            statuses.Count(s => s == HttpStatusCode.Created).ShouldBe(2, $"round {round}: {string.Join(", ", statuses)}");
+            statuses.Count(s => s == HttpStatusCode.Conflict).ShouldBe(8, $"round {round}: {string.Join(", ", statuses)}");
+            (await api.FindDocumentsAsync<ApiKey>(k => k.OwnerId == user.Id)).Count.ShouldBe(ApiKey.MaxActivePerUser);
+        }
+    }
+
+    [Fact]
     public async Task The_list_holds_at_most_100_keys_those_that_still_work_first()
     {
         var user = await api.CreateUserAsync();
