@@ -71,9 +71,7 @@ internal sealed class CreateApiKey(IDocumentSession session, TimeProvider clock)
         var (request, caller, http) = (req, User, HttpContext);
         var now = clock.GetStoredUtcNow();
         var ownerId = caller.GetUserId();
-        // Creates of one owner take turns (a transaction-scoped advisory lock), so a burst cannot pass the limit.
-        await session.BeginTransactionAsync(ct);
-        await session.QueryAsync<int>("select 1 from pg_advisory_xact_lock(hashtextextended(?, 7333))", ct, ownerId.ToString());
+        await session.TakeTurnAsync(7333, ownerId.ToString(), ct); // so a burst of creates cannot pass the limit
         var active = await session.Query<ApiKey>()
             .CountAsync(k => k.OwnerId == ownerId && k.RevokedAt == null && (k.ExpiresAt == null || k.ExpiresAt > now), ct);
         if (active >= ApiKey.MaxActivePerUser)

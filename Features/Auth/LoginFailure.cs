@@ -1,4 +1,5 @@
 using Marten;
+using SliceApi.Infrastructure.Data;
 
 namespace SliceApi.Features.Auth;
 
@@ -48,11 +49,7 @@ internal static class Lockout
     /// disposed. Without it a burst of guesses sent at once would all read fewer than <see cref="MaxFailures"/> failures
     /// and all be answered.
     /// </summary>
-    public static async Task TakeTurnAsync(IDocumentSession session, string email, CancellationToken ct)
-    {
-        await session.BeginTransactionAsync(ct);
-        await session.QueryAsync<int>("select 1 from pg_advisory_xact_lock(hashtextextended(?, 7331))", ct, email);
-    }
+    public static Task TakeTurnAsync(IDocumentSession session, string email, CancellationToken ct) => session.TakeTurnAsync(7331, email, ct);
 
     /// <summary>When the lock on <paramref name="email"/> ends (UTC), or null when it is not locked at <paramref name="now"/>.</summary>
     public static async Task<DateTimeOffset?> LockedUntilAsync(IQuerySession session, string email, DateTimeOffset now, CancellationToken ct)

@@ -93,8 +93,7 @@ internal sealed class CreateOAuthApp(IDocumentSession session, OpenIddictApplica
     public override async Task<Results<Created<CreateOAuthAppResponse>, ProblemHttpResult>> ExecuteAsync(CreateOAuthAppRequest req, CancellationToken ct)
     {
         var ownerId = User.GetUserId();
-        await session.BeginTransactionAsync(ct);
-        await session.QueryAsync<int>("select 1 from pg_advisory_xact_lock(hashtextextended(?, 7332))", ct, ownerId.ToString());
+        await session.TakeTurnAsync(7332, ownerId.ToString(), ct);
         var owned = await session.Query<OAuthApplication>().CountAsync(a => a.OwnerId == ownerId, ct);
         if (owned >= OAuthApplication.MaxPerUser)
         {
@@ -106,8 +105,8 @@ internal sealed class CreateOAuthApp(IDocumentSession session, OpenIddictApplica
         var secret = confidential ? "cs_" + Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32)) : null;
         var app = new OAuthApplication { Id = Guid.CreateVersion7(), OwnerId = ownerId, CreatedAt = clock.GetStoredUtcNow() };
         await apps.PopulateAsync(app, OAuthSetup.Describe(req.Name.Trim(), req.ClientType, req.RedirectUris.Distinct()), ct);
-        await apps.CreateAsync(app, secret, ct); // its own session; this one's lock is held until it ends
-        await session.SaveChangesAsync(ct);
+        await apps.CreateAsync(app, secret, ct); // commits in the store's own session while this one still holds the turn
+        await session.SaveChangesAsync(ct); // ends the turn
         HttpContext.Response.Headers.CacheControl = "no-store";
         return TypedResults.Created($"{ApiEndpoints.V1Prefix}/oauth/apps/{app.Id}", new CreateOAuthAppResponse(secret, OAuthAppResponse.From(app)));
     }

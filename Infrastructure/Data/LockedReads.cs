@@ -21,4 +21,20 @@ internal static class LockedReads
         await session.BeginTransactionAsync(ct);
         return (await session.QueryAsync<T>("where id = ? for update", ct, id)).SingleOrDefault();
     }
+
+    /// <summary>
+    /// Makes every session that names the same <paramref name="key"/> in <paramref name="space"/> take turns, for work that
+    /// reads and then writes something no single row stands for (a count against a limit, failures before a lockout):
+    /// opens the session's transaction and takes a PostgreSQL transaction-scoped advisory lock on the key's 64-bit hash
+    /// (<c>hashtextextended</c>), held until the session saves (commits) or is disposed (rolls back).
+    /// </summary>
+    /// <param name="session">The session doing the work.</param>
+    /// <param name="space">The kind of work, so unrelated work on the same key does not wait (each slice picks its own).</param>
+    /// <param name="key">What the work is about, e.g. an email or an owner's id.</param>
+    /// <param name="ct">Cancels the wait.</param>
+    public static async Task TakeTurnAsync(this IDocumentSession session, long space, string key, CancellationToken ct)
+    {
+        await session.BeginTransactionAsync(ct);
+        await session.QueryAsync<int>("select 1 from pg_advisory_xact_lock(hashtextextended(?, ?))", ct, key, space);
+    }
 }

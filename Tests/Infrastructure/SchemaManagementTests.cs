@@ -108,6 +108,11 @@ public sealed class SchemaManagementTests
             migrated.ExitCode.ShouldBe(1, migrated.Stdout + migrated.Stderr);
             migrated.Stderr.ShouldContain("would drop column public.mt_doc_taskitem.priority, index public.mt_doc_taskitem.ix_taskitem_priority");
             (await ExecuteAsync(connectionString, "SELECT count(*) FROM pg_indexes WHERE indexname = 'ix_taskitem_priority'")).ShouldBe(1L);
+
+            // Once no older instance runs, the operator lets it drop them.
+            var dropped = await AppProcess.RunAsync(environment, "migrate", "--allow-drops");
+            dropped.ExitCode.ShouldBe(0, dropped.Stdout + dropped.Stderr);
+            (await ExecuteAsync(connectionString, "SELECT count(*) FROM pg_indexes WHERE indexname = 'ix_taskitem_priority'")).ShouldBe(0L);
         }
         finally
         {
