@@ -24,7 +24,7 @@ builder.Services.AddIdempotencyKeys();
 builder.Services.AddApiSecurity();
 builder.Services.AddApiKeyAuthentication();
 builder.Services.AddUserAccounts();
-builder.Services.AddOAuthApps();
+builder.Services.AddOAuth();
 builder.Services.AddApiRateLimiting();
 builder.Services.AddApiEndpoints();
 builder.Services.AddApiDocumentation();
@@ -47,6 +47,7 @@ app.UseDeprecationHeaders();
 app.UseStorableTextCheck();
 app.UseMissingContentTypeProblem();
 app.MapHealthEndpoints();
+app.MapOAuthPages();
 
 return await app.RunCommandOrServeAsync(args, mapEndpoints: api => api.UseApiEndpoints());
 

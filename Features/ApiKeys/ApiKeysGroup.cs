@@ -3,7 +3,7 @@ using SliceApi.Infrastructure.OpenApi;
 
 namespace SliceApi.Features.ApiKeys;
 
-/// <summary>The API key slices: tagged <c>ApiKeys</c>; keys themselves cannot call them (no <c>ApiKeyScope</c>).</summary>
+/// <summary>The API key slices: tagged <c>ApiKeys</c>; keys themselves cannot call them (no <c>CallableWithScope</c>).</summary>
 internal sealed class ApiKeysGroup : Group
 {
     /// <summary>The tag's place and description in the OpenAPI document.</summary>

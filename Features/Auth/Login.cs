@@ -42,9 +42,6 @@ internal sealed class LoginValidator : Validator<LoginRequest>
 internal sealed class Login(IDocumentSession session, IOptions<JwtOptions> options, TimeProvider clock, IMeterFactory meters)
     : Endpoint<LoginRequest, Results<Ok<TokenResponse>, ProblemHttpResult>>
 {
-    // Verified when the email is unknown, so that answer takes as long as a wrong password.
-    private static readonly User Decoy = CreateDecoy();
-
     public override void Configure()
     {
         Post("auth/login");
@@ -65,25 +62,14 @@ internal sealed class Login(IDocumentSession session, IOptions<JwtOptions> optio
         var email = Users.User.NormalizeEmail(req.Email);
         var now = clock.GetStoredUtcNow();
         var logins = AuthMetrics.Logins(meters);
-        // A locked email costs no hashing. Otherwise the password is checked first (the costly part, in parallel with other
-        // logins), then logins for the email take turns to read the failures again and record this one, so a burst of
-        // guesses sent at once reveals the result of exactly MaxFailures of them.
-        if (await Lockout.LockedUntilAsync(session, email, now, ct) is { } lockedUntil)
+        var check = await PasswordCheck.RunAsync(session, email, req.Password, now, ct);
+        if (check.LockedUntil is { } lockedUntil)
         {
             return LockedOut(lockedUntil, now);
         }
 
-        var user = await session.Query<User>().FirstOrDefaultAsync(u => u.Email == email, ct);
-        var verification = Users.User.PasswordHasher.VerifyHashedPassword(user ?? Decoy, (user ?? Decoy).PasswordHash, req.Password);
-        await Lockout.TakeTurnAsync(session, email, ct);
-        if (await Lockout.LockedUntilAsync(session, email, now, ct) is { } lockedMeanwhile)
+        if (check.User is not { } user)
         {
-            return LockedOut(lockedMeanwhile, now);
-        }
-
-        if (user is null || !user.IsActive || verification == PasswordVerificationResult.Failed)
-        {
-            await Lockout.RecordFailureAsync(session, email, now, ct);
             logins.Add(1, new KeyValuePair<string, object?>(AuthMetrics.Result, "failed"));
             http.Response.Headers.WWWAuthenticate = "Bearer";
             return TypedResults.Problem(
@@ -92,9 +78,7 @@ internal sealed class Login(IDocumentSession session, IOptions<JwtOptions> optio
                 detail: "The email and password do not match an account.");
         }
 
-        await Lockout.ResetAsync(session, email, ct);
-
-        if (verification == PasswordVerificationResult.SuccessRehashNeeded
+        if (check.Verification == PasswordVerificationResult.SuccessRehashNeeded
             && await session.LoadForUpdateAsync<User>(user.Id, ct) is { } locked && locked.PasswordHash == user.PasswordHash)
         {
             // Re-read under the lock, so a concurrent change of role, status or password is kept; saved with the new
@@ -118,6 +102,50 @@ internal sealed class Login(IDocumentSession session, IOptions<JwtOptions> optio
             statusCode: StatusCodes.Status429TooManyRequests,
             title: "Too many failed logins.",
             detail: $"Logins for this email are paused after {Lockout.MaxFailures} failures. Try again in {(seconds + 59) / 60} minute(s).");
+    }
+}
+
+/// <summary>The outcome of <see cref="PasswordCheck.RunAsync"/>.</summary>
+/// <param name="User">The account when the password matched and the account is active, else null.</param>
+/// <param name="Verification">How the password compared (<c>SuccessRehashNeeded</c>: store a new hash).</param>
+/// <param name="LockedUntil">When the email's lock ends (UTC) if logins for it are paused, else null.</param>
+internal sealed record PasswordCheckResult(User? User, PasswordVerificationResult Verification, DateTimeOffset? LockedUntil);
+
+/// <summary>
+/// The password check of every sign-in (the API's log-in and the OAuth sign-in page): a locked email costs no hashing;
+/// otherwise the password is checked first (the costly part, in parallel with other logins), then logins for the email
+/// take turns to read the failures again and record this one, so a burst of guesses sent at once reveals the result of
+/// exactly <see cref="Lockout.MaxFailures"/> of them (OWASP Authentication Cheat Sheet, "Account Lockout"). An unknown
+/// email is checked against a decoy hash, so it takes as long as a wrong password.
+/// </summary>
+internal static class PasswordCheck
+{
+    private static readonly User Decoy = CreateDecoy();
+
+    /// <summary>Checks <paramref name="password"/> for <paramref name="email"/> (normalized), recording a failure or clearing them.</summary>
+    public static async Task<PasswordCheckResult> RunAsync(IDocumentSession session, string email, string password, DateTimeOffset now, CancellationToken ct)
+    {
+        if (await Lockout.LockedUntilAsync(session, email, now, ct) is { } lockedUntil)
+        {
+            return new(null, PasswordVerificationResult.Failed, lockedUntil);
+        }
+
+        var user = await session.Query<User>().FirstOrDefaultAsync(u => u.Email == email, ct);
+        var verification = Users.User.PasswordHasher.VerifyHashedPassword(user ?? Decoy, (user ?? Decoy).PasswordHash, password);
+        await Lockout.TakeTurnAsync(session, email, ct);
+        if (await Lockout.LockedUntilAsync(session, email, now, ct) is { } lockedMeanwhile)
+        {
+            return new(null, PasswordVerificationResult.Failed, lockedMeanwhile);
+        }
+
+        if (user is null || !user.IsActive || verification == PasswordVerificationResult.Failed)
+        {
+            await Lockout.RecordFailureAsync(session, email, now, ct);
+            return new(null, PasswordVerificationResult.Failed, null);
+        }
+
+        await Lockout.ResetAsync(session, email, ct);
+        return new(user, verification, null);
     }
 
     private static User CreateDecoy()

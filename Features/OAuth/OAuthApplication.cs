@@ -15,7 +15,7 @@ namespace SliceApi.Features.OAuth;
 /// <c>mt_doc_oauthapplication</c>): OpenIddict's application entity, plus the user who registered it. The client
 /// secret is stored only as OpenIddict's hash (PBKDF2), never as sent.
 /// </summary>
-public sealed class OAuthApplication
+public sealed class OAuthApplication : IOAuthDocument
 {
     /// <summary>The app's id, a version-7 GUID (the route id of <c>/api/v1/oauth/apps/{id}</c>).</summary>
     public Guid Id { get; set; }
@@ -95,59 +95,11 @@ internal sealed class OAuthApplicationMapping : IConfigureMarten
 /// in its own session, as OpenIddict expects; updates and deletes lock the row and compare the concurrency token, so a
 /// change made meanwhile is an <see cref="OpenIddictExceptions.ConcurrencyException"/>, never lost.
 /// </summary>
-#pragma warning disable CS8714 // OpenIddict's query results may be nullable; Marten's LINQ extensions are annotated notnull only
-internal sealed class MartenApplicationStore(IDocumentStore store) : IOpenIddictApplicationStore<OAuthApplication>
+internal sealed class MartenApplicationStore(IDocumentStore store) : MartenStore<OAuthApplication>(store), IOpenIddictApplicationStore<OAuthApplication>
 {
-    public async ValueTask<long> CountAsync(CancellationToken cancellationToken)
-    {
-        await using var session = store.QuerySession();
-        return await session.Query<OAuthApplication>().LongCountAsync(cancellationToken);
-    }
-
-    public async ValueTask<long> CountAsync<TResult>(Func<IQueryable<OAuthApplication>, IQueryable<TResult>> query, CancellationToken cancellationToken)
-    {
-        await using var session = store.QuerySession();
-        return await query(session.Query<OAuthApplication>()).LongCountAsync(cancellationToken);
-    }
-
-    public async ValueTask CreateAsync(OAuthApplication application, CancellationToken cancellationToken)
-    {
-        await using var session = store.LightweightSession();
-        session.Insert(application);
-        await session.SaveChangesAsync(cancellationToken);
-    }
-
-    public async ValueTask DeleteAsync(OAuthApplication application, CancellationToken cancellationToken)
-    {
-        await using var session = store.LightweightSession();
-        await LockCurrentAsync(session, application, cancellationToken);
-        session.Delete<OAuthApplication>(application.Id);
-        await session.SaveChangesAsync(cancellationToken);
-    }
-
-    public async ValueTask UpdateAsync(OAuthApplication application, CancellationToken cancellationToken)
-    {
-        await using var session = store.LightweightSession();
-        await LockCurrentAsync(session, application, cancellationToken);
-        application.ConcurrencyToken = Guid.NewGuid().ToString();
-        session.Update(application);
-        await session.SaveChangesAsync(cancellationToken);
-    }
-
-    public async ValueTask<OAuthApplication?> FindByIdAsync(string identifier, CancellationToken cancellationToken)
-    {
-        if (!Guid.TryParse(identifier, out var id))
-        {
-            return null;
-        }
-
-        await using var session = store.QuerySession();
-        return await session.LoadAsync<OAuthApplication>(id, cancellationToken);
-    }
-
     public async ValueTask<OAuthApplication?> FindByClientIdAsync(string identifier, CancellationToken cancellationToken)
     {
-        await using var session = store.QuerySession();
+        await using var session = Store.QuerySession();
         return await session.Query<OAuthApplication>().FirstOrDefaultAsync(a => a.ClientId == identifier, cancellationToken);
     }
 
@@ -156,13 +108,6 @@ internal sealed class MartenApplicationStore(IDocumentStore store) : IOpenIddict
 
     public IAsyncEnumerable<OAuthApplication> FindByRedirectUriAsync(string uri, CancellationToken cancellationToken) =>
         ListWhereAsync(a => a.RedirectUris.Contains(uri), cancellationToken);
-
-    public async ValueTask<TResult?> GetAsync<TState, TResult>(
-        Func<IQueryable<OAuthApplication>, TState, IQueryable<TResult>> query, TState state, CancellationToken cancellationToken)
-    {
-        await using var session = store.QuerySession();
-        return await query(session.Query<OAuthApplication>(), state).FirstOrDefaultAsync(cancellationToken);
-    }
 
     public ValueTask<string?> GetApplicationTypeAsync(OAuthApplication application, CancellationToken cancellationToken) => new(application.ApplicationType);
 
@@ -179,8 +124,6 @@ internal sealed class MartenApplicationStore(IDocumentStore store) : IOpenIddict
     public ValueTask<ImmutableDictionary<CultureInfo, string>> GetDisplayNamesAsync(OAuthApplication application, CancellationToken cancellationToken) =>
         new(application.DisplayNames.ToImmutableDictionary(p => CultureInfo.GetCultureInfo(p.Key), p => p.Value));
 
-    public ValueTask<string?> GetIdAsync(OAuthApplication application, CancellationToken cancellationToken) => new(application.Id.ToString());
-
     public ValueTask<JsonWebKeySet?> GetJsonWebKeySetAsync(OAuthApplication application, CancellationToken cancellationToken) =>
         new(application.JsonWebKeySet is { } json ? JsonWebKeySet.Create(json) : null);
 
@@ -190,9 +133,7 @@ internal sealed class MartenApplicationStore(IDocumentStore store) : IOpenIddict
         new([.. application.PostLogoutRedirectUris]);
 
     public ValueTask<ImmutableDictionary<string, JsonElement>> GetPropertiesAsync(OAuthApplication application, CancellationToken cancellationToken) =>
-        new(application.Properties is { } json
-            ? JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(json)!.ToImmutableDictionary()
-            : ImmutableDictionary<string, JsonElement>.Empty);
+        new(ReadProperties(application.Properties));
 
     public ValueTask<ImmutableArray<string>> GetRedirectUrisAsync(OAuthApplication application, CancellationToken cancellationToken) => new([.. application.RedirectUris]);
 
@@ -200,21 +141,6 @@ internal sealed class MartenApplicationStore(IDocumentStore store) : IOpenIddict
 
     public ValueTask<ImmutableDictionary<string, string>> GetSettingsAsync(OAuthApplication application, CancellationToken cancellationToken) =>
         new(application.Settings.ToImmutableDictionary());
-
-    public ValueTask<OAuthApplication> InstantiateAsync(CancellationToken cancellationToken) => new(new OAuthApplication { Id = Guid.CreateVersion7() });
-
-    public IAsyncEnumerable<OAuthApplication> ListAsync(int? count, int? offset, CancellationToken cancellationToken) =>
-        ListAsync<object?, OAuthApplication>((q, _) => q.OrderBy(a => a.Id).Skip(offset ?? 0).Take(count ?? int.MaxValue), null, cancellationToken);
-
-    public async IAsyncEnumerable<TResult> ListAsync<TState, TResult>(
-        Func<IQueryable<OAuthApplication>, TState, IQueryable<TResult>> query, TState state, [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        await using var session = store.QuerySession();
-        foreach (var item in await query(session.Query<OAuthApplication>(), state).ToListAsync(cancellationToken))
-        {
-            yield return item;
-        }
-    }
 
     public ValueTask SetApplicationTypeAsync(OAuthApplication application, string? type, CancellationToken cancellationToken) => Set(() => application.ApplicationType = type);
 
@@ -241,7 +167,7 @@ internal sealed class MartenApplicationStore(IDocumentStore store) : IOpenIddict
         Set(() => application.PostLogoutRedirectUris = [.. uris]);
 
     public ValueTask SetPropertiesAsync(OAuthApplication application, ImmutableDictionary<string, JsonElement> properties, CancellationToken cancellationToken) =>
-        Set(() => application.Properties = properties.IsEmpty ? null : JsonSerializer.Serialize(properties));
+        Set(() => application.Properties = WriteProperties(properties));
 
     public ValueTask SetRedirectUrisAsync(OAuthApplication application, ImmutableArray<string> uris, CancellationToken cancellationToken) =>
         Set(() => application.RedirectUris = [.. uris]);
@@ -252,30 +178,11 @@ internal sealed class MartenApplicationStore(IDocumentStore store) : IOpenIddict
     public ValueTask SetSettingsAsync(OAuthApplication application, ImmutableDictionary<string, string> settings, CancellationToken cancellationToken) =>
         Set(() => application.Settings = new Dictionary<string, string>(settings));
 
-    private static ValueTask Set(Action set)
+    // An app's grants and tokens go with it (openiddict-core's own stores do the same), in the deleting transaction:
+    // tokens are checked against their stored entry on every use, so they stop working when the app is deleted.
+    protected override void OnDelete(IDocumentSession session, Guid id)
     {
-        set();
-        return ValueTask.CompletedTask;
-    }
-
-    // Locks the stored row for the session's transaction; gone, or changed since it was read, is a concurrency failure.
-    private static async Task LockCurrentAsync(IDocumentSession session, OAuthApplication application, CancellationToken cancellationToken)
-    {
-        var current = await session.LoadForUpdateAsync<OAuthApplication>(application.Id, cancellationToken);
-        if (current is null || current.ConcurrencyToken != application.ConcurrencyToken)
-        {
-            throw new OpenIddictExceptions.ConcurrencyException("The app was changed or deleted since it was read; read it again.");
-        }
-    }
-
-    private async IAsyncEnumerable<OAuthApplication> ListWhereAsync(
-        System.Linq.Expressions.Expression<Func<OAuthApplication, bool>> predicate, [EnumeratorCancellation] CancellationToken cancellationToken)
-    {
-        await using var session = store.QuerySession();
-        foreach (var application in await session.Query<OAuthApplication>().Where(predicate).ToListAsync(cancellationToken))
-        {
-            yield return application;
-        }
+        session.DeleteWhere<OAuthToken>(t => t.ApplicationId == id);
+        session.DeleteWhere<OAuthAuthorization>(a => a.ApplicationId == id);
     }
 }
-#pragma warning restore CS8714

@@ -6,7 +6,7 @@ using static OpenIddict.Abstractions.OpenIddictConstants;
 
 namespace SliceApi.Features.OAuth;
 
-/// <summary>The OAuth app slices: tagged <c>OAuth</c>; API keys cannot call them (no <c>ApiKeyScope</c>).</summary>
+/// <summary>The OAuth app slices: tagged <c>OAuth</c>; API keys cannot call them (no <c>CallableWithScope</c>).</summary>
 internal sealed class OAuthGroup : Group
 {
     /// <summary>The tag's place and description in the OpenAPI document.</summary>
@@ -20,25 +20,13 @@ internal sealed class OAuthGroup : Group
 /// <summary>The scopes an app may ask a user for.</summary>
 internal static class OAuthScopes
 {
-    /// <summary>Read the user's own account.</summary>
-    public const string Profile = "profile";
-
     /// <summary>Every scope: the API-key scopes, <c>profile</c> and <c>offline_access</c> (a refresh token).</summary>
-    public static readonly IReadOnlyList<string> All = [ApiScopes.TasksRead, ApiScopes.TasksWrite, Profile, Scopes.OfflineAccess];
+    public static readonly IReadOnlyList<string> All = [.. ApiScopes.Descriptions.Keys];
 }
 
 /// <summary>Registration of OpenIddict's core (managers) on the Marten stores of this feature.</summary>
 internal static class OAuthSetup
 {
-    /// <summary>Registers OpenIddict's application manager over <see cref="MartenApplicationStore"/>.</summary>
-    public static IServiceCollection AddOAuthApps(this IServiceCollection services)
-    {
-        services.AddOpenIddict().AddCore(core => core
-            .SetDefaultApplicationEntity<OAuthApplication>()
-            .ReplaceApplicationStore<OAuthApplication, MartenApplicationStore>(ServiceLifetime.Singleton));
-        return services;
-    }
-
     /// <summary>
     /// What every app may use: the authorization, token, device and revocation endpoints, the authorization code
     /// (with PKCE, RFC 7636, required: RFC 9700 section 2.1.1), refresh token and device code grants (RFC 8628), and

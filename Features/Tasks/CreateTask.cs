@@ -47,7 +47,7 @@ internal sealed class CreateTask(IDocumentSession session, IDocumentStore docume
         Post("tasks");
         Group<TasksGroup>();
         Roles(AppRoles.Admin, AppRoles.User);
-        Definition.ApiKeyScope(ApiScopes.TasksWrite);
+        Definition.CallableWithScope(ApiScopes.TasksWrite);
         Definition.IdempotencyKey<CreateTaskRequest>();
         Summary(s =>
         {

@@ -23,7 +23,7 @@ internal sealed class GetTask(IQuerySession session) : Endpoint<GetTaskRequest, 
     {
         Get("tasks/{id}");
         Group<TasksGroup>();
-        Definition.ApiKeyScope(ApiScopes.TasksRead);
+        Definition.CallableWithScope(ApiScopes.TasksRead);
         Description(b => b.Produces(StatusCodes.Status304NotModified).ProducesProblem(StatusCodes.Status404NotFound));
         Summary(s => s.Summary = "Get a task");
     }

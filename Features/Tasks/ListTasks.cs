@@ -113,7 +113,7 @@ internal sealed class ListTasks(IQuerySession session) : Endpoint<ListTasksQuery
     {
         Get("tasks");
         Group<TasksGroup>();
-        Definition.ApiKeyScope(ApiScopes.TasksRead);
+        Definition.CallableWithScope(ApiScopes.TasksRead);
         Summary(s =>
         {
             s.Summary = "List tasks: filter, sort and page by cursor";

@@ -299,7 +299,7 @@ internal static class TaskItemAccess
     public static void ChangesOneTask(this FastEndpoints.EndpointDefinition endpoint)
     {
         endpoint.Roles(AppRoles.Admin, AppRoles.User);
-        endpoint.ApiKeyScope(ApiScopes.TasksWrite);
+        endpoint.CallableWithScope(ApiScopes.TasksWrite);
         endpoint.Description(b => b.ProducesProblem(StatusCodes.Status404NotFound).ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status412PreconditionFailed));
     }

@@ -1,6 +1,7 @@
 using FastEndpoints;
 using Marten;
 using Microsoft.AspNetCore.Http.HttpResults;
+using SliceApi.Infrastructure.Endpoints;
 using SliceApi.Infrastructure.Security;
 
 namespace SliceApi.Features.Users;
@@ -12,6 +13,7 @@ internal sealed class GetCurrentUser(IQuerySession session) : EndpointWithoutReq
     {
         Get("users/me");
         Group<UsersGroup>();
+        Definition.CallableWithScope(ApiScopes.Profile); // apps granted "profile"; API keys never hold it
         Description(b => b.ProducesProblem(StatusCodes.Status404NotFound));
         Summary(s => s.Summary = "Get the caller's account");
     }

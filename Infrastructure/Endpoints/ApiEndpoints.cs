@@ -37,7 +37,7 @@ internal static class ApiEndpoints
 
     /// <summary>
     /// Maps the endpoints. Every endpoint requires an authenticated caller unless it says <c>AllowAnonymous()</c>
-    /// (FastEndpoints is secure by default); API keys are refused unless it says <see cref="ApiKeyScope"/>.
+    /// (FastEndpoints is secure by default); API keys are refused unless it says <see cref="CallableWithScope"/>.
     /// </summary>
     /// <remarks>
     /// FastEndpoints keeps this configuration process-wide and runs the lambda once per process (tests start many
@@ -88,9 +88,10 @@ internal static class ApiEndpoints
     }
 
     /// <summary>
-    /// Lets API keys holding <paramref name="scope"/> call this endpoint (callers with an access token are governed by
-    /// their role alone); endpoints without it refuse API keys with a 403 (OWASP API5:2023, function-level authorization).
+    /// Lets API keys and apps' access tokens holding <paramref name="scope"/> call this endpoint (the user's own access
+    /// tokens are governed by their role alone); endpoints without it refuse both with a 403 (OWASP API5:2023,
+    /// function-level authorization).
     /// </summary>
-    public static void ApiKeyScope(this EndpointDefinition endpoint, string scope) =>
+    public static void CallableWithScope(this EndpointDefinition endpoint, string scope) =>
         endpoint.Metadata(new RequiredScope(scope));
 }

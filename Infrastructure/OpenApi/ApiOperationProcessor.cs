@@ -35,7 +35,7 @@ internal sealed record DocumentedTag(string Name, int Order, string Description)
 
 /// <summary>
 /// What the document says about each operation beyond what FastEndpoints.Swagger derives: the security requirement
-/// (none for anonymous operations; the bearer scheme, and the API key scheme where <c>ApiKeyScope</c> lets keys in),
+/// (none for anonymous operations; the bearer scheme, and the API key scheme where <c>CallableWithScope</c> lets keys in),
 /// a description for every problem response, deprecation, optional headers read by filters (<see cref="DocumentedHeader"/>), header names as
 /// clients send them (NSwag camel-cases them, FastEndpoints issue #796), and the validator limits of query parameters.
 /// </summary>
@@ -145,11 +145,19 @@ internal sealed class ApiOperationProcessor(System.Text.Json.JsonSerializerOptio
         operation.Security = [new OpenApiSecurityRequirement { [OpenApiSetup.BearerScheme] = [] }];
         if (metadata.OfType<RequiredScope>().FirstOrDefault() is { } scope)
         {
-            // OpenAPI 3.0 section 4.7.30: the array of an apiKey requirement stays empty, so the scope is in the text.
-            operation.Security.Add(new OpenApiSecurityRequirement { [OpenApiSetup.ApiKeyScheme] = [] });
-            operation.Description = $"{operation.Description}\n\nAPI keys need the scope `{scope.Scope}`.".TrimStart();
-            operation.ExtensionData ??= new Dictionary<string, object?>();
-            operation.ExtensionData["x-api-key-scope"] = scope.Scope;
+            operation.Security.Add(new OpenApiSecurityRequirement { [OpenApiSetup.OAuth2Scheme] = [scope.Scope] });
+            if (ApiScopes.All.Contains(scope.Scope))
+            {
+                // OpenAPI 3.0 section 4.7.30: the array of an apiKey requirement stays empty, so the scope is in the text.
+                operation.Security.Add(new OpenApiSecurityRequirement { [OpenApiSetup.ApiKeyScheme] = [] });
+                operation.Description = $"{operation.Description}\n\nAPI keys and apps need the scope `{scope.Scope}`.".TrimStart();
+                operation.ExtensionData ??= new Dictionary<string, object?>();
+                operation.ExtensionData["x-api-key-scope"] = scope.Scope;
+            }
+            else
+            {
+                operation.Description = $"{operation.Description}\n\nApps need the scope `{scope.Scope}`.".TrimStart();
+            }
         }
 
         return true;

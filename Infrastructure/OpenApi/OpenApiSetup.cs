@@ -24,6 +24,9 @@ internal static partial class OpenApiSetup
     /// <summary>The security scheme of API keys in the document.</summary>
     public const string ApiKeyScheme = "ApiKey";
 
+    /// <summary>The name of the OAuth 2.0 security scheme (apps' access tokens).</summary>
+    public const string OAuth2Scheme = "OAuth2";
+
     private const string DocumentPath = "/openapi/{documentName}.json";
 
     /// <summary>Registers one document per API version in <paramref name="versions"/> (default: 1), each listing that version's endpoints.</summary>
@@ -115,6 +118,25 @@ internal static partial class OpenApiSetup
                 In = OpenApiSecurityApiKeyLocation.Header,
                 Name = Security.ApiKeyScheme.Header,
                 Description = "A key from POST /api/v1/api-keys. Accepted only by operations that list it, and only with the scope they name (see each operation's description).",
+            };
+            document.SecurityDefinitions[OAuth2Scheme] = new OpenApiSecurityScheme
+            {
+                Type = OpenApiSecuritySchemeType.OAuth2,
+                Description = "For third-party apps registered with POST /api/v1/oauth/apps: the authorization code grant with PKCE (S256, required), " +
+                              "refresh tokens rotated on use (scope offline_access). Server metadata (RFC 8414): /.well-known/oauth-authorization-server. " +
+                              "Access tokens are RFC 9068 JWTs (typ at+jwt) signed with ES256, validated as RFC8725 (JSON Web Token Best Current " +
+                              "Practices) asks: one fixed algorithm, issuer, expiry and token type checked, and each use checked against the stored grant. " +
+                              "An app's access token reaches only the operations that list this scheme, with the scope they name.",
+                Flows = new OpenApiOAuthFlows
+                {
+                    AuthorizationCode = new OpenApiOAuthFlow
+                    {
+                        AuthorizationUrl = "/oauth/authorize",
+                        TokenUrl = "/oauth/token",
+                        RefreshUrl = "/oauth/token",
+                        Scopes = ApiScopes.Descriptions.ToDictionary(),
+                    },
+                },
             };
         };
     }

@@ -11,7 +11,7 @@ namespace SliceApi.Infrastructure.Security;
 /// </summary>
 internal static class SecuritySetup
 {
-    // Requests with X-Api-Key go to the API key handler, all others to JWT bearer.
+    // Requests with X-Api-Key go to the API key handler, app tokens (at+jwt) to OpenIddict's validation, all others to JWT bearer.
     private const string BearerOrApiKey = "BearerOrApiKey";
 
     /// <summary>
@@ -33,9 +33,8 @@ internal static class SecuritySetup
         services.AddSingleton<IRevocationSubscriber>(provider => provider.GetRequiredService<CachingAccessTokenHandler>());
         services.AddSingleton<Revocations>();
         services.AddAuthentication(BearerOrApiKey)
-            .AddPolicyScheme(BearerOrApiKey, "Bearer access token or API key", policy => policy.ForwardDefaultSelector = http =>
-                http.Request.Headers.ContainsKey(ApiKeyScheme.Header) ? ApiKeyScheme.Name : JwtBearerDefaults.AuthenticationScheme)
-            .AddJwtBearer(); // the ApiKey scheme is added by the feature that owns API keys
+            .AddPolicyScheme(BearerOrApiKey, "Bearer access token or API key", policy => policy.ForwardDefaultSelector = SelectScheme)
+            .AddJwtBearer(); // the ApiKey and app token schemes are added by the features that own them
         services.AddOptions<JwtBearerOptions>(JwtBearerDefaults.AuthenticationScheme)
             .Configure<IOptions<JwtOptions>, CachingAccessTokenHandler>((bearer, jwt, handler) =>
             {
@@ -67,5 +66,18 @@ internal static class SecuritySetup
 
         services.AddAuthorization();
         return services;
+    }
+
+    private static string SelectScheme(HttpContext http)
+    {
+        if (http.Request.Headers.ContainsKey(ApiKeyScheme.Header))
+        {
+            return ApiKeyScheme.Name;
+        }
+
+        var authorization = http.Request.Headers.Authorization.ToString();
+        return authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) && AppTokenScheme.IsAppToken(authorization.AsSpan(7).Trim())
+            ? AppTokenScheme.Name
+            : JwtBearerDefaults.AuthenticationScheme;
     }
 }

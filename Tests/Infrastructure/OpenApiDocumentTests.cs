@@ -76,7 +76,7 @@ public sealed class OpenApiDocumentTests(AppFixture api) : IClassFixture<AppFixt
     }
 
     [Fact]
-    public async Task Task_operations_accept_an_api_key_with_their_scope_and_others_only_a_bearer_token()
+    public async Task Scoped_operations_accept_apps_and_api_keys_with_their_scope_and_others_only_a_bearer_token()
     {
         var document = await GetDocumentAsync();
         var apiKey = document.GetProperty("components").GetProperty("securitySchemes").GetProperty("ApiKey");
@@ -85,13 +85,22 @@ public sealed class OpenApiDocumentTests(AppFixture api) : IClassFixture<AppFixt
         apiKey.GetProperty("name").GetString().ShouldBe("X-Api-Key");
 
         var create = document.GetProperty("paths").GetProperty("/api/v1/tasks").GetProperty("post").GetProperty("security");
-        create.EnumerateArray().Select(r => r.EnumerateObject().Single().Name).ShouldBe(["Bearer", "ApiKey"]);
-        create[1].GetProperty("ApiKey").GetArrayLength().ShouldBe(0); // OpenAPI 3.0: scopes only for OAuth2 and OpenID Connect
+        create.EnumerateArray().Select(r => r.EnumerateObject().Single().Name).ShouldBe(["Bearer", "OAuth2", "ApiKey"]);
+        create[1].GetProperty("OAuth2").EnumerateArray().Select(s => s.GetString()).ShouldBe(["tasks:write"]);
+        create[2].GetProperty("ApiKey").GetArrayLength().ShouldBe(0); // OpenAPI 3.0: scopes only for OAuth2 and OpenID Connect
         var post = document.GetProperty("paths").GetProperty("/api/v1/tasks").GetProperty("post");
         post.GetProperty("x-api-key-scope").GetString().ShouldBe("tasks:write");
         post.GetProperty("description").GetString()!.ShouldContain("tasks:write");
         var me = document.GetProperty("paths").GetProperty("/api/v1/users/me").GetProperty("get").GetProperty("security");
-        me.EnumerateArray().Select(r => r.EnumerateObject().Single().Name).ShouldBe(["Bearer"]);
+        me.EnumerateArray().Select(r => r.EnumerateObject().Single().Name).ShouldBe(["Bearer", "OAuth2"], "apps with profile; API keys never");
+        var keys = document.GetProperty("paths").GetProperty("/api/v1/api-keys").GetProperty("get").GetProperty("security");
+        keys.EnumerateArray().Select(r => r.EnumerateObject().Single().Name).ShouldBe(["Bearer"]);
+        var oauth2 = document.GetProperty("components").GetProperty("securitySchemes").GetProperty("OAuth2");
+        oauth2.GetProperty("type").GetString().ShouldBe("oauth2");
+        var code = oauth2.GetProperty("flows").GetProperty("authorizationCode");
+        code.GetProperty("authorizationUrl").GetString().ShouldBe("/oauth/authorize");
+        code.GetProperty("tokenUrl").GetString().ShouldBe("/oauth/token");
+        code.GetProperty("scopes").EnumerateObject().Select(p => p.Name).ShouldBe(["tasks:read", "tasks:write", "profile", "offline_access"]);
     }
 
     [Fact]

@@ -157,7 +157,7 @@ namespace SliceApi.Benchmarks
             {
                 Post("tasks");
                 Roles(AppRoles.Admin, AppRoles.User);
-                Definition.ApiKeyScope(ApiScopes.TasksWrite);
+                Definition.CallableWithScope(ApiScopes.TasksWrite);
                 Validator<CreateTaskValidator>();
             }
 

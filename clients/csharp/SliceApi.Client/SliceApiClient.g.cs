@@ -55,6 +55,9 @@ namespace SliceApi.Client
         /// <summary>
         /// Get the caller's account
         /// </summary>
+        /// <remarks>
+        /// Apps need the scope `profile`.
+        /// </remarks>
         /// <returns>Success</returns>
         /// <exception cref="ApiException">A server side error occurred.</exception>
         System.Threading.Tasks.Task<ApiResponse<UserResponse>> GetCurrentUserAsync(System.Threading.CancellationToken cancellationToken = default(System.Threading.CancellationToken));
@@ -123,7 +126,7 @@ namespace SliceApi.Client
         /// Create a task
         /// </summary>
         /// <remarks>
-        /// API keys need the scope `tasks:write`.
+        /// API keys and apps need the scope `tasks:write`.
         /// </remarks>
         /// <param name="idempotency_Key">Makes retries safe (draft-ietf-httpapi-idempotency-key-header): a retry with the same key and body within 24 hours gets the first response again (with Idempotent-Replayed: true) and creates nothing; the same key with another body is 422.</param>
         /// <returns>Created</returns>
@@ -135,7 +138,7 @@ namespace SliceApi.Client
         /// List tasks: filter, sort and page by cursor
         /// </summary>
         /// <remarks>
-        /// API keys need the scope `tasks:read`.
+        /// API keys and apps need the scope `tasks:read`.
         /// </remarks>
         /// <param name="limit">Page size, 1 to 100 (default 20).</param>
         /// <param name="cursor">The nextCursor of the previous page (or follow the Link header); absent for the first page.</param>
@@ -156,7 +159,7 @@ namespace SliceApi.Client
         /// Get a task
         /// </summary>
         /// <remarks>
-        /// API keys need the scope `tasks:read`.
+        /// API keys and apps need the scope `tasks:read`.
         /// </remarks>
         /// <param name="id">The task's id.</param>
         /// <returns>Success</returns>
@@ -168,7 +171,7 @@ namespace SliceApi.Client
         /// Change some of a task's fields (JSON merge patch)
         /// </summary>
         /// <remarks>
-        /// API keys need the scope `tasks:write`.
+        /// API keys and apps need the scope `tasks:write`.
         /// </remarks>
         /// <returns>Success</returns>
         /// <exception cref="ApiException">A server side error occurred.</exception>
@@ -179,7 +182,7 @@ namespace SliceApi.Client
         /// Replace a task's title, description, deadline and status
         /// </summary>
         /// <remarks>
-        /// API keys need the scope `tasks:write`.
+        /// API keys and apps need the scope `tasks:write`.
         /// </remarks>
         /// <param name="id">The task's id (from the route).</param>
         /// <returns>Success</returns>
@@ -191,7 +194,7 @@ namespace SliceApi.Client
         /// Delete a task
         /// </summary>
         /// <remarks>
-        /// API keys need the scope `tasks:write`.
+        /// API keys and apps need the scope `tasks:write`.
         /// </remarks>
         /// <param name="id">The task's id.</param>
         /// <returns>No Content</returns>
@@ -203,7 +206,7 @@ namespace SliceApi.Client
         /// Change a task's status (owner, admin or assignee)
         /// </summary>
         /// <remarks>
-        /// API keys need the scope `tasks:write`.
+        /// API keys and apps need the scope `tasks:write`.
         /// </remarks>
         /// <param name="id">The task's id (from the route).</param>
         /// <returns>Success</returns>
@@ -616,6 +619,9 @@ namespace SliceApi.Client
         /// <summary>
         /// Get the caller's account
         /// </summary>
+        /// <remarks>
+        /// Apps need the scope `profile`.
+        /// </remarks>
         /// <returns>Success</returns>
         /// <exception cref="ApiException">A server side error occurred.</exception>
         public virtual async System.Threading.Tasks.Task<ApiResponse<UserResponse>> GetCurrentUserAsync(System.Threading.CancellationToken cancellationToken = default(System.Threading.CancellationToken))
@@ -1861,7 +1867,7 @@ namespace SliceApi.Client
         /// Create a task
         /// </summary>
         /// <remarks>
-        /// API keys need the scope `tasks:write`.
+        /// API keys and apps need the scope `tasks:write`.
         /// </remarks>
         /// <param name="idempotency_Key">Makes retries safe (draft-ietf-httpapi-idempotency-key-header): a retry with the same key and body within 24 hours gets the first response again (with Idempotent-Replayed: true) and creates nothing; the same key with another body is 422.</param>
         /// <returns>Created</returns>
@@ -2039,7 +2045,7 @@ namespace SliceApi.Client
         /// List tasks: filter, sort and page by cursor
         /// </summary>
         /// <remarks>
-        /// API keys need the scope `tasks:read`.
+        /// API keys and apps need the scope `tasks:read`.
         /// </remarks>
         /// <param name="limit">Page size, 1 to 100 (default 20).</param>
         /// <param name="cursor">The nextCursor of the previous page (or follow the Link header); absent for the first page.</param>
@@ -2220,7 +2226,7 @@ namespace SliceApi.Client
         /// Get a task
         /// </summary>
         /// <remarks>
-        /// API keys need the scope `tasks:read`.
+        /// API keys and apps need the scope `tasks:read`.
         /// </remarks>
         /// <param name="id">The task's id.</param>
         /// <returns>Success</returns>
@@ -2378,7 +2384,7 @@ namespace SliceApi.Client
         /// Change some of a task's fields (JSON merge patch)
         /// </summary>
         /// <remarks>
-        /// API keys need the scope `tasks:write`.
+        /// API keys and apps need the scope `tasks:write`.
         /// </remarks>
         /// <returns>Success</returns>
         /// <exception cref="ApiException">A server side error occurred.</exception>
@@ -2576,7 +2582,7 @@ namespace SliceApi.Client
         /// Replace a task's title, description, deadline and status
         /// </summary>
         /// <remarks>
-        /// API keys need the scope `tasks:write`.
+        /// API keys and apps need the scope `tasks:write`.
         /// </remarks>
         /// <param name="id">The task's id (from the route).</param>
         /// <returns>Success</returns>
@@ -2775,7 +2781,7 @@ namespace SliceApi.Client
         /// Delete a task
         /// </summary>
         /// <remarks>
-        /// API keys need the scope `tasks:write`.
+        /// API keys and apps need the scope `tasks:write`.
         /// </remarks>
         /// <param name="id">The task's id.</param>
         /// <returns>No Content</returns>
@@ -2941,7 +2947,7 @@ namespace SliceApi.Client
         /// Change a task's status (owner, admin or assignee)
         /// </summary>
         /// <remarks>
-        /// API keys need the scope `tasks:write`.
+        /// API keys and apps need the scope `tasks:write`.
         /// </remarks>
         /// <param name="id">The task's id (from the route).</param>
         /// <returns>Success</returns>

@@ -32,7 +32,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Get the caller's account */
+        /**
+         * Get the caller's account
+         * @description Apps need the scope `profile`.
+         */
         get: operations["GetCurrentUser"];
         put?: never;
         post?: never;
@@ -138,13 +141,13 @@ export interface paths {
         };
         /**
          * List tasks: filter, sort and page by cursor
-         * @description API keys need the scope `tasks:read`.
+         * @description API keys and apps need the scope `tasks:read`.
          */
         get: operations["ListTasks"];
         put?: never;
         /**
          * Create a task
-         * @description API keys need the scope `tasks:write`.
+         * @description API keys and apps need the scope `tasks:write`.
          */
         post: operations["CreateTask"];
         delete?: never;
@@ -162,25 +165,25 @@ export interface paths {
         };
         /**
          * Get a task
-         * @description API keys need the scope `tasks:read`.
+         * @description API keys and apps need the scope `tasks:read`.
          */
         get: operations["GetTask"];
         /**
          * Replace a task's title, description, deadline and status
-         * @description API keys need the scope `tasks:write`.
+         * @description API keys and apps need the scope `tasks:write`.
          */
         put: operations["UpdateTask"];
         post?: never;
         /**
          * Delete a task
-         * @description API keys need the scope `tasks:write`.
+         * @description API keys and apps need the scope `tasks:write`.
          */
         delete: operations["DeleteTask"];
         options?: never;
         head?: never;
         /**
          * Change some of a task's fields (JSON merge patch)
-         * @description API keys need the scope `tasks:write`.
+         * @description API keys and apps need the scope `tasks:write`.
          */
         patch: operations["PatchTask"];
         trace?: never;
@@ -195,7 +198,7 @@ export interface paths {
         get?: never;
         /**
          * Change a task's status (owner, admin or assignee)
-         * @description API keys need the scope `tasks:write`.
+         * @description API keys and apps need the scope `tasks:write`.
          */
         put: operations["ChangeTaskStatus"];
         post?: never;

@@ -1,0 +1,251 @@
+using System.ComponentModel.DataAnnotations;
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
+using System.Xml.Linq;
+using Marten;
+using Microsoft.AspNetCore;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.AspNetCore.DataProtection.Repositories;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.Tokens;
+using OpenIddict.Abstractions;
+using OpenIddict.Server;
+using OpenIddict.Validation;
+using OpenIddict.Validation.AspNetCore;
+using SliceApi.Infrastructure.Security;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace SliceApi.Features.OAuth;
+
+/// <summary>Settings of the OAuth 2.0 server (section <c>OAuth</c>).</summary>
+public sealed class OAuthOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string Section = "OAuth";
+
+    /// <summary>How long an authorization code may be exchanged, in seconds (RFC 6749 section 4.1.2: at most 10 minutes). Default 60.</summary>
+    [Range(1, 600)]
+    public int AuthorizationCodeLifetimeSeconds { get; set; } = 60;
+
+    /// <summary>How long an app's access token lasts, in minutes. Default 15, like the API's own access tokens.</summary>
+    [Range(1, 60)]
+    public int AccessTokenLifetimeMinutes { get; set; } = 15;
+
+    /// <summary>How long an app's refresh token lasts unused, in days (each use rotates it). Default 14.</summary>
+    [Range(1, 90)]
+    public int RefreshTokenLifetimeDays { get; set; } = 14;
+}
+
+/// <summary>
+/// SliceApi as an OAuth 2.0 authorization server for third-party apps, on OpenIddict 7.9 with its stores on Marten:
+/// the authorization endpoint <c>/oauth/authorize</c> (this feature's sign-in and consent page), the token endpoint
+/// <c>/oauth/token</c> (authorization code with PKCE S256 required for every client, RFC 9700 section 2.1.1; refresh
+/// tokens rotated on every use, and a refresh token used twice revokes its grant's every token, RFC 9700 section
+/// 4.14.2), revocation at <c>/oauth/revoke</c> (RFC 7009) and server metadata at
+/// <c>/.well-known/oauth-authorization-server</c> (RFC 8414). No implicit or password grant (RFC 9700 section 2.1.2,
+/// 2.4). Access tokens are RFC 9068 JWTs (<c>typ: at+jwt</c>, with <c>client_id</c> and <c>scope</c>), signed with
+/// ES256, its public key published at <c>/.well-known/jwks</c>; codes and refresh tokens are encrypted (A256KW,
+/// A256CBC-HS512). Both keys are derived from <c>Jwt:SigningKey</c> with HKDF-SHA256, so every instance holds them and
+/// no key is stored.
+/// </summary>
+internal static class OAuthServer
+{
+    /// <summary>The authorization endpoint's path.</summary>
+    public const string AuthorizePath = "/oauth/authorize";
+
+    /// <summary>Registers OpenIddict's core over this feature's Marten stores, its server, and its validation of app tokens at the API.</summary>
+    public static IServiceCollection AddOAuth(this IServiceCollection services)
+    {
+        services.AddOptions<OAuthOptions>().BindConfiguration(OAuthOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOpenIddict()
+            .AddCore(core => core
+                .SetDefaultApplicationEntity<OAuthApplication>()
+                .SetDefaultAuthorizationEntity<OAuthAuthorization>()
+                .SetDefaultTokenEntity<OAuthToken>()
+                .ReplaceApplicationStore<OAuthApplication, MartenApplicationStore>(ServiceLifetime.Singleton)
+                .ReplaceAuthorizationStore<OAuthAuthorization, MartenAuthorizationStore>(ServiceLifetime.Singleton)
+                .ReplaceTokenStore<OAuthToken, MartenTokenStore>(ServiceLifetime.Singleton))
+            .AddServer(server =>
+            {
+                server.SetAuthorizationEndpointUris(AuthorizePath.TrimStart('/'))
+                    .SetTokenEndpointUris("oauth/token")
+                    .SetRevocationEndpointUris("oauth/revoke")
+                    .SetConfigurationEndpointUris(".well-known/oauth-authorization-server")
+                    .SetJsonWebKeySetEndpointUris(".well-known/jwks");
+                server.AllowAuthorizationCodeFlow().AllowRefreshTokenFlow().RequireProofKeyForCodeExchange();
+                server.RegisterScopes([.. OAuthScopes.All]);
+                // The scopes are the fixed set above, each an app permission (OAuthSetup.Describe): no scope documents to look up.
+                server.DisableScopeValidation();
+                server.DisableAccessTokenEncryption();
+                server.SetRefreshTokenReuseLeeway(TimeSpan.Zero);
+                server.AddEventHandler<OpenIddictServerEvents.ProcessSignInContext>(handler => handler
+                    .UseScopedHandler<RedeemRefreshTokenOnce>()
+                    .SetOrder(OpenIddictServerHandlers.RedeemTokenEntry.Descriptor.Order - 500));
+                // TLS is the host's concern: HttpSetup redirects to HTTPS and sends HSTS wherever Http:RequireHttps holds.
+                server.UseAspNetCore()
+                    .EnableAuthorizationEndpointPassthrough()
+                    .EnableErrorPassthrough()
+                    .DisableTransportSecurityRequirement();
+            })
+            .AddValidation(validation =>
+            {
+                validation.UseLocalServer();
+                validation.UseAspNetCore()
+                    .DisableAccessTokenExtractionFromBodyForm()
+                    .DisableAccessTokenExtractionFromQueryString();
+                // Every use reads the token's entry and its grant, so revoking either ends it at once on every instance.
+                validation.EnableAuthorizationEntryValidation();
+                validation.EnableTokenEntryValidation();
+                validation.AddEventHandler<OpenIddictValidationEvents.ProcessAuthenticationContext>(handler => handler
+                    .UseInlineHandler(AppTokens.CheckAsync)
+                    .SetOrder(int.MaxValue - 100_000));
+            });
+
+        services.AddOptions<OpenIddictServerOptions>().Configure<IOptions<JwtOptions>, IOptions<OAuthOptions>>((server, jwt, oauth) =>
+        {
+            var secret = jwt.Value.SigningKeyBytes;
+            server.SigningCredentials.Add(new SigningCredentials(DeriveSigningKey(secret), SecurityAlgorithms.EcdsaSha256));
+            server.EncryptionCredentials.Add(new EncryptingCredentials(
+                DeriveKey(secret, "sliceapi oauth encryption"), SecurityAlgorithms.Aes256KW, SecurityAlgorithms.Aes256CbcHmacSha512));
+            server.CodeChallengeMethods.Remove(CodeChallengeMethods.Plain); // S256 only (RFC 9700 section 2.1.1)
+            server.Scopes.Remove(Scopes.OpenId); // an OAuth 2.0 server: no OpenID Connect identity tokens
+            server.AuthorizationCodeLifetime = TimeSpan.FromSeconds(oauth.Value.AuthorizationCodeLifetimeSeconds);
+            server.AccessTokenLifetime = TimeSpan.FromMinutes(oauth.Value.AccessTokenLifetimeMinutes);
+            server.RefreshTokenLifetime = TimeSpan.FromDays(oauth.Value.RefreshTokenLifetimeDays);
+        });
+
+        services.AddAuthentication().AddCookie(OAuthPages.SessionScheme, cookie =>
+        {
+            cookie.Cookie.Name = "sliceapi.oauth";
+            cookie.Cookie.Path = "/oauth";
+            cookie.Cookie.HttpOnly = true;
+            cookie.Cookie.SameSite = SameSiteMode.Lax;
+            cookie.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+            cookie.ExpireTimeSpan = TimeSpan.FromMinutes(30);
+            cookie.SlidingExpiration = false;
+        });
+        services.AddAntiforgery(antiforgery =>
+        {
+            antiforgery.Cookie.Name = "sliceapi.oauth.antiforgery";
+            antiforgery.Cookie.Path = "/oauth";
+            antiforgery.FormFieldName = OAuthPages.AntiforgeryField;
+        });
+        // The session cookie and the antiforgery tokens are Data Protection payloads: every instance reads the same key ring.
+        services.AddDataProtection().SetApplicationName("SliceApi");
+        services.AddSingleton<IConfigureOptions<KeyManagementOptions>>(provider =>
+            new ConfigureOptions<KeyManagementOptions>(keys => keys.XmlRepository = new MartenXmlRepository(provider.GetRequiredService<IDocumentStore>())));
+        return services;
+    }
+
+    // HKDF (RFC 5869) with SHA-256: a 256-bit key of its own per use, from the configured secret.
+    private static SymmetricSecurityKey DeriveKey(byte[] secret, string purpose) =>
+        new(HKDF.DeriveKey(HashAlgorithmName.SHA256, secret, 32, salt: [], info: Encoding.UTF8.GetBytes(purpose)));
+
+    // An ECDSA P-256 key whose private scalar comes from HKDF (the public point is computed from it), so every instance
+    // signs with the same key and publishes the same JWKS. Its key id is the public key's RFC 7638 thumbprint.
+    private static ECDsaSecurityKey DeriveSigningKey(byte[] secret)
+    {
+        var ecdsa = ECDsa.Create(new ECParameters
+        {
+            Curve = ECCurve.NamedCurves.nistP256,
+            D = HKDF.DeriveKey(HashAlgorithmName.SHA256, secret, 32, salt: [], info: "sliceapi oauth signing"u8.ToArray()),
+        });
+        var key = new ECDsaSecurityKey(ecdsa);
+        key.KeyId = Base64UrlEncoder.Encode(JsonWebKeyConverter.ConvertFromECDsaSecurityKey(key).ComputeJwkThumbprint());
+        return key;
+    }
+}
+
+/// <summary>
+/// App access tokens at the API: requests whose bearer token is an <c>at+jwt</c> are authenticated by OpenIddict's
+/// validation (scheme <see cref="AppTokenScheme.Name"/>), then pass the same account checks as the user's own tokens
+/// (<see cref="PrincipalChecks"/>: active, current role, issued after the last password change). The principal the
+/// API sees carries <c>sub</c>, the user's current <c>role</c>, <c>iat</c>, <c>client_id</c> and one <c>scope</c> claim
+/// per granted scope; <see cref="ApiKeyScopes"/> then limits it to the endpoints its scopes reach.
+/// </summary>
+internal static class AppTokens
+{
+    /// <summary>Runs the account checks on a validated app token and gives the API its principal; refuses with <c>invalid_token</c>.</summary>
+    public static async ValueTask CheckAsync(OpenIddictValidationEvents.ProcessAuthenticationContext context)
+    {
+        if (context.AccessTokenPrincipal is not { } token || context.Transaction.GetHttpRequest()?.HttpContext is not { } http)
+        {
+            return;
+        }
+
+        var identity = new ClaimsIdentity(AppTokenScheme.Name, AccessTokenClaims.Subject, AccessTokenClaims.Role);
+        identity.AddClaim(new Claim(AccessTokenClaims.Subject, token.GetClaim(Claims.Subject) ?? ""));
+        if (token.GetCreationDate() is { } issuedAt)
+        {
+            identity.AddClaim(new Claim(Claims.IssuedAt, issuedAt.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        }
+
+        identity.AddClaim(new Claim(Claims.ClientId, token.GetClaim(Claims.ClientId) ?? token.GetPresenters().FirstOrDefault() ?? ""));
+        identity.AddClaims(token.GetScopes().Select(scope => new Claim(ApiScopes.ClaimType, scope)));
+        var principal = new ClaimsPrincipal(identity);
+        if (await PrincipalChecks.RunAsync(http.RequestServices, principal, http.RequestAborted) is { } refusal)
+        {
+            context.Reject(Errors.InvalidToken, refusal);
+            return;
+        }
+
+        context.AccessTokenPrincipal = principal;
+    }
+}
+
+/// <summary>A Data Protection key as stored, a Marten document (table <c>mt_doc_dataprotectionkey</c>).</summary>
+public sealed class DataProtectionKey
+{
+    /// <summary>The key's friendly name (its id).</summary>
+    public string Id { get; set; } = "";
+
+    /// <summary>The key as Data Protection's XML.</summary>
+    public string Xml { get; set; } = "";
+}
+
+/// <summary>ASP.NET Core Data Protection's key ring in PostgreSQL, so every instance reads and writes the same keys.</summary>
+internal sealed class MartenXmlRepository(IDocumentStore store) : IXmlRepository
+{
+    public IReadOnlyCollection<XElement> GetAllElements()
+    {
+        // Data Protection asks synchronously, once per key ring refresh (about daily); Marten 9 reads asynchronously only.
+        using var session = store.QuerySession();
+        var keys = session.Query<DataProtectionKey>().ToListAsync().GetAwaiter().GetResult();
+        return [.. keys.Select(k => XElement.Parse(k.Xml))];
+    }
+
+    public void StoreElement(XElement element, string friendlyName)
+    {
+        using var session = store.LightweightSession();
+        session.Store(new DataProtectionKey { Id = friendlyName, Xml = element.ToString(SaveOptions.DisableFormatting) });
+        session.SaveChangesAsync().GetAwaiter().GetResult(); // synchronous too: a new key every 90 days
+    }
+}
+
+/// <summary>
+/// Makes a refresh token good for one new pair even when it is sent many times at once: OpenIddict marks it redeemed but
+/// lets requests that read it before that mark go on (it tolerates concurrent refreshes), so without this each of a
+/// burst got a pair of its own. Here the first to mark it redeemed (the store's row lock and concurrency token decide)
+/// goes on, and the others get <c>invalid_grant</c>. A refresh token used again later is refused by OpenIddict, which
+/// then revokes every token of the grant (RFC 9700 section 4.14.2).
+/// </summary>
+internal sealed class RedeemRefreshTokenOnce(IOpenIddictTokenManager tokens) : IOpenIddictServerHandler<OpenIddictServerEvents.ProcessSignInContext>
+{
+    public async ValueTask HandleAsync(OpenIddictServerEvents.ProcessSignInContext context)
+    {
+        if (context.EndpointType is not OpenIddictServerEndpointType.Token || !context.Request.IsRefreshTokenGrantType()
+            || context.Transaction.GetProperty<OpenIddictServerEvents.ProcessAuthenticationContext>(typeof(OpenIddictServerEvents.ProcessAuthenticationContext).FullName!)
+                ?.RefreshTokenPrincipal?.GetTokenId() is not { } id
+            || await tokens.FindByIdAsync(id) is not { } token)
+        {
+            return;
+        }
+
+        if (!await tokens.HasStatusAsync(token, Statuses.Valid) || !await tokens.TryRedeemAsync(token))
+        {
+            context.Reject(Errors.InvalidGrant, "The refresh token was used by another request at the same time; it is good for one new pair.");
+        }
+    }
+}
