@@ -53,6 +53,33 @@ walkthrough() {
   check "${WALK_LABEL}list OAuth apps" 200 "$(req "$BASE/api/v1/oauth/apps" -H "$A")"
   check "${WALK_LABEL}delete OAuth app" 204 "$(req -X DELETE "$BASE/api/v1/oauth/apps/$APP_ID" -H "$A")"
   check "${WALK_LABEL}get deleted OAuth app" 404 "$(req "$BASE/api/v1/oauth/apps/$APP_ID" -H "$A")"
+  # OAuth: a public app's authorization code flow with PKCE, signing in and consenting on the real page (cookies in a
+  # jar, the page's hidden fields posted back), then the app's token at the API, a refresh and a revocation. The OAuth
+  # endpoints are not API operations, so they are called on RAW_BASE.
+  OB=${RAW_BASE:-$BASE}
+  check "${WALK_LABEL}register a public OAuth app" 201 "$(req -X POST "$BASE/api/v1/oauth/apps" -H "$A" -H "$J" -d '{"name":"ci cli","clientType":"public","redirectUris":["http://127.0.0.1:7777/cb"]}')"
+  CLIENT_ID=$(field clientId)
+  read -r VERIFIER CHALLENGE < <(node -e 'const c=require("crypto");const v=c.randomBytes(32).toString("base64url");console.log(v, c.createHash("sha256").update(v).digest("base64url"))')
+  JAR="$OUT/oauth-cookies.txt"
+  rm -f "$JAR"
+  page() { cx -b "$JAR" -c "$JAR" -o "$OUT/page.html" -D "$OUT/page.headers" -w '%{http_code}' "$@"; }
+  location() { sed -nE "s/^[Ll]ocation: .*[?&]$1=([^&\r]*).*/\1/p" "$OUT/page.headers"; }
+  check "${WALK_LABEL}OAuth: the authorization page asks to sign in" 200 \
+    "$(page "$OB/oauth/authorize?response_type=code&client_id=$CLIENT_ID&redirect_uri=http%3A%2F%2F127.0.0.1%3A7777%2Fcb&scope=tasks%3Aread%20offline_access&state=ci-state&code_challenge=$CHALLENGE&code_challenge_method=S256")"
+  check "${WALK_LABEL}OAuth: signed in, the consent page names the app" "200 1" \
+    "$(page -X POST "$OB/oauth/authorize" --data "$(node .ci/form-fields.mjs "$OUT/page.html" "email=$EMAIL" "password=correct horse battery staple" action=signin)") $(grep -c '<h1>Allow ci cli?</h1>' "$OUT/page.html")"
+  check "${WALK_LABEL}OAuth: Allow sends the user back to the app with the state" "302 ci-state" \
+    "$(page -X POST "$OB/oauth/authorize" --data "$(node .ci/form-fields.mjs "$OUT/page.html" action=allow)") $(location state)"
+  check "${WALK_LABEL}OAuth: the code and the verifier for tokens" 200 "$(req -X POST "$OB/oauth/token" -d grant_type=authorization_code -d "code=$(location code)" \
+    -d "client_id=$CLIENT_ID" --data-urlencode "redirect_uri=http://127.0.0.1:7777/cb" -d "code_verifier=$VERIFIER")"
+  APP_TOKEN=$(field access_token)
+  APP_REFRESH=$(field refresh_token)
+  check "${WALK_LABEL}OAuth: the app lists tasks with its token" 200 "$(req "$BASE/api/v1/tasks" -H "Authorization: Bearer $APP_TOKEN")"
+  check "${WALK_LABEL}OAuth: the app may not create one (no tasks:write)" 403 "$(req -X POST "$BASE/api/v1/tasks" -H "Authorization: Bearer $APP_TOKEN" -H "$J" -d '{"title":"x"}')"
+  check "${WALK_LABEL}OAuth: the refresh token for a new pair" 200 "$(req -X POST "$OB/oauth/token" -d grant_type=refresh_token -d "refresh_token=$APP_REFRESH" -d "client_id=$CLIENT_ID")"
+  APP_TOKEN=$(field access_token)
+  check "${WALK_LABEL}OAuth: the app revokes its token" 200 "$(req -X POST "$OB/oauth/revoke" -d "token=$APP_TOKEN" -d "client_id=$CLIENT_ID")"
+  check "${WALK_LABEL}OAuth: the revoked token is refused" 401 "$(req "$BASE/api/v1/tasks" -H "Authorization: Bearer $APP_TOKEN")"
   check "${WALK_LABEL}delete" 204 "$(req -X DELETE "$BASE/api/v1/tasks/$TASK_ID" -H "$A")"
   check "${WALK_LABEL}get after delete" 404 "$(req "$BASE/api/v1/tasks/$TASK_ID" -H "$A")"
   ADMIN="root-$RANDOM$RANDOM@example.com"

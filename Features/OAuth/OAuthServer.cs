@@ -85,6 +85,7 @@ internal static class OAuthServer
                     .SetOrder(OpenIddictServerHandlers.RedeemTokenEntry.Descriptor.Order - 500));
                 // TLS is the host's concern: HttpSetup redirects to HTTPS and sends HSTS wherever Http:RequireHttps holds.
                 server.UseAspNetCore()
+                    .SuppressJsonResponseIndentation()
                     .EnableAuthorizationEndpointPassthrough()
                     .EnableErrorPassthrough()
                     .DisableTransportSecurityRequirement();

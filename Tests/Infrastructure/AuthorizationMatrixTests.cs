@@ -18,64 +18,65 @@ namespace SliceApi.Tests.Infrastructure;
 public sealed class AuthorizationMatrixTests(AppFixture api) : IClassFixture<AppFixture>
 {
     /// <summary>The callers, in the column order of <see cref="Matrix"/>.</summary>
-    public enum Caller { Anonymous, Guest, Owner, Assignee, OtherUser, Admin, KeyWithScope, KeyWithoutScope }
+    public enum Caller { Anonymous, Guest, Owner, Assignee, OtherUser, Admin, KeyWithScope, KeyWithoutScope, AppReadOnly, AppReadWrite, AppProfileOnly }
 
     private static readonly Caller[] Callers = Enum.GetValues<Caller>();
 
-    // endpoint name -> (request, expected status per caller: Anonymous, Guest, Owner, Assignee, OtherUser, Admin, KeyWithScope, KeyWithoutScope)
+    // endpoint name -> (request, expected status per caller: Anonymous, Guest, Owner, Assignee, OtherUser, Admin, KeyWithScope, KeyWithoutScope,
+    // and the Owner's access tokens of an OAuth app granted tasks:read, tasks:read + tasks:write, or profile)
     private static readonly Dictionary<string, (Func<World, HttpRequestMessage> Request, int[] Expected)> Matrix = new()
     {
         ["RegisterUser"] = (_ => Json(HttpMethod.Post, "/api/v1/users", new { email = $"new-{Guid.NewGuid():N}@example.com", password = "a long enough passphrase", displayName = "New" }),
-            [201, 201, 201, 201, 201, 201, 403, 403]),
+            [201, 201, 201, 201, 201, 201, 403, 403, 403, 403, 403]),
         ["Login"] = (w => Json(HttpMethod.Post, "/api/v1/auth/login", new { email = w.Owner.Email, password = w.Owner.Password }),
-            [200, 200, 200, 200, 200, 200, 403, 403]),
+            [200, 200, 200, 200, 200, 200, 403, 403, 403, 403, 403]),
         ["RefreshTokens"] = (_ => Json(HttpMethod.Post, "/api/v1/auth/refresh", new { refreshToken = "unknown-refresh-token" }),
-            [401, 401, 401, 401, 401, 401, 403, 403]),
+            [401, 401, 401, 401, 401, 401, 403, 403, 403, 403, 403]),
         ["Logout"] = (_ => Json(HttpMethod.Post, "/api/v1/auth/logout", new { refreshToken = "unknown-refresh-token" }),
-            [204, 204, 204, 204, 204, 204, 403, 403]),
+            [204, 204, 204, 204, 204, 204, 403, 403, 403, 403, 403]),
         ["GetCurrentUser"] = (_ => new HttpRequestMessage(HttpMethod.Get, "/api/v1/users/me"),
-            [401, 200, 200, 200, 200, 200, 403, 403]),
+            [401, 200, 200, 200, 200, 200, 403, 403, 403, 403, 200]),
         ["GetUser"] = (w => new HttpRequestMessage(HttpMethod.Get, $"/api/v1/users/{w.Owner.Id}"),
-            [401, 404, 200, 404, 404, 200, 403, 403]),
+            [401, 404, 200, 404, 404, 200, 403, 403, 403, 403, 403]),
         ["ListUsers"] = (_ => new HttpRequestMessage(HttpMethod.Get, "/api/v1/users"),
-            [401, 403, 403, 403, 403, 200, 403, 403]),
+            [401, 403, 403, 403, 403, 200, 403, 403, 403, 403, 403]),
         ["UpdateUser"] = (w => Json(HttpMethod.Patch, $"/api/v1/users/{w.Owner.Id}", new { displayName = "Renamed" }),
-            [401, 404, 200, 404, 404, 200, 403, 403]),
+            [401, 404, 200, 404, 404, 200, 403, 403, 403, 403, 403]),
         ["DeleteUser"] = (w => new HttpRequestMessage(HttpMethod.Delete, $"/api/v1/users/{w.Owner.Id}"),
-            [401, 404, 204, 404, 404, 204, 403, 403]),
+            [401, 404, 204, 404, 404, 204, 403, 403, 403, 403, 403]),
         ["ChangePassword"] = (_ => Json(HttpMethod.Post, "/api/v1/users/me/password", new { currentPassword = AppFixture.Password, newPassword = "a different passphrase" }),
-            [401, 204, 204, 204, 204, 204, 403, 403]),
+            [401, 204, 204, 204, 204, 204, 403, 403, 403, 403, 403]),
         ["CreateApiKey"] = (_ => Json(HttpMethod.Post, "/api/v1/api-keys", new { name = "k", scopes = new[] { "tasks:read" } }),
-            [401, 201, 201, 201, 201, 201, 403, 403]),
+            [401, 201, 201, 201, 201, 201, 403, 403, 403, 403, 403]),
         ["ListApiKeys"] = (_ => new HttpRequestMessage(HttpMethod.Get, "/api/v1/api-keys"),
-            [401, 200, 200, 200, 200, 200, 403, 403]),
+            [401, 200, 200, 200, 200, 200, 403, 403, 403, 403, 403]),
         ["DeleteApiKey"] = (w => new HttpRequestMessage(HttpMethod.Delete, $"/api/v1/api-keys/{w.OwnerKeyId}"),
-            [401, 404, 204, 404, 404, 204, 403, 403]),
+            [401, 404, 204, 404, 404, 204, 403, 403, 403, 403, 403]),
         ["CreateOAuthApp"] = (_ => Json(HttpMethod.Post, "/api/v1/oauth/apps", new { name = "a", clientType = "public", redirectUris = new[] { "https://app.example.com/cb" } }),
-            [401, 201, 201, 201, 201, 201, 403, 403]),
+            [401, 201, 201, 201, 201, 201, 403, 403, 403, 403, 403]),
         ["ListOAuthApps"] = (_ => new HttpRequestMessage(HttpMethod.Get, "/api/v1/oauth/apps"),
-            [401, 200, 200, 200, 200, 200, 403, 403]),
+            [401, 200, 200, 200, 200, 200, 403, 403, 403, 403, 403]),
         ["GetOAuthApp"] = (w => new HttpRequestMessage(HttpMethod.Get, $"/api/v1/oauth/apps/{w.OwnerAppId}"),
-            [401, 404, 200, 404, 404, 200, 403, 403]),
+            [401, 404, 200, 404, 404, 200, 403, 403, 403, 403, 403]),
         ["DeleteOAuthApp"] = (w => new HttpRequestMessage(HttpMethod.Delete, $"/api/v1/oauth/apps/{w.OwnerAppId}"),
-            [401, 404, 204, 404, 404, 204, 403, 403]),
+            [401, 404, 204, 404, 404, 204, 403, 403, 403, 403, 403]),
         ["CreateTask"] = (_ => Json(HttpMethod.Post, "/api/v1/tasks", new { title = "New task" }),
-            [401, 403, 201, 201, 201, 201, 201, 403]),
+            [401, 403, 201, 201, 201, 201, 201, 403, 403, 201, 403]),
         ["ListTasks"] = (_ => new HttpRequestMessage(HttpMethod.Get, "/api/v1/tasks"),
-            [401, 200, 200, 200, 200, 200, 200, 403]),
+            [401, 200, 200, 200, 200, 200, 200, 403, 200, 200, 403]),
         ["GetTask"] = (w => new HttpRequestMessage(HttpMethod.Get, $"/api/v1/tasks/{w.Task.Id}"),
-            [401, 404, 200, 200, 404, 200, 200, 403]),
+            [401, 404, 200, 200, 404, 200, 200, 403, 200, 200, 403]),
         ["UpdateTask"] = (w => Json(HttpMethod.Put, $"/api/v1/tasks/{w.Task.Id}", new { title = "Replaced", assigneeId = w.Assignee.Id }),
-            [401, 403, 200, 403, 404, 200, 200, 403]),
+            [401, 403, 200, 403, 404, 200, 200, 403, 403, 200, 403]),
         ["PatchTask"] = (w => new HttpRequestMessage(HttpMethod.Patch, $"/api/v1/tasks/{w.Task.Id}")
             {
                 Content = new StringContent("""{"title":"Patched"}""", Encoding.UTF8, "application/merge-patch+json"),
             },
-            [401, 403, 200, 403, 404, 200, 200, 403]),
+            [401, 403, 200, 403, 404, 200, 200, 403, 403, 200, 403]),
         ["ChangeTaskStatus"] = (w => Json(HttpMethod.Put, $"/api/v1/tasks/{w.Task.Id}/status", new { status = "done" }),
-            [401, 403, 200, 200, 404, 200, 200, 403]),
+            [401, 403, 200, 200, 404, 200, 200, 403, 403, 200, 403]),
         ["DeleteTask"] = (w => new HttpRequestMessage(HttpMethod.Delete, $"/api/v1/tasks/{w.Task.Id}"),
-            [401, 403, 204, 403, 404, 204, 204, 403]),
+            [401, 403, 204, 403, 404, 204, 204, 403, 403, 204, 403]),
     };
 
     [Fact]
@@ -105,7 +106,7 @@ public sealed class AuthorizationMatrixTests(AppFixture api) : IClassFixture<App
             var scope = api.Services.GetRequiredService<EndpointDataSource>().Endpoints
                 .First(e => e.Metadata.GetMetadata<IEndpointNameMetadata>()?.EndpointName == endpoint)
                 .Metadata.GetMetadata<RequiredScope>()?.Scope;
-            var client = world.ClientFor(Callers[i], scope);
+            var client = await world.ClientForAsync(Callers[i], scope);
             var response = await client.SendAsync(request(world));
             if ((int)response.StatusCode() != expected[i])
             {
@@ -122,7 +123,7 @@ public sealed class AuthorizationMatrixTests(AppFixture api) : IClassFixture<App
     private static readonly string[] MatrixAppRedirect = ["http://127.0.0.1:7000/cb"];
 
     internal sealed record World(AppFixture Api, TestUser Owner, TestUser Assignee, TestUser OtherUser, TestUser Guest, TestUser Admin,
-        TaskItem Task, Dictionary<string, string> Keys, Guid OwnerKeyId, Guid OwnerAppId)
+        TaskItem Task, Dictionary<string, string> Keys, Guid OwnerKeyId, Guid OwnerAppId, string OwnerAppClientId)
     {
         public static async Task<World> CreateAsync(AppFixture api)
         {
@@ -151,11 +152,24 @@ public sealed class AuthorizationMatrixTests(AppFixture api) : IClassFixture<App
             var app = await api.ClientFor(owner).PostAsJsonAsync("/api/v1/oauth/apps", new { name = "Matrix app", clientType = "public", redirectUris = MatrixAppRedirect })
                 .ShouldReturnAsync<SliceApi.Features.OAuth.CreateOAuthAppResponse>(System.Net.HttpStatusCode.Created);
             return new World(api, owner, assignee, await api.CreateUserAsync(), await api.CreateUserAsync(AppRoles.Guest), await api.CreateUserAsync(AppRoles.Admin), task, keys, keyId,
-                app.App.Id);
+                app.App.Id, app.App.ClientId);
         }
 
-        public ScenarioClient ClientFor(Caller caller, string? scope)
+        public async Task<ScenarioClient> ClientForAsync(Caller caller, string? scope)
         {
+            if (caller is Caller.AppReadOnly or Caller.AppReadWrite or Caller.AppProfileOnly)
+            {
+                // The Owner signs in on the authorization page and allows the app; the app exchanges the code.
+                using var browser = new OAuthBrowser(Api.Host);
+                var pkce = Pkce.Create();
+                var granted = caller switch { Caller.AppReadOnly => "tasks:read", Caller.AppReadWrite => "tasks:read tasks:write", _ => "profile" };
+                var code = await browser.GetCodeAsync(Owner, OwnerAppClientId, MatrixAppRedirect[0], granted, pkce);
+                var (status, tokens) = await browser.TokenAsync(("grant_type", "authorization_code"), ("code", code), ("client_id", OwnerAppClientId),
+                    ("redirect_uri", MatrixAppRedirect[0]), ("code_verifier", pkce.Verifier));
+                status.ShouldBe(System.Net.HttpStatusCode.OK, tokens.ToString());
+                return Api.CreateBearerClient(tokens.GetProperty("access_token").GetString()!);
+            }
+
             var withScope = scope switch { ApiScopes.TasksRead => "read", ApiScopes.TasksWrite => "write", _ => "all" };
             var withoutScope = scope switch { ApiScopes.TasksRead => "write", ApiScopes.TasksWrite => "read", _ => "read" };
             return caller switch
