@@ -78,8 +78,13 @@ walkthrough() {
   check "${WALK_LABEL}OAuth: the app may not create one (no tasks:write)" 403 "$(req -X POST "$BASE/api/v1/tasks" -H "Authorization: Bearer $APP_TOKEN" -H "$J" -d '{"title":"x"}')"
   check "${WALK_LABEL}OAuth: the refresh token for a new pair" 200 "$(req -X POST "$OB/oauth/token" -d grant_type=refresh_token -d "refresh_token=$APP_REFRESH" -d "client_id=$CLIENT_ID")"
   APP_TOKEN=$(field access_token)
+  APP_PAIR=$(cat "$OUT/body.json")
   check "${WALK_LABEL}OAuth: the app revokes its token" 200 "$(req -X POST "$OB/oauth/revoke" -d "token=$APP_TOKEN" -d "client_id=$CLIENT_ID")"
   check "${WALK_LABEL}OAuth: the revoked token is refused" 401 "$(req "$BASE/api/v1/tasks" -H "Authorization: Bearer $APP_TOKEN")"
+  check "${WALK_LABEL}OAuth: the user's grants list the app" "200 1" "$(req "$BASE/api/v1/users/me/authorizations" -H "$A") $(grep -c "$CLIENT_ID" "$OUT/body.json")"
+  GRANT_ID=$(sed -nE 's/^\[\{"id":"([^"]*)".*/\1/p' "$OUT/body.json")
+  check "${WALK_LABEL}OAuth: the user revokes the grant" 204 "$(req -X DELETE "$BASE/api/v1/users/me/authorizations/$GRANT_ID" -H "$A")"
+  check "${WALK_LABEL}OAuth: the grant's refresh token is refused" 400 "$(req -X POST "$OB/oauth/token" -d grant_type=refresh_token -d "refresh_token=$(sed -nE 's/.*"refresh_token":"([^"]*)".*/\1/p' <<<"$APP_PAIR")" -d "client_id=$CLIENT_ID")"
   check "${WALK_LABEL}delete" 204 "$(req -X DELETE "$BASE/api/v1/tasks/$TASK_ID" -H "$A")"
   check "${WALK_LABEL}get after delete" 404 "$(req "$BASE/api/v1/tasks/$TASK_ID" -H "$A")"
   ADMIN="root-$RANDOM$RANDOM@example.com"

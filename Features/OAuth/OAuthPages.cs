@@ -122,7 +122,18 @@ internal static class OAuthPages
             var identity = new ClaimsIdentity(TokenValidationParameters.DefaultAuthenticationType, Claims.Name, Claims.Role);
             identity.SetClaim(Claims.Subject, user.Id.ToString());
             identity.SetScopes(scopes);
-            var grant = await grants.CreateAsync(new ClaimsPrincipal(identity), user.Id.ToString(), app.Id.ToString(), AuthorizationTypes.Permanent, scopes, ct);
+            // The user's grant to this app that covers these scopes and still counts, else a new one.
+            object? grant = null;
+            await foreach (var existing in grants.FindAsync(user.Id.ToString(), app.Id.ToString(), Statuses.Valid, AuthorizationTypes.Permanent, scopes, ct))
+            {
+                if (user.TokensValidAfter is not { } validAfter || await grants.GetCreationDateAsync(existing, ct) >= validAfter)
+                {
+                    grant = existing;
+                    break;
+                }
+            }
+
+            grant ??= await grants.CreateAsync(new ClaimsPrincipal(identity), user.Id.ToString(), app.Id.ToString(), AuthorizationTypes.Permanent, scopes, ct);
             identity.SetAuthorizationId(await grants.GetIdAsync(grant, ct));
             identity.SetDestinations(_ => [Destinations.AccessToken]);
             return Results.SignIn(new ClaimsPrincipal(identity), authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);

@@ -81,6 +81,9 @@ internal static class OAuthServer
                 server.DisableAccessTokenEncryption();
                 server.SetRefreshTokenReuseLeeway(TimeSpan.Zero);
                 server.AddEventHandler<OpenIddictServerEvents.ProcessSignInContext>(handler => handler
+                    .UseScopedHandler<EndedGrantCheck>()
+                    .SetOrder(OpenIddictServerHandlers.RedeemTokenEntry.Descriptor.Order - 600));
+                server.AddEventHandler<OpenIddictServerEvents.ProcessSignInContext>(handler => handler
                     .UseScopedHandler<RedeemRefreshTokenOnce>()
                     .SetOrder(OpenIddictServerHandlers.RedeemTokenEntry.Descriptor.Order - 500));
                 // TLS is the host's concern: HttpSetup redirects to HTTPS and sends HSTS wherever Http:RequireHttps holds.
@@ -135,6 +138,9 @@ internal static class OAuthServer
         });
         // The session cookie and the antiforgery tokens are Data Protection payloads: every instance reads the same key ring.
         services.AddDataProtection().SetApplicationName("SliceApi");
+        // OpenIddict writes whole tokens into its Trace messages: its Trace level stays off whatever the configuration says
+        // (a rule added after the configuration's, for the same category, wins).
+        services.PostConfigure<LoggerFilterOptions>(logging => logging.Rules.Add(new LoggerFilterRule(null, "OpenIddict", LogLevel.Debug, null)));
         services.AddSingleton<IConfigureOptions<KeyManagementOptions>>(provider =>
             new ConfigureOptions<KeyManagementOptions>(keys => keys.XmlRepository = new MartenXmlRepository(provider.GetRequiredService<IDocumentStore>())));
         return services;
@@ -206,6 +212,12 @@ public sealed class DataProtectionKey
     public string Xml { get; set; } = "";
 }
 
+/// <summary>The storage of <see cref="DataProtectionKey"/>: mapped up front, so <c>migrate</c> creates its table.</summary>
+internal sealed class DataProtectionKeyMapping : IConfigureMarten
+{
+    public void Configure(IServiceProvider services, StoreOptions options) => options.Schema.For<DataProtectionKey>();
+}
+
 /// <summary>ASP.NET Core Data Protection's key ring in PostgreSQL, so every instance reads and writes the same keys.</summary>
 internal sealed class MartenXmlRepository(IDocumentStore store) : IXmlRepository
 {
@@ -248,5 +260,37 @@ internal sealed class RedeemRefreshTokenOnce(IOpenIddictTokenManager tokens) : I
         {
             context.Reject(Errors.InvalidGrant, "The refresh token was used by another request at the same time; it is good for one new pair.");
         }
+    }
+}
+
+/// <summary>
+/// A grant ends when its user's account is deactivated or deleted, or its password changed after the grant was given:
+/// a refresh then revokes the grant and its tokens and gets <c>invalid_grant</c>, so the app cannot mint access tokens
+/// newer than the change (the access tokens it holds are refused at the API by the account check already).
+/// </summary>
+internal sealed class EndedGrantCheck(IQuerySession session, IOpenIddictAuthorizationManager grants, IOpenIddictTokenManager tokens)
+    : IOpenIddictServerHandler<OpenIddictServerEvents.ProcessSignInContext>
+{
+    public async ValueTask HandleAsync(OpenIddictServerEvents.ProcessSignInContext context)
+    {
+        if (context.EndpointType is not OpenIddictServerEndpointType.Token || !context.Request.IsRefreshTokenGrantType()
+            || context.Transaction.GetProperty<OpenIddictServerEvents.ProcessAuthenticationContext>(typeof(OpenIddictServerEvents.ProcessAuthenticationContext).FullName!)
+                ?.RefreshTokenPrincipal is not { } principal
+            || principal.GetAuthorizationId() is not { } grantId
+            || await grants.FindByIdAsync(grantId) is not { } grant)
+        {
+            return;
+        }
+
+        var user = Guid.TryParse(principal.GetClaim(Claims.Subject), out var userId) ? await session.LoadAsync<Users.User>(userId) : null;
+        var grantedAt = await grants.GetCreationDateAsync(grant);
+        if (user is { IsActive: true } && (user.TokensValidAfter is not { } validAfter || grantedAt >= validAfter))
+        {
+            return;
+        }
+
+        await grants.TryRevokeAsync(grant);
+        await tokens.RevokeByAuthorizationIdAsync(grantId);
+        context.Reject(Errors.InvalidGrant, "The grant ended: the account was deactivated, or its password changed after the grant. Ask the user to allow the app again.");
     }
 }

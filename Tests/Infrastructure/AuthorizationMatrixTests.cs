@@ -60,6 +60,10 @@ public sealed class AuthorizationMatrixTests(AppFixture api) : IClassFixture<App
             [401, 404, 200, 404, 404, 200, 403, 403, 403, 403, 403]),
         ["DeleteOAuthApp"] = (w => new HttpRequestMessage(HttpMethod.Delete, $"/api/v1/oauth/apps/{w.OwnerAppId}"),
             [401, 404, 204, 404, 404, 204, 403, 403, 403, 403, 403]),
+        ["ListGrants"] = (_ => new HttpRequestMessage(HttpMethod.Get, "/api/v1/users/me/authorizations"),
+            [401, 200, 200, 200, 200, 200, 403, 403, 403, 403, 403]),
+        ["RevokeGrant"] = (w => new HttpRequestMessage(HttpMethod.Delete, $"/api/v1/users/me/authorizations/{w.OwnerGrantId}"),
+            [401, 404, 204, 404, 404, 404, 403, 403, 403, 403, 403]),
         ["CreateTask"] = (_ => Json(HttpMethod.Post, "/api/v1/tasks", new { title = "New task" }),
             [401, 403, 201, 201, 201, 201, 201, 403, 403, 201, 403]),
         ["ListTasks"] = (_ => new HttpRequestMessage(HttpMethod.Get, "/api/v1/tasks"),
@@ -119,11 +123,11 @@ public sealed class AuthorizationMatrixTests(AppFixture api) : IClassFixture<App
 
     private static HttpRequestMessage Json(HttpMethod method, string url, object body) => new(method, url) { Content = JsonContent.Create(body) };
 
-    /// <summary>Fresh users of every kind, a task owned by Owner and assigned to Assignee, API keys of Owner and an OAuth app of Owner.</summary>
+    /// <summary>Fresh users of every kind, a task owned by Owner and assigned to Assignee, API keys of Owner, an OAuth app of Owner and Owner's grant to it.</summary>
     private static readonly string[] MatrixAppRedirect = ["http://127.0.0.1:7000/cb"];
 
     internal sealed record World(AppFixture Api, TestUser Owner, TestUser Assignee, TestUser OtherUser, TestUser Guest, TestUser Admin,
-        TaskItem Task, Dictionary<string, string> Keys, Guid OwnerKeyId, Guid OwnerAppId, string OwnerAppClientId)
+        TaskItem Task, Dictionary<string, string> Keys, Guid OwnerKeyId, Guid OwnerAppId, string OwnerAppClientId, Guid OwnerGrantId)
     {
         public static async Task<World> CreateAsync(AppFixture api)
         {
@@ -151,8 +155,19 @@ public sealed class AuthorizationMatrixTests(AppFixture api) : IClassFixture<App
 
             var app = await api.ClientFor(owner).PostAsJsonAsync("/api/v1/oauth/apps", new { name = "Matrix app", clientType = "public", redirectUris = MatrixAppRedirect })
                 .ShouldReturnAsync<SliceApi.Features.OAuth.CreateOAuthAppResponse>(System.Net.HttpStatusCode.Created);
+            // A grant the Owner gave the app, stored as the consent page stores one.
+            var grant = new SliceApi.Features.OAuth.OAuthAuthorization
+            {
+                Id = Guid.CreateVersion7(), ApplicationId = app.App.Id, Subject = owner.Id.ToString(), CreationDate = DateTimeOffset.UtcNow,
+                Scopes = [ApiScopes.TasksRead], Status = "valid", Type = "permanent",
+            };
+            await api.WithDocumentsAsync(session =>
+            {
+                session.Insert(grant);
+                return session.SaveChangesAsync();
+            });
             return new World(api, owner, assignee, await api.CreateUserAsync(), await api.CreateUserAsync(AppRoles.Guest), await api.CreateUserAsync(AppRoles.Admin), task, keys, keyId,
-                app.App.Id, app.App.ClientId);
+                app.App.Id, app.App.ClientId, grant.Id);
         }
 
         public async Task<ScenarioClient> ClientForAsync(Caller caller, string? scope)

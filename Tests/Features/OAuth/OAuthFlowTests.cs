@@ -385,6 +385,90 @@ public sealed class OAuthFlowTests(AppFixture api) : IClassFixture<AppFixture>
     }
 
     [Fact]
+    public async Task A_user_lists_the_grants_given_and_revoking_one_ends_its_tokens_at_once()
+    {
+        var user = await api.CreateUserAsync();
+        var other = await api.CreateUserAsync();
+        var calendar = await RegisterAsync(other, "public");
+        var cli = await RegisterAsync(other, "confidential");
+        using var browser = new OAuthBrowser(api.Host);
+        var calendarTokens = await GetTokensAsync(browser, user, calendar, "tasks:read offline_access");
+        await GetTokensAsync(browser, user, calendar, "tasks:read offline_access"); // the same grant again: not a second one
+        var cliTokens = await GetTokensAsync(browser, user, cli, "profile");
+        var owner = api.ClientFor(user);
+
+        var listed = await owner.GetAsync("/api/v1/users/me/authorizations").ShouldReturnAsync<List<GrantResponse>>();
+
+        listed.Count.ShouldBe(2, "a second consent to the same app with the same scopes reuses its grant");
+        listed[0].App.ClientId.ShouldBe(cli.ClientId);
+        listed[0].Scopes.ShouldBe(["profile"]);
+        listed[1].App.ClientId.ShouldBe(calendar.ClientId);
+        listed[1].Scopes.ShouldBe(["offline_access", "tasks:read"]);
+        listed[1].GrantedAt.ShouldBeInRange(DateTimeOffset.UtcNow.AddMinutes(-1), DateTimeOffset.UtcNow.AddSeconds(1));
+        (await api.ClientFor(other).GetAsync("/api/v1/users/me/authorizations").ShouldReturnAsync<List<GrantResponse>>()).ShouldBeEmpty();
+        await api.ClientFor(other).DeleteAsync($"/api/v1/users/me/authorizations/{listed[1].Id}").ShouldBeProblemAsync(HttpStatusCode.NotFound);
+
+        await owner.DeleteAsync($"/api/v1/users/me/authorizations/{listed[1].Id}").ShouldHaveStatusAsync(HttpStatusCode.NoContent);
+
+        await api.CreateBearerClient(calendarTokens.GetProperty("access_token").GetString()!).GetAsync("/api/v1/tasks").ShouldHaveStatusAsync(HttpStatusCode.Unauthorized);
+        (await browser.TokenAsync(("grant_type", "refresh_token"), ("refresh_token", calendarTokens.GetProperty("refresh_token").GetString()), ("client_id", calendar.ClientId)))
+            .Status.ShouldBe(HttpStatusCode.BadRequest);
+        await api.CreateBearerClient(cliTokens.GetProperty("access_token").GetString()!).GetAsync("/api/v1/users/me").ShouldHaveStatusAsync(HttpStatusCode.OK);
+        (await owner.GetAsync("/api/v1/users/me/authorizations").ShouldReturnAsync<List<GrantResponse>>()).Select(g => g.Id).ShouldBe([listed[0].Id]);
+        await owner.DeleteAsync($"/api/v1/users/me/authorizations/{listed[1].Id}").ShouldBeProblemAsync(HttpStatusCode.NotFound);
+        await api.CreateBearerClient(cliTokens.GetProperty("access_token").GetString()!).GetAsync("/api/v1/users/me/authorizations")
+            .ShouldBeProblemAsync(HttpStatusCode.Forbidden);
+    }
+
+    [Fact]
+    public async Task Concurrent_revocations_of_one_grant_give_one_204()
+    {
+        var user = await api.CreateUserAsync();
+        var app = await RegisterAsync(user, "public");
+        using var browser = new OAuthBrowser(api.Host);
+        var owner = api.ClientFor(user);
+        for (var round = 0; round < 3; round++)
+        {
+            await GetTokensAsync(browser, user, app, "tasks:read");
+            var grant = (await owner.GetAsync("/api/v1/users/me/authorizations").ShouldReturnAsync<List<GrantResponse>>()).ShouldHaveSingleItem();
+
+            var results = await Race.AtOnceAsync(6, _ => owner.DeleteAsync($"/api/v1/users/me/authorizations/{grant.Id}"));
+
+            results.Count(r => r.StatusCode() == HttpStatusCode.NoContent).ShouldBe(1, $"round {round}");
+            results.Where(r => r.StatusCode() != HttpStatusCode.NoContent).ShouldAllBe(r => r.StatusCode() == HttpStatusCode.NotFound);
+        }
+    }
+
+    [Fact]
+    public async Task A_password_change_or_deactivation_ends_the_grant_so_a_refresh_is_refused_and_the_list_is_empty()
+    {
+        var user = await api.CreateUserAsync();
+        var admin = await api.CreateUserAsync(AppRoles.Admin);
+        var app = await RegisterAsync(user, "public");
+        using var browser = new OAuthBrowser(api.Host);
+        var tokens = await GetTokensAsync(browser, user, app, "tasks:read offline_access");
+        await Task.Delay(TimeSpan.FromMilliseconds(10));
+
+        await api.ClientFor(user).PostAsJsonAsync("/api/v1/users/me/password", new { currentPassword = user.Password, newPassword = "another long passphrase" })
+            .ShouldHaveStatusAsync(HttpStatusCode.NoContent);
+
+        var (status, body) = await browser.TokenAsync(("grant_type", "refresh_token"), ("refresh_token", tokens.GetProperty("refresh_token").GetString()), ("client_id", app.ClientId));
+        status.ShouldBe(HttpStatusCode.BadRequest);
+        body.GetProperty("error_description").GetString()!.ShouldContain("grant ended");
+        var login = await api.CreateAnonymousClient().PostAsJsonAsync("/api/v1/auth/login", new { email = user.Email, password = "another long passphrase" })
+            .ShouldReturnAsync<JsonElement>();
+        (await api.CreateBearerClient(login.GetProperty("accessToken").GetString()!).GetAsync("/api/v1/users/me/authorizations")
+            .ShouldReturnAsync<List<GrantResponse>>()).ShouldBeEmpty();
+        (await api.FindDocumentsAsync<OAuthAuthorization>(a => a.Subject == user.Id.ToString())).ShouldAllBe(a => a.Status == "revoked");
+
+        var changed = user with { Password = "another long passphrase" };
+        var again = await GetTokensAsync(browser, changed, app, "tasks:read offline_access");
+        await api.ClientFor(admin).PatchAsJsonAsync($"/api/v1/users/{user.Id}", new { isActive = false }).ShouldHaveStatusAsync(HttpStatusCode.OK);
+        (await browser.TokenAsync(("grant_type", "refresh_token"), ("refresh_token", again.GetProperty("refresh_token").GetString()), ("client_id", app.ClientId)))
+            .Status.ShouldBe(HttpStatusCode.BadRequest);
+    }
+
+    [Fact]
     public async Task The_server_metadata_names_the_endpoints_s256_and_only_the_grants_and_scopes_it_allows()
     {
         using var browser = new OAuthBrowser(api.Host);
