@@ -1,9 +1,11 @@
 // Opens Swagger UI and ReDoc of a running SliceApi in Debian's headless Chromium (driven by playwright-core,
 // never a downloaded browser), fails unless the operations render, saves a screenshot of each, and fails if
 // either page asks any host but the API's own (the pages must work with only loopback reachable) or logs any console
-// error. Also checks that the operations start as a newcomer uses them (Register first).
+// error. Also checks that the operations start as a newcomer uses them (Register first), and that Swagger UI's Authorize
+// button runs the OAuth 2.0 code flow with PKCE against the API (swagger-oauth.mjs).
 // Usage: node .ci/browser-check.mjs <base-url> <output-dir>
 import { chromium } from 'playwright-core';
+import { swaggerOAuth } from './swagger-oauth.mjs';
 
 const [base, out] = process.argv.slice(2);
 const expected = ['Create a task', 'List tasks: filter, sort and page by cursor', 'Log in', 'Register'];
@@ -41,6 +43,9 @@ try {
     if (!ok) failures++;
     await context.close();
   }
+  const oauth = await swaggerOAuth(browser, base, out);
+  console.log(`${oauth.ok ? 'ok  ' : 'FAIL'} ${oauth.line}`);
+  if (!oauth.ok) failures++;
 } finally {
   await browser.close();
 }

@@ -7,6 +7,7 @@ using Marten;
 using Microsoft.AspNetCore;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.AspNetCore.DataProtection.XmlEncryption;
 using Microsoft.AspNetCore.DataProtection.Repositories;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
@@ -141,8 +142,11 @@ internal static class OAuthServer
         // OpenIddict writes whole tokens into its Trace messages: its Trace level stays off whatever the configuration says
         // (a rule added after the configuration's, for the same category, wins).
         services.PostConfigure<LoggerFilterOptions>(logging => logging.Rules.Add(new LoggerFilterRule(null, "OpenIddict", LogLevel.Debug, null)));
-        services.AddSingleton<IConfigureOptions<KeyManagementOptions>>(provider =>
-            new ConfigureOptions<KeyManagementOptions>(keys => keys.XmlRepository = new MartenXmlRepository(provider.GetRequiredService<IDocumentStore>())));
+        services.AddSingleton<IConfigureOptions<KeyManagementOptions>>(provider => new ConfigureOptions<KeyManagementOptions>(keys =>
+        {
+            keys.XmlRepository = new MartenXmlRepository(provider.GetRequiredService<IDocumentStore>());
+            keys.XmlEncryptor = new SecretXmlEncryptor(provider);
+        }));
         return services;
     }
 
@@ -293,4 +297,50 @@ internal sealed class EndedGrantCheck(IQuerySession session, IOpenIddictAuthoriz
         await tokens.RevokeByAuthorizationIdAsync(grantId);
         context.Reject(Errors.InvalidGrant, "The grant ended: the account was deactivated, or its password changed after the grant. Ask the user to allow the app again.");
     }
+}
+
+/// <summary>
+/// Encrypts Data Protection keys before they are stored in PostgreSQL (AES-256-GCM, 12-byte nonce, 16-byte tag, under a
+/// key derived from <c>Jwt:SigningKey</c> with HKDF-SHA256), so a copy of the database alone cannot forge the OAuth
+/// page's session cookie. Written as <c>&lt;encryptedKey&gt;</c> with base64 <c>nonce</c>, <c>tag</c> and content.
+/// </summary>
+internal sealed class SecretXmlEncryptor(IServiceProvider services) : IXmlEncryptor
+{
+    public EncryptedXmlInfo Encrypt(XElement plaintextElement)
+    {
+        var plain = Encoding.UTF8.GetBytes(plaintextElement.ToString(SaveOptions.DisableFormatting));
+        var nonce = RandomNumberGenerator.GetBytes(AesGcm.NonceByteSizes.MaxSize);
+        var tag = new byte[AesGcm.TagByteSizes.MaxSize];
+        var cipher = new byte[plain.Length];
+        using (var aes = new AesGcm(SecretXmlDecryptor.Key(services), tag.Length))
+        {
+            aes.Encrypt(nonce, plain, cipher, tag);
+        }
+
+        return new EncryptedXmlInfo(
+            new XElement("encryptedKey", new XAttribute("nonce", Convert.ToBase64String(nonce)), new XAttribute("tag", Convert.ToBase64String(tag)), Convert.ToBase64String(cipher)),
+            typeof(SecretXmlDecryptor));
+    }
+}
+
+/// <summary>Decrypts what <see cref="SecretXmlEncryptor"/> wrote; Data Protection creates it by type with the app's services.</summary>
+internal sealed class SecretXmlDecryptor(IServiceProvider services) : IXmlDecryptor
+{
+    public XElement Decrypt(XElement encryptedElement)
+    {
+        var nonce = Convert.FromBase64String((string)encryptedElement.Attribute("nonce")!);
+        var tag = Convert.FromBase64String((string)encryptedElement.Attribute("tag")!);
+        var cipher = Convert.FromBase64String(encryptedElement.Value);
+        var plain = new byte[cipher.Length];
+        using (var aes = new AesGcm(Key(services), tag.Length))
+        {
+            aes.Decrypt(nonce, cipher, tag, plain);
+        }
+
+        return XElement.Parse(Encoding.UTF8.GetString(plain));
+    }
+
+    internal static byte[] Key(IServiceProvider services) =>
+        HKDF.DeriveKey(HashAlgorithmName.SHA256, services.GetRequiredService<IOptions<JwtOptions>>().Value.SigningKeyBytes, 32, salt: [],
+            info: "sliceapi data protection keys"u8.ToArray());
 }

@@ -5,6 +5,7 @@ using FastEndpoints.Swagger;
 using Newtonsoft.Json.Converters;
 using Newtonsoft.Json.Serialization;
 using NSwag;
+using NSwag.AspNetCore;
 using SliceApi.Infrastructure.Endpoints;
 using SliceApi.Infrastructure.Errors;
 using SliceApi.Infrastructure.Security;
@@ -298,6 +299,12 @@ internal static partial class OpenApiSetup
             o.DocumentTitle = "SliceApi - Swagger UI";
             o.PersistAuthorization = true;
             o.DocExpansion = "list"; // operations visible on load, as Swagger UI shows them by default
+            // Authorize runs the OAuth2 scheme's code flow with PKCE against this host: the reader enters the client_id of
+            // a public app they registered with the redirect URI <origin>/swagger/oauth2-redirect.html. NSwag calls
+            // initOAuth only with a client_id set (and would prefill its placeholders), so the page calls it itself.
+            o.OAuth2Client = new OAuth2ClientSettings { ClientId = "", ClientSecret = "", Realm = "" };
+            o.CustomHeadContent = "<script>window.addEventListener('load', function () { setTimeout(function () { " +
+                                  "window.ui.initOAuth({ appName: 'SliceApi Swagger UI', scopeSeparator: ' ', usePkceWithAuthorizationCodeGrant: true }); }, 0); });</script>";
         }));
         app.UseWhen(http => http.Request.Path.StartsWithSegments("/redoc"), branch => ReDocBuilderExtensions.UseReDoc(branch.Use(PagePolicyAsync), o =>
         {
