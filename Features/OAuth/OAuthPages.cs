@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Globalization;
 using System.Security.Claims;
 using System.Security.Cryptography;
@@ -38,6 +39,12 @@ internal static class OAuthPages
     /// <summary>The form field of the antiforgery token.</summary>
     public const string AntiforgeryField = "__RequestVerificationToken";
 
+    // Where a failed sign-in leaves its notice for the sign-in page.
+    private const string NoticeKey = "sliceapi.oauth.notice";
+
+    /// <summary>The device authorization grant's verification page (RFC 8628 section 3.3).</summary>
+    public const string VerifyPath = "/oauth/device/verify";
+
     // The page's own form fields; every other field is a parameter of the app's authorization request, carried along.
     private static readonly HashSet<string> OwnFields = ["action", "email", "password", AntiforgeryField];
 
@@ -46,6 +53,8 @@ internal static class OAuthPages
     {
         app.MapGet(OAuthServer.AuthorizePath, AuthorizeAsync).ExcludeFromDescription();
         app.MapPost(OAuthServer.AuthorizePath, AuthorizeAsync).ExcludeFromDescription().RequireRateLimiting(RateLimitSetup.CredentialsPolicy);
+        app.MapGet(VerifyPath, VerifyAsync).ExcludeFromDescription();
+        app.MapPost(VerifyPath, VerifyAsync).ExcludeFromDescription().RequireRateLimiting(RateLimitSetup.CredentialsPolicy);
         return app;
     }
 
@@ -65,45 +74,15 @@ internal static class OAuthPages
             return Page(http, StatusCodes.Status400BadRequest, "This link cannot be used", P("Open this page from the app that wants to connect to your account."));
         }
 
-        var form = http.Request.HasFormContentType ? await http.Request.ReadFormAsync(ct) : null;
-        var user = await SignedInUserAsync(http, db, ct);
-        if (form is not null && !await antiforgery.IsRequestValidAsync(http))
+        var (form, user, early) = await SignInStepAsync(http, antiforgery, db, clock, ct);
+        if (early is not null)
         {
-            return Page(http, StatusCodes.Status400BadRequest, "This form has expired",
-                P("The page was open too long or did not come from SliceApi. Go back to the app and start again."));
-        }
-
-        var action = form?["action"].ToString();
-        string? notice = null;
-        var status = StatusCodes.Status200OK;
-        if (action == "signin")
-        {
-            var now = clock.GetStoredUtcNow();
-            var check = await PasswordCheck.RunAsync(db, User.NormalizeEmail(form!["email"].ToString()), form["password"].ToString(), now, ct);
-            if (check.LockedUntil is { } until)
-            {
-                status = StatusCodes.Status429TooManyRequests;
-                http.Response.Headers.RetryAfter = ((int)Math.Ceiling((until - now).TotalSeconds)).ToString(CultureInfo.InvariantCulture);
-                notice = $"Sign-ins for this email are paused after {Lockout.MaxFailures} failures. Try again in {(int)Math.Ceiling((until - now).TotalMinutes)} minute(s).";
-            }
-            else if (check.User is null)
-            {
-                notice = "The email and password do not match an account.";
-            }
-            else
-            {
-                user = check.User;
-                var session = new ClaimsPrincipal(new ClaimsIdentity(
-                    [new Claim(AccessTokenClaims.Subject, user.Id.ToString()), new Claim(Claims.IssuedAt, now.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture))],
-                    SessionScheme, AccessTokenClaims.Subject, AccessTokenClaims.Role));
-                await http.SignInAsync(SessionScheme, session);
-                http.User = session; // the consent form's antiforgery token is bound to the signed-in user
-            }
+            return early;
         }
 
         if (user is null)
         {
-            return SignInPage(http, antiforgery, request, app, notice, status);
+            return SignInPage(http, antiforgery, request, $"<strong>{E(app.DisplayName)}</strong> wants to connect to your SliceApi account. Sign in first; you choose what it may do next.");
         }
 
         if (request.HasPromptValue(PromptValues.None))
@@ -111,6 +90,7 @@ internal static class OAuthPages
             return Refuse(Errors.ConsentRequired, "SliceApi asks the user before every grant; send the user to this page without prompt=none.");
         }
 
+        var action = form?["action"].ToString();
         if (action == "deny")
         {
             return Refuse(Errors.AccessDenied, "The user denied the app access.");
@@ -118,28 +98,133 @@ internal static class OAuthPages
 
         if (action == "allow")
         {
-            var scopes = request.GetScopes();
-            var identity = new ClaimsIdentity(TokenValidationParameters.DefaultAuthenticationType, Claims.Name, Claims.Role);
-            identity.SetClaim(Claims.Subject, user.Id.ToString());
-            identity.SetScopes(scopes);
-            // The user's grant to this app that covers these scopes and still counts, else a new one.
-            object? grant = null;
-            await foreach (var existing in grants.FindAsync(user.Id.ToString(), app.Id.ToString(), Statuses.Valid, AuthorizationTypes.Permanent, scopes, ct))
-            {
-                if (user.TokensValidAfter is not { } validAfter || await grants.GetCreationDateAsync(existing, ct) >= validAfter)
-                {
-                    grant = existing;
-                    break;
-                }
-            }
-
-            grant ??= await grants.CreateAsync(new ClaimsPrincipal(identity), user.Id.ToString(), app.Id.ToString(), AuthorizationTypes.Permanent, scopes, ct);
-            identity.SetAuthorizationId(await grants.GetIdAsync(grant, ct));
-            identity.SetDestinations(_ => [Destinations.AccessToken]);
-            return Results.SignIn(new ClaimsPrincipal(identity), authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+            return Results.SignIn(await GrantAsync(grants, user, app, request.GetScopes(), ct), authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
         }
 
-        return ConsentPage(http, antiforgery, request, app, user);
+        return ConsentPage(http, antiforgery, request, app, user, request.GetScopes(), null);
+    }
+
+    // GET and POST /oauth/device/verify: the device authorization grant's page (RFC 8628 section 3.3). OpenIddict has
+    // checked the user_code, if one came, before this runs.
+    private static async Task<IResult> VerifyAsync(
+        HttpContext http, IOpenIddictApplicationManager apps, IOpenIddictAuthorizationManager grants, IAntiforgery antiforgery,
+        IDocumentSession db, TimeProvider clock, CancellationToken ct)
+    {
+        if (http.Request.Query["outcome"] is [var outcome] && http.Request.Method == HttpMethods.Get)
+        {
+            return outcome == "allowed"
+                ? Page(http, StatusCodes.Status200OK, "Done", P("Your device is connected. You can close this page and go back to it."))
+                : Page(http, StatusCodes.Status200OK, "Not connected", P("You denied the device access. Nothing was shared with it."));
+        }
+
+        var request = http.GetOpenIddictServerRequest() ?? new OpenIddictRequest();
+        var (form, user, early) = await SignInStepAsync(http, antiforgery, db, clock, ct);
+        if (early is not null)
+        {
+            return early;
+        }
+
+        if (user is null)
+        {
+            return SignInPage(http, antiforgery, request, "A device or program asks to connect to your SliceApi account. Sign in first; then enter the code it shows.");
+        }
+
+        // An unknown or expired user code authenticates without a client: the code is refused then.
+        var code = string.IsNullOrEmpty(request.UserCode) ? null : (await http.AuthenticateAsync(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme)).Principal;
+        var app = code?.GetClaim(Claims.ClientId) is { Length: > 0 } clientId ? await apps.FindByClientIdAsync(clientId, ct) as OAuthApplication : null;
+        var refused = !string.IsNullOrEmpty(request.UserCode) && app is null;
+        if (code is null || app is null)
+        {
+            return Page(http, refused ? StatusCodes.Status400BadRequest : StatusCodes.Status200OK, "Enter the code",
+                (refused ? "<p class=\"notice\" role=\"alert\">That code is not valid or has expired. Check it, or start again on the device.</p>" : "")
+                + P("Enter the code your device or program shows.")
+                + Form(http, antiforgery, new OpenIddictRequest(), VerifyPath,
+                    "<label>Code <input name=\"user_code\" autocomplete=\"one-time-code\" autocapitalize=\"characters\" required></label>"
+                    + "<button name=\"action\" value=\"code\">Continue</button>"));
+        }
+
+        var action = form?["action"].ToString();
+        if (action == "deny")
+        {
+            return Results.Forbid(new AuthenticationProperties(new Dictionary<string, string?>
+            {
+                [OpenIddictServerAspNetCoreConstants.Properties.Error] = Errors.AccessDenied,
+                [OpenIddictServerAspNetCoreConstants.Properties.ErrorDescription] = "The user denied the device access.",
+            }) { RedirectUri = VerifyPath + "?outcome=denied" }, [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
+        }
+
+        if (action == "allow")
+        {
+            return Results.SignIn(await GrantAsync(grants, user, app, code.GetScopes(), ct),
+                new AuthenticationProperties { RedirectUri = VerifyPath + "?outcome=allowed" }, OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+        }
+
+        return ConsentPage(http, antiforgery, request, app, user, code.GetScopes(), request.UserCode);
+    }
+
+    // The form's antiforgery check and the sign-in form's post, shared by both pages: the form, the signed-in user (null:
+    // show the sign-in page, with a notice and status set on the response when a sign-in failed), or a page to answer with.
+    private static async Task<(IFormCollection? Form, User? User, IResult? Early)> SignInStepAsync(
+        HttpContext http, IAntiforgery antiforgery, IDocumentSession db, TimeProvider clock, CancellationToken ct)
+    {
+        var form = http.Request.HasFormContentType ? await http.Request.ReadFormAsync(ct) : null;
+        var user = await SignedInUserAsync(http, db, ct);
+        if (form is not null && !await antiforgery.IsRequestValidAsync(http))
+        {
+            return (form, user, Page(http, StatusCodes.Status400BadRequest, "This form has expired",
+                P("The page was open too long or did not come from SliceApi. Go back to the app and start again.")));
+        }
+
+        if (form?["action"].ToString() != "signin")
+        {
+            return (form, user, null);
+        }
+
+        var now = clock.GetStoredUtcNow();
+        var check = await PasswordCheck.RunAsync(db, User.NormalizeEmail(form["email"].ToString()), form["password"].ToString(), now, ct);
+        if (check.LockedUntil is { } until)
+        {
+            http.Response.StatusCode = StatusCodes.Status429TooManyRequests;
+            http.Response.Headers.RetryAfter = ((int)Math.Ceiling((until - now).TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+            http.Items[NoticeKey] = $"Sign-ins for this email are paused after {Lockout.MaxFailures} failures. Try again in {(int)Math.Ceiling((until - now).TotalMinutes)} minute(s).";
+            return (form, null, null);
+        }
+
+        if (check.User is null)
+        {
+            http.Items[NoticeKey] = "The email and password do not match an account.";
+            return (form, null, null);
+        }
+
+        var session = new ClaimsPrincipal(new ClaimsIdentity(
+            [new Claim(AccessTokenClaims.Subject, check.User.Id.ToString()), new Claim(Claims.IssuedAt, now.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture))],
+            SessionScheme, AccessTokenClaims.Subject, AccessTokenClaims.Role));
+        await http.SignInAsync(SessionScheme, session);
+        http.User = session; // the next form's antiforgery token is bound to the signed-in user
+        return (null, check.User, null); // the sign-in form's fields are not a consent
+    }
+
+    // The user's grant to the app that covers the scopes and still counts (else a new one), and the principal OpenIddict
+    // issues the app's tokens from: the user's id, the scopes, the grant.
+    private static async Task<ClaimsPrincipal> GrantAsync(IOpenIddictAuthorizationManager grants, User user, OAuthApplication app, ImmutableArray<string> scopes, CancellationToken ct)
+    {
+        var identity = new ClaimsIdentity(TokenValidationParameters.DefaultAuthenticationType, Claims.Name, Claims.Role);
+        identity.SetClaim(Claims.Subject, user.Id.ToString());
+        identity.SetScopes(scopes);
+        object? grant = null;
+        await foreach (var existing in grants.FindAsync(user.Id.ToString(), app.Id.ToString(), Statuses.Valid, AuthorizationTypes.Permanent, scopes, ct))
+        {
+            if (user.TokensValidAfter is not { } validAfter || await grants.GetCreationDateAsync(existing, ct) >= validAfter)
+            {
+                grant = existing;
+                break;
+            }
+        }
+
+        grant ??= await grants.CreateAsync(new ClaimsPrincipal(identity), user.Id.ToString(), app.Id.ToString(), AuthorizationTypes.Permanent, scopes, ct);
+        identity.SetAuthorizationId(await grants.GetIdAsync(grant, ct));
+        identity.SetDestinations(_ => [Destinations.AccessToken]);
+        return new ClaimsPrincipal(identity);
     }
 
     // The user of the page's session cookie, if the account is still active and its password unchanged since signing in.
@@ -165,33 +250,37 @@ internal static class OAuthPages
             [OpenIddictServerAspNetCoreConstants.Properties.ErrorDescription] = description,
         }), [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
 
-    private static IResult SignInPage(HttpContext http, IAntiforgery antiforgery, OpenIddictRequest request, OAuthApplication app, string? notice, int status) =>
-        Page(http, status, "Sign in to SliceApi",
-            P($"<strong>{E(app.DisplayName)}</strong> wants to connect to your SliceApi account. Sign in first; you choose what it may do next.")
+    private static IResult SignInPage(HttpContext http, IAntiforgery antiforgery, OpenIddictRequest request, string intro)
+    {
+        var notice = http.Items[NoticeKey] as string;
+        return Page(http, http.Response.StatusCode, "Sign in to SliceApi",
+            P(intro)
             + (notice is null ? "" : $"<p class=\"notice\" role=\"alert\">{E(notice)}</p>")
-            + Form(http, antiforgery, request,
+            + Form(http, antiforgery, request, http.Request.Path,
                 "<label>Email <input type=\"email\" name=\"email\" autocomplete=\"username\" required></label>"
                 + "<label>Password <input type=\"password\" name=\"password\" autocomplete=\"current-password\" required></label>"
                 + "<button name=\"action\" value=\"signin\">Sign in</button>"),
             request.RedirectUri);
+    }
 
-    private static IResult ConsentPage(HttpContext http, IAntiforgery antiforgery, OpenIddictRequest request, OAuthApplication app, User user)
+    private static IResult ConsentPage(
+        HttpContext http, IAntiforgery antiforgery, OpenIddictRequest request, OAuthApplication app, User user, ImmutableArray<string> scopes, string? userCode)
     {
-        var scopes = request.GetScopes();
         var items = scopes.IsEmpty
             ? "<li>Nothing beyond knowing that you use SliceApi</li>"
             : string.Concat(scopes.Select(s => $"<li>{E(ApiScopes.Descriptions.GetValueOrDefault(s, s))} <code>{E(s)}</code></li>"));
         return Page(http, StatusCodes.Status200OK, $"Allow {app.DisplayName}?",
             P($"You are signed in as <strong>{E(user.Email)}</strong>. <strong>{E(app.DisplayName)}</strong> asks to:")
             + $"<ul>{items}</ul>"
+            + (userCode is null ? "" : P($"Allow only if your device shows the code <strong><code>{E(userCode)}</code></strong>."))
             + P("It will act with your role, never more, and never sees your password. You can take this back later.")
-            + Form(http, antiforgery, request,
+            + Form(http, antiforgery, request, http.Request.Path,
                 "<button name=\"action\" value=\"allow\">Allow</button> <button name=\"action\" value=\"deny\" class=\"secondary\">Deny</button>"),
             request.RedirectUri);
     }
 
     // A form posting back to this page with the app's request parameters and an antiforgery token.
-    private static string Form(HttpContext http, IAntiforgery antiforgery, OpenIddictRequest request, string fields)
+    private static string Form(HttpContext http, IAntiforgery antiforgery, OpenIddictRequest request, string path, string fields)
     {
         var tokens = antiforgery.GetAndStoreTokens(http);
         var carried = new StringBuilder();
@@ -203,7 +292,7 @@ internal static class OAuthPages
             }
         }
 
-        return $"<form method=\"post\" action=\"{E(http.Request.PathBase + OAuthServer.AuthorizePath)}\">{carried}"
+        return $"<form method=\"post\" action=\"{E(http.Request.PathBase + path)}\">{carried}"
             + $"<input type=\"hidden\" name=\"{E(tokens.FormFieldName)}\" value=\"{E(tokens.RequestToken)}\">{fields}</form>";
     }
 

@@ -73,9 +73,11 @@ internal static class OAuthServer
                 server.SetAuthorizationEndpointUris(AuthorizePath.TrimStart('/'))
                     .SetTokenEndpointUris("oauth/token")
                     .SetRevocationEndpointUris("oauth/revoke")
+                    .SetDeviceAuthorizationEndpointUris("oauth/device")
+                    .SetEndUserVerificationEndpointUris(OAuthPages.VerifyPath.TrimStart('/'))
                     .SetConfigurationEndpointUris(".well-known/oauth-authorization-server")
                     .SetJsonWebKeySetEndpointUris(".well-known/jwks");
-                server.AllowAuthorizationCodeFlow().AllowRefreshTokenFlow().RequireProofKeyForCodeExchange();
+                server.AllowAuthorizationCodeFlow().AllowRefreshTokenFlow().AllowDeviceAuthorizationFlow().RequireProofKeyForCodeExchange();
                 server.RegisterScopes([.. OAuthScopes.All]);
                 // The scopes are the fixed set above, each an app permission (OAuthSetup.Describe): no scope documents to look up.
                 server.DisableScopeValidation();
@@ -91,6 +93,7 @@ internal static class OAuthServer
                 server.UseAspNetCore()
                     .SuppressJsonResponseIndentation()
                     .EnableAuthorizationEndpointPassthrough()
+                    .EnableEndUserVerificationEndpointPassthrough()
                     .EnableErrorPassthrough()
                     .DisableTransportSecurityRequirement();
             })

@@ -19,6 +19,9 @@ public sealed record BrowserPage(HttpStatusCode Status, HttpResponseHeaders Head
     public Dictionary<string, string> HiddenFields() =>
         OAuthBrowser.Hidden().Matches(Html).ToDictionary(m => WebUtility.HtmlDecode(m.Groups["name"].Value), m => WebUtility.HtmlDecode(m.Groups["value"].Value));
 
+    /// <summary>Where the page's form posts, e.g. <c>/oauth/authorize</c>.</summary>
+    public string FormAction => WebUtility.HtmlDecode(Regex.Match(Html, "<form method=\"post\" action=\"([^\"]*)\"").Groups[1].Value);
+
     /// <summary>The text of the page's <c>h1</c>.</summary>
     public string Heading => WebUtility.HtmlDecode(Regex.Match(Html, "<h1>(.*?)</h1>").Groups[1].Value);
 }
@@ -50,7 +53,10 @@ public sealed partial class OAuthBrowser(IAlbaHost host) : IDisposable
         + $"&state={Uri.EscapeDataString(state)}" + (pkce is null ? "" : $"&code_challenge={pkce.Challenge}&code_challenge_method={method}");
 
     /// <summary><c>GET /oauth/authorize?query</c>.</summary>
-    public Task<BrowserPage> OpenAsync(string query) => SendAsync(new HttpRequestMessage(HttpMethod.Get, "/oauth/authorize?" + query));
+    public Task<BrowserPage> OpenAsync(string query) => GetAsync("/oauth/authorize?" + query);
+
+    /// <summary><c>GET</c> a page by its path and query (or its absolute URL on the test server).</summary>
+    public Task<BrowserPage> GetAsync(string url) => SendAsync(new HttpRequestMessage(HttpMethod.Get, url));
 
     /// <summary>Posts <paramref name="page"/>'s form with its hidden fields, changed and extended by <paramref name="fields"/> (a null value drops a field).</summary>
     public Task<BrowserPage> SubmitAsync(BrowserPage page, params (string Name, string? Value)[] fields)
@@ -68,7 +74,7 @@ public sealed partial class OAuthBrowser(IAlbaHost host) : IDisposable
             }
         }
 
-        return SendAsync(new HttpRequestMessage(HttpMethod.Post, "/oauth/authorize") { Content = new FormUrlEncodedContent(form) });
+        return SendAsync(new HttpRequestMessage(HttpMethod.Post, page.FormAction) { Content = new FormUrlEncodedContent(form) });
     }
 
     /// <summary>Opens the authorization page, signs in as <paramref name="user"/> and presses <paramref name="button"/> (allow or deny).</summary>
@@ -91,9 +97,12 @@ public sealed partial class OAuthBrowser(IAlbaHost host) : IDisposable
     }
 
     /// <summary>Posts to the token endpoint (<c>application/x-www-form-urlencoded</c>, RFC 6749 section 4.1.3).</summary>
-    public async Task<(HttpStatusCode Status, JsonElement Body)> TokenAsync(params (string Name, string? Value)[] fields)
+    public Task<(HttpStatusCode Status, JsonElement Body)> TokenAsync(params (string Name, string? Value)[] fields) => PostFormAsync("/oauth/token", fields);
+
+    /// <summary>Posts a form as an app does (no page), and reads the JSON answer.</summary>
+    public async Task<(HttpStatusCode Status, JsonElement Body)> PostFormAsync(string path, params (string Name, string? Value)[] fields)
     {
-        using var response = await http.PostAsync("/oauth/token", new FormUrlEncodedContent(
+        using var response = await http.PostAsync(path, new FormUrlEncodedContent(
             fields.Where(f => f.Value is not null).Select(f => new KeyValuePair<string, string>(f.Name, f.Value!))));
         return (response.StatusCode, await response.Content.ReadFromJsonAsync<JsonElement>());
     }

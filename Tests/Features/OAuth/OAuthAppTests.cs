@@ -9,6 +9,8 @@ namespace SliceApi.Tests.Features.OAuth;
 
 public sealed class OAuthAppTests(AppFixture api) : IClassFixture<AppFixture>
 {
+    private static string[] Uris(params string[] uris) => uris;
+
     private static object App(string clientType = "confidential", params string[] redirectUris) =>
         new { name = " Calendar sync ", clientType, redirectUris = redirectUris.Length == 0 ? ["https://calendar.example.com/callback"] : redirectUris };
 
@@ -131,5 +133,87 @@ public sealed class OAuthAppTests(AppFixture api) : IClassFixture<AppFixture>
             statuses.Count(s => s == HttpStatusCode.Conflict).ShouldBe(7, $"round {round}: {string.Join(", ", statuses)}");
             (await api.FindDocumentsAsync<OAuthApplication>(a => a.OwnerId == owner.Id)).Count.ShouldBe(OAuthApplication.MaxPerUser);
         }
+    }
+
+    [Fact]
+    public async Task The_owner_or_an_admin_changes_an_apps_name_and_redirect_uris_and_the_old_uri_stops_working()
+    {
+        var owner = await api.CreateUserAsync();
+        var admin = await api.CreateUserAsync(AppRoles.Admin);
+        var created = await api.ClientFor(owner).PostAsJsonAsync("/api/v1/oauth/apps", App()).ShouldReturnAsync<CreateOAuthAppResponse>(HttpStatusCode.Created);
+        var url = $"/api/v1/oauth/apps/{created.App.Id}";
+
+        var changed = await api.ClientFor(owner).PutAsJsonAsync(url, new { name = " Calendar sync 2 ", redirectUris = Uris("http://127.0.0.1:9000/cb") })
+            .ShouldReturnAsync<OAuthAppResponse>();
+
+        changed.Name.ShouldBe("Calendar sync 2");
+        changed.ClientId.ShouldBe(created.App.ClientId);
+        changed.ClientType.ShouldBe("confidential");
+        changed.RedirectUris.Select(u => u.ToString()).ShouldBe(["http://127.0.0.1:9000/cb"]);
+        (await api.ClientFor(owner).GetAsync(url).ShouldReturnAsync<OAuthAppResponse>()).ShouldBeEquivalentTo(changed);
+        await using (var scope = api.Services.CreateAsyncScope())
+        {
+            var apps = scope.ServiceProvider.GetRequiredService<OpenIddictApplicationManager<OAuthApplication>>();
+            var found = (await apps.FindByClientIdAsync(created.App.ClientId, CancellationToken.None)).ShouldNotBeNull();
+            (await apps.ValidateRedirectUriAsync(found, "https://calendar.example.com/callback", CancellationToken.None)).ShouldBeFalse();
+            (await apps.ValidateRedirectUriAsync(found, "http://127.0.0.1:9000/cb", CancellationToken.None)).ShouldBeTrue();
+            (await apps.ValidateClientSecretAsync(found, created.ClientSecret!, CancellationToken.None)).ShouldBeTrue("the secret stays");
+        }
+
+        await api.ClientFor(admin).PutAsJsonAsync(url, new { name = "Renamed by an admin", redirectUris = Uris("https://a.example.com/cb") }).ShouldHaveStatusAsync(HttpStatusCode.OK);
+        await api.ClientFor(await api.CreateUserAsync()).PutAsJsonAsync(url, new { name = "x", redirectUris = Uris("https://a.example.com/cb") })
+            .ShouldBeProblemAsync(HttpStatusCode.NotFound);
+        await api.ClientFor(owner).PutAsJsonAsync(url, new { name = "x", redirectUris = Uris("http://example.com/cb") })
+            .ShouldBeProblemAsync(HttpStatusCode.BadRequest, "redirectUris");
+        await api.ClientFor(owner).PutAsJsonAsync($"/api/v1/oauth/apps/{Guid.NewGuid()}", new { name = "x", redirectUris = Uris("https://a.example.com/cb") })
+            .ShouldBeProblemAsync(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task Concurrent_changes_of_one_app_each_land_whole_or_get_a_409()
+    {
+        var owner = await api.CreateUserAsync();
+        var client = api.ClientFor(owner);
+        for (var round = 0; round < 3; round++)
+        {
+            var created = await client.PostAsJsonAsync("/api/v1/oauth/apps", App()).ShouldReturnAsync<CreateOAuthAppResponse>(HttpStatusCode.Created);
+
+            var results = await Race.AtOnceAsync(6, i => client.PutAsJsonAsync($"/api/v1/oauth/apps/{created.App.Id}",
+                new { name = $"name {i}", redirectUris = new[] { $"https://app{i}.example.com/cb" } }));
+
+            results.ShouldAllBe(r => r.StatusCode() == HttpStatusCode.OK || r.StatusCode() == HttpStatusCode.Conflict);
+            var stored = (await api.FindDocumentsAsync<OAuthApplication>(a => a.Id == created.App.Id)).ShouldHaveSingleItem();
+            var winner = int.Parse(stored.DisplayName!["name ".Length..], System.Globalization.CultureInfo.InvariantCulture);
+            stored.RedirectUris.ShouldBe([$"https://app{winner}.example.com/cb"], "name and redirect URIs come from the same request");
+            results[winner].StatusCode().ShouldBe(HttpStatusCode.OK, $"round {round}");
+        }
+    }
+
+    [Fact]
+    public async Task An_admin_pages_through_every_app_and_others_may_not()
+    {
+        var admin = await api.CreateUserAsync(AppRoles.Admin);
+        var first = await api.CreateUserAsync();
+        var second = await api.CreateUserAsync();
+        var ids = new List<Guid>();
+        foreach (var owner in new[] { first, second, first })
+        {
+            ids.Add((await api.ClientFor(owner).PostAsJsonAsync("/api/v1/oauth/apps", App()).ShouldReturnAsync<CreateOAuthAppResponse>(HttpStatusCode.Created)).App.Id);
+        }
+
+        var seen = new List<Guid>();
+        var url = "/api/v1/oauth/apps/all?limit=1";
+        for (var pages = 0; pages < 3; pages++)
+        {
+            var page = await api.ClientFor(admin).GetAsync(url).ShouldHaveStatusAsync(HttpStatusCode.OK);
+            var body = await page.ReadAsJsonAsync<ListAllOAuthAppsResponse>();
+            seen.AddRange(body.Items.Select(a => a.Id));
+            body.NextCursor.ShouldNotBeNull();
+            url = $"/api/v1/oauth/apps/all?limit=1&cursor={body.NextCursor}";
+        }
+
+        seen.ShouldBe([ids[2], ids[1], ids[0]], "newest first, across owners");
+        await api.ClientFor(first).GetAsync("/api/v1/oauth/apps/all").ShouldBeProblemAsync(HttpStatusCode.Forbidden);
+        await api.ClientFor(admin).GetAsync("/api/v1/oauth/apps/all?limit=0").ShouldBeProblemAsync(HttpStatusCode.BadRequest, "limit");
     }
 }

@@ -478,7 +478,8 @@ public sealed class OAuthFlowTests(AppFixture api) : IClassFixture<AppFixture>
         metadata.GetProperty("token_endpoint").GetString().ShouldBe("http://localhost/oauth/token");
         metadata.GetProperty("revocation_endpoint").GetString().ShouldBe("http://localhost/oauth/revoke");
         metadata.GetProperty("code_challenge_methods_supported").EnumerateArray().Select(e => e.GetString()).ShouldBe(["S256"]);
-        metadata.GetProperty("grant_types_supported").EnumerateArray().Select(e => e.GetString()).Order().ShouldBe(["authorization_code", "refresh_token"]);
+        metadata.GetProperty("grant_types_supported").EnumerateArray().Select(e => e.GetString()).Order().ShouldBe(["authorization_code", "refresh_token", "urn:ietf:params:oauth:grant-type:device_code"]);
+        metadata.GetProperty("device_authorization_endpoint").GetString().ShouldBe("http://localhost/oauth/device");
         metadata.GetProperty("response_types_supported").EnumerateArray().Select(e => e.GetString()).ShouldBe(["code"]);
         metadata.GetProperty("scopes_supported").EnumerateArray().Select(e => e.GetString()).Order().ShouldBe(OAuthScopes.All.Order());
         var keys = await api.CreateAnonymousClient().GetAsync(metadata.GetProperty("jwks_uri").GetString()!.Replace("http://localhost", "")).ShouldReturnAsync<JsonElement>();

@@ -261,6 +261,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/oauth/apps/all": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List every OAuth app, newest first, paged by cursor (admins) */
+        get: operations["ListAllOAuthApps"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users/me/authorizations": {
         parameters: {
             query?: never;
@@ -287,7 +304,8 @@ export interface paths {
         };
         /** Get an OAuth app */
         get: operations["GetOAuthApp"];
-        put?: never;
+        /** Change an OAuth app's name and redirect URIs */
+        put: operations["UpdateOAuthApp"];
         post?: never;
         /** Delete an OAuth app */
         delete: operations["DeleteOAuthApp"];
@@ -675,6 +693,16 @@ export interface components {
              */
             redirectUris: string[];
         };
+        /** @description One page of apps, newest first. */
+        ListAllOAuthAppsResponse: {
+            /** @description At most limit apps. */
+            items: components["schemas"]["OAuthAppResponse"][];
+            /**
+             * Format: uuid
+             * @description Pass as cursor for the next page (the last app's id); null on the last page.
+             */
+            nextCursor: string | null;
+        };
         /** @description A grant: the user allowed an app these scopes. */
         GrantResponse: {
             /**
@@ -703,6 +731,29 @@ export interface components {
             clientId?: string;
             /** @description Its name, as the consent page showed it. */
             name?: string;
+        };
+        /**
+         * @description Route and body of PUT /api/v1/oauth/apps/{id}: the app's new name and redirect URIs (its type stays).
+         * @example {
+         *       "name": "Calendar sync",
+         *       "redirectUris": [
+         *         "https://calendar.example.com/oauth/callback"
+         *       ]
+         *     }
+         */
+        UpdateOAuthAppRequest: {
+            /**
+             * @description 1 to 100 characters, shown to users on the consent page.
+             * @example Calendar sync
+             */
+            name: string;
+            /**
+             * @description 1 to 10 redirect URIs, matched exactly, by the rules of registration (replaces the old list).
+             * @example [
+             *       "https://calendar.example.com/oauth/callback"
+             *     ]
+             */
+            redirectUris: string[];
         };
         /** @description A token pair (RFC 6749 section 5.1 members, camelCase). */
         TokenResponse: {
@@ -3953,6 +4004,117 @@ export interface operations {
             };
         };
     };
+    ListAllOAuthApps: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 100 (default 20). */
+                limit?: number | null;
+                /** @description The nextCursor of the previous page. */
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ListAllOAuthAppsResponse"];
+                };
+            };
+            /** @description The request is invalid: 'errors' names each field or parameter to fix. */
+            400: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
+            /** @description The access token or API key is missing, expired or invalid. */
+            401: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller's role, or the API key's scopes, do not allow this operation. */
+            403: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller's rate limit was reached; retry after the Retry-After seconds. */
+            429: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description An unexpected error; the problem's traceId identifies it in the logs. */
+            500: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database, or with RateLimiting:FailMode=Closed the shared rate-limit store, is unreachable; retry after the Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
     ListGrants: {
         parameters: {
             query?: never;
@@ -4124,6 +4286,179 @@ export interface operations {
             };
             /** @description Not found, or not visible to the caller. */
             404: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller's rate limit was reached; retry after the Retry-After seconds. */
+            429: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description An unexpected error; the problem's traceId identifies it in the logs. */
+            500: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database, or with RateLimiting:FailMode=Closed the shared rate-limit store, is unreachable; retry after the Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    UpdateOAuthApp: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The app's id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "Calendar sync",
+                 *       "redirectUris": [
+                 *         "https://calendar.example.com/oauth/callback"
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["UpdateOAuthAppRequest"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OAuthAppResponse"];
+                };
+            };
+            /** @description The request is invalid: 'errors' names each field or parameter to fix. */
+            400: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
+            /** @description The access token or API key is missing, expired or invalid. */
+            401: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller's role, or the API key's scopes, do not allow this operation. */
+            403: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A conflict with the stored state; read it again and retry. */
+            409: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The body is over the size limit (Http:MaxRequestBodyBytes, 1 MiB by default). */
+            413: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The Content-Type is not one this operation accepts. */
+            415: {
                 headers: {
                     /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
                     "RateLimit-Policy"?: string;
