@@ -39,6 +39,7 @@ app.UseGracefulShutdown();
 app.UseApiProblemDetails();
 app.UseRequestBodyLimit();
 app.UseApiDocumentation();
+app.UseOAuthServerRateLimits();
 app.UseAuthentication();
 app.UseRateLimiter();
 app.UseAuthorization();

@@ -153,6 +153,17 @@ internal static class OAuthServer
         return services;
     }
 
+    /// <summary>
+    /// Puts OpenIddict's token, device and revocation endpoints under the global rate limit (anonymous callers: per client
+    /// IP, <c>RateLimiting:AnonymousPerMinute</c>): OpenIddict answers them inside authentication, before the limiter of
+    /// the routed endpoints runs. Call before <c>UseAuthentication</c>.
+    /// </summary>
+    public static WebApplication UseOAuthServerRateLimits(this WebApplication app)
+    {
+        app.UseWhen(http => http.Request.Path.Value is "/oauth/token" or "/oauth/device" or "/oauth/revoke", branch => branch.UseRateLimiter());
+        return app;
+    }
+
     // HKDF (RFC 5869) with SHA-256: a 256-bit key of its own per use, from the configured secret.
     private static SymmetricSecurityKey DeriveKey(byte[] secret, string purpose) =>
         new(HKDF.DeriveKey(HashAlgorithmName.SHA256, secret, 32, salt: [], info: Encoding.UTF8.GetBytes(purpose)));

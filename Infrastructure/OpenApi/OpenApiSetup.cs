@@ -124,7 +124,8 @@ internal static partial class OpenApiSetup
             {
                 Type = OpenApiSecuritySchemeType.OAuth2,
                 Description = "For third-party apps registered with POST /api/v1/oauth/apps: the authorization code grant with PKCE (S256, required), " +
-                              "refresh tokens rotated on use (scope offline_access). Server metadata (RFC 8414): /.well-known/oauth-authorization-server. " +
+                              "refresh tokens rotated on use (scope offline_access), and for devices without a browser the device authorization grant " +
+                              "(RFC 8628) at /oauth/device, which OpenAPI 3.0 has no flow object for. Server metadata (RFC 8414): /.well-known/oauth-authorization-server. " +
                               "Access tokens are RFC 9068 JWTs (typ at+jwt) signed with ES256, validated as RFC8725 (JSON Web Token Best Current " +
                               "Practices) asks: one fixed algorithm, issuer, expiry and token type checked, and each use checked against the stored grant. " +
                               "An app's access token reaches only the operations that list this scheme, with the scope they name.",

@@ -43,9 +43,20 @@ public sealed record Pkce(string Verifier, string Challenge)
 /// A browser and an app against the test server: it keeps cookies like a browser (the sign-in session, the antiforgery
 /// cookie), never follows redirects (the test reads them), and posts the pages' forms as a user would.
 /// </summary>
-public sealed partial class OAuthBrowser(IAlbaHost host) : IDisposable
+public sealed partial class OAuthBrowser : IDisposable
 {
-    private readonly HttpClient http = new(new CookieHandler(host.Server.CreateHandler())) { BaseAddress = new Uri("http://localhost") };
+    private readonly CookieHandler cookies;
+    private readonly HttpClient http;
+
+    /// <summary>A browser on <paramref name="host"/> with no cookies yet.</summary>
+    public OAuthBrowser(IAlbaHost host)
+    {
+        cookies = new CookieHandler(host.Server.CreateHandler());
+        http = new HttpClient(cookies) { BaseAddress = new Uri("http://localhost") };
+    }
+
+    /// <summary>Takes <paramref name="other"/>'s cookies, as the same browser sent to another instance by a load balancer.</summary>
+    public void CopyCookiesFrom(OAuthBrowser other) => cookies.Jar.Add(other.cookies.Jar.GetAllCookies());
 
     /// <summary>The authorization request's query for <paramref name="clientId"/>.</summary>
     public static string AuthorizeQuery(string clientId, string redirectUri, string scope, string state, Pkce? pkce, string method = "S256") =>
@@ -96,6 +107,18 @@ public sealed partial class OAuthBrowser(IAlbaHost host) : IDisposable
         return QueryValue(redirect.Location!, "code").ShouldNotBeNull();
     }
 
+    /// <summary>Registers a public app of <paramref name="owner"/> through the API; its <c>client_id</c>.</summary>
+    public static async Task<string> RegisterPublicAppAsync(AppFixture api, TestUser owner, string name, string redirectUri)
+    {
+        var created = await api.ClientFor(owner).PostAsJsonAsync("/api/v1/oauth/apps", new { name, clientType = "public", redirectUris = new[] { redirectUri } })
+            .ShouldReturnAsync<SliceApi.Features.OAuth.CreateOAuthAppResponse>(HttpStatusCode.Created);
+        return created.App.ClientId;
+    }
+
+    /// <summary>Exchanges a public app's authorization code with its PKCE verifier (RFC 6749 section 4.1.3, RFC 7636 section 4.5).</summary>
+    public Task<(HttpStatusCode Status, JsonElement Body)> ExchangeAsync(string clientId, string code, string redirectUri, Pkce pkce) =>
+        TokenAsync(("grant_type", "authorization_code"), ("code", code), ("client_id", clientId), ("redirect_uri", redirectUri), ("code_verifier", pkce.Verifier));
+
     /// <summary>Posts to the token endpoint (<c>application/x-www-form-urlencoded</c>, RFC 6749 section 4.1.3).</summary>
     public Task<(HttpStatusCode Status, JsonElement Body)> TokenAsync(params (string Name, string? Value)[] fields) => PostFormAsync("/oauth/token", fields);
 
@@ -137,6 +160,8 @@ public sealed partial class OAuthBrowser(IAlbaHost host) : IDisposable
     private sealed class CookieHandler(HttpMessageHandler inner) : DelegatingHandler(inner)
     {
         private readonly CookieContainer cookies = new();
+
+        public CookieContainer Jar => cookies;
 
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {

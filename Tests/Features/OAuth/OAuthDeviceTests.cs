@@ -1,6 +1,8 @@
 using System.Net;
 using System.Text.Json;
 using SliceApi.Features.OAuth;
+using Microsoft.AspNetCore.Hosting;
+using SliceApi.Tests.Infrastructure;
 using SliceApi.Tests.Support;
 
 namespace SliceApi.Tests.Features.OAuth;
@@ -71,12 +73,104 @@ public sealed class OAuthDeviceTests(AppFixture api) : IClassFixture<AppFixture>
         body.GetProperty("error").GetString().ShouldBe("access_denied");
     }
 
-    private static readonly string[] RedirectUris = ["http://127.0.0.1:7777/cb"];
+    private Task<string> RegisterAsync(TestUser owner) => OAuthBrowser.RegisterPublicAppAsync(api, owner, "Smart TV", "http://127.0.0.1:7777/cb");
+}
 
-    private async Task<string> RegisterAsync(TestUser owner)
+/// <summary>An app, its grant and its tokens seen from two instances, and codes that expire in a second.</summary>
+public sealed class OAuthAcrossInstancesTests(TwoInstancesFixture api) : IClassFixture<TwoInstancesFixture>
+{
+    private static readonly string[] Redirect = ["http://127.0.0.1:7777/cb"];
+
+    [Fact]
+    public async Task A_grant_revoked_on_one_instance_ends_the_apps_token_on_the_other_at_once()
     {
-        var created = await api.ClientFor(owner).PostAsJsonAsync("/api/v1/oauth/apps", new { name = "Smart TV", clientType = "public", redirectUris = RedirectUris })
-            .ShouldReturnAsync<CreateOAuthAppResponse>(HttpStatusCode.Created);
-        return created.App.ClientId;
+        var user = await api.CreateUserAsync();
+        var clientId = await OAuthBrowser.RegisterPublicAppAsync(api, user, "Two places", Redirect[0]);
+        using var browser = new OAuthBrowser(api.Host);
+        var pkce = Pkce.Create();
+        var (_, tokens) = await browser.ExchangeAsync(clientId, await browser.GetCodeAsync(user, clientId, Redirect[0], "tasks:read", pkce), Redirect[0], pkce);
+        var onB = api.SecondClientFor(tokens.GetProperty("access_token").GetString()!);
+        await onB.GetAsync("/api/v1/tasks").ShouldHaveStatusAsync(HttpStatusCode.OK);
+        var grant = (await api.ClientFor(user).GetAsync("/api/v1/users/me/authorizations").ShouldReturnAsync<List<GrantResponse>>()).ShouldHaveSingleItem();
+
+        await api.ClientFor(user).DeleteAsync($"/api/v1/users/me/authorizations/{grant.Id}").ShouldHaveStatusAsync(HttpStatusCode.NoContent);
+
+        await onB.GetAsync("/api/v1/tasks").ShouldHaveStatusAsync(HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
+    public async Task The_sign_in_on_one_instance_and_the_consent_on_the_other_share_the_session_and_antiforgery_keys()
+    {
+        var user = await api.CreateUserAsync();
+        var clientId = await OAuthBrowser.RegisterPublicAppAsync(api, user, "Two places", Redirect[0]);
+        using var onA = new OAuthBrowser(api.Host);
+        var signIn = await onA.OpenAsync(OAuthBrowser.AuthorizeQuery(clientId, Redirect[0], "tasks:read", "s", Pkce.Create()));
+        var consent = await onA.SubmitAsync(signIn, ("email", user.Email), ("password", user.Password), ("action", "signin"));
+        using var onB = new OAuthBrowser(api.Second);
+        onB.CopyCookiesFrom(onA);
+
+        var allowed = await onB.SubmitAsync(consent, ("action", "allow"));
+
+        allowed.Status.ShouldBe(HttpStatusCode.Found, allowed.Html);
+        OAuthBrowser.QueryValue(allowed.Location!, "code").ShouldNotBeNull();
+    }
+}
+
+/// <summary>An app whose authorization codes live one second.</summary>
+public sealed class ShortCodeFixture : AppFixture
+{
+    protected override void ConfigureHost(IWebHostBuilder builder) =>
+        builder.UseSetting("OAuth:AuthorizationCodeLifetimeSeconds", "1");
+}
+
+/// <summary>An authorization code exchanged after it expired is refused (RFC 6749 section 4.1.2).</summary>
+public sealed class OAuthExpiredCodeTests(ShortCodeFixture api) : IClassFixture<ShortCodeFixture>
+{
+    private static readonly string[] Redirect = ["http://127.0.0.1:7777/cb"];
+
+    [Fact]
+    public async Task An_expired_code_is_refused()
+    {
+        var user = await api.CreateUserAsync();
+        var clientId = await OAuthBrowser.RegisterPublicAppAsync(api, user, "Slow app", Redirect[0]);
+        using var browser = new OAuthBrowser(api.Host);
+        var fresh = Pkce.Create();
+        (await browser.ExchangeAsync(clientId, await browser.GetCodeAsync(user, clientId, Redirect[0], "tasks:read", fresh), Redirect[0], fresh))
+            .Status.ShouldBe(HttpStatusCode.OK, "a code exchanged in time works here");
+        var pkce = Pkce.Create();
+        var code = await browser.GetCodeAsync(user, clientId, Redirect[0], "tasks:read", pkce);
+
+        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        var (status, body) = await browser.ExchangeAsync(clientId, code, Redirect[0], pkce);
+
+        status.ShouldBe(HttpStatusCode.BadRequest);
+        body.GetProperty("error").GetString().ShouldBe("invalid_grant");
+        body.GetProperty("error_description").GetString().ShouldBe("The specified authorization code is no longer valid.");
+    }
+}
+
+/// <summary>A host that lets an anonymous client address make 4 requests a minute.</summary>
+public sealed class AnonymousLimitFixture : AppFixture
+{
+    protected override void ConfigureHost(IWebHostBuilder builder) => builder.UseSetting("RateLimiting:AnonymousPerMinute", "4");
+}
+
+/// <summary>OpenIddict's endpoints answer before the routed endpoints' limiter, so they are limited on their own.</summary>
+public sealed class OAuthRateLimitTests(AnonymousLimitFixture api) : IClassFixture<AnonymousLimitFixture>
+{
+    [Fact]
+    public async Task The_token_endpoint_answers_429_past_the_anonymous_limit()
+    {
+        using var app = new OAuthBrowser(api.Host);
+        for (var i = 0; i < 4; i++)
+        {
+            (await app.TokenAsync(("grant_type", "refresh_token"), ("refresh_token", "not-a-token"), ("client_id", "0123456789abcdef0123456789abcdef")))
+                .Status.ShouldNotBe(HttpStatusCode.TooManyRequests, $"request {i + 1}");
+        }
+
+        var (status, problem) = await app.TokenAsync(("grant_type", "refresh_token"), ("refresh_token", "not-a-token"), ("client_id", "0123456789abcdef0123456789abcdef"));
+
+        status.ShouldBe(HttpStatusCode.TooManyRequests);
+        problem.GetProperty("status").GetInt32().ShouldBe(429);
     }
 }
