@@ -124,6 +124,7 @@ internal static class OAuthServer
             server.RefreshTokenLifetime = TimeSpan.FromDays(oauth.Value.RefreshTokenLifetimeDays);
         });
 
+        services.AddHostedService<OAuthPruning>();
         services.AddAuthentication().AddCookie(OAuthPages.SessionScheme, cookie =>
         {
             cookie.Cookie.Name = "sliceapi.oauth";
@@ -357,4 +358,58 @@ internal sealed class SecretXmlDecryptor(IServiceProvider services) : IXmlDecryp
     internal static byte[] Key(IServiceProvider services) =>
         HKDF.DeriveKey(HashAlgorithmName.SHA256, services.GetRequiredService<IOptions<JwtOptions>>().Value.SigningKeyBytes, 32, salt: [],
             info: "sliceapi data protection keys"u8.ToArray());
+}
+
+/// <summary>
+/// Deletes what OpenIddict no longer needs, as its Quartz integration would (which is not served here): every hour
+/// (the first time 5 minutes after start), token entries and grants created more than <see cref="Age"/> ago that can no
+/// longer be used (expired, redeemed, revoked; grants revoked, or ad-hoc ones without tokens). Every instance runs it;
+/// the deletes are the same whoever runs them. A failure (the database away) is logged and tried again an hour later.
+/// </summary>
+internal sealed partial class OAuthPruning(IServiceScopeFactory scopes, TimeProvider clock, ILogger<OAuthPruning> logger) : BackgroundService
+{
+    /// <summary>How old an entry must be to go: 14 days, OpenIddict's own default.</summary>
+    public static readonly TimeSpan Age = TimeSpan.FromDays(14);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            await Task.Delay(TimeSpan.FromMinutes(5), clock, stoppingToken);
+            using var timer = new PeriodicTimer(TimeSpan.FromHours(1), clock);
+            do
+            {
+                await PruneAsync(stoppingToken);
+            }
+            while (await timer.WaitForNextTickAsync(stoppingToken));
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>Prunes once; the numbers of token entries and grants deleted.</summary>
+    public async Task<(long Tokens, long Grants)> PruneAsync(CancellationToken ct)
+    {
+        try
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            var threshold = clock.GetUtcNow() - Age;
+            var tokens = await scope.ServiceProvider.GetRequiredService<IOpenIddictTokenManager>().PruneAsync(threshold, ct);
+            var grants = await scope.ServiceProvider.GetRequiredService<IOpenIddictAuthorizationManager>().PruneAsync(threshold, ct);
+            LogPruned(logger, tokens, grants);
+            return (tokens, grants);
+        }
+        catch (Exception exception) when (exception is Npgsql.NpgsqlException or Marten.Exceptions.MartenException or TimeoutException)
+        {
+            LogPruneFailed(logger, exception.Message);
+            return (0, 0);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Pruned {Tokens} OAuth token entries and {Grants} grants")]
+    private static partial void LogPruned(ILogger logger, long tokens, long grants);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Pruning OAuth token entries and grants failed ({Reason}); trying again in an hour")]
+    private static partial void LogPruneFailed(ILogger logger, string reason);
 }

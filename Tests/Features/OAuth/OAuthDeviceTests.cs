@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using SliceApi.Features.OAuth;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
 using SliceApi.Tests.Infrastructure;
 using SliceApi.Tests.Support;
 
@@ -76,7 +77,7 @@ public sealed class OAuthDeviceTests(AppFixture api) : IClassFixture<AppFixture>
     private Task<string> RegisterAsync(TestUser owner) => OAuthBrowser.RegisterPublicAppAsync(api, owner, "Smart TV", "http://127.0.0.1:7777/cb");
 }
 
-/// <summary>An app, its grant and its tokens seen from two instances, and codes that expire in a second.</summary>
+/// <summary>An app, its grant, its tokens and its user's browser seen from two instances.</summary>
 public sealed class OAuthAcrossInstancesTests(TwoInstancesFixture api) : IClassFixture<TwoInstancesFixture>
 {
     private static readonly string[] Redirect = ["http://127.0.0.1:7777/cb"];
@@ -116,11 +117,14 @@ public sealed class OAuthAcrossInstancesTests(TwoInstancesFixture api) : IClassF
     }
 }
 
-/// <summary>An app whose authorization codes live one second.</summary>
+/// <summary>An app whose authorization codes live <see cref="Seconds"/> seconds (long enough for a loaded CI machine to exchange one in time).</summary>
 public sealed class ShortCodeFixture : AppFixture
 {
+    /// <summary>The codes' lifetime.</summary>
+    public const int Seconds = 5;
+
     protected override void ConfigureHost(IWebHostBuilder builder) =>
-        builder.UseSetting("OAuth:AuthorizationCodeLifetimeSeconds", "1");
+        builder.UseSetting("OAuth:AuthorizationCodeLifetimeSeconds", Seconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
 }
 
 /// <summary>An authorization code exchanged after it expired is refused (RFC 6749 section 4.1.2).</summary>
@@ -140,7 +144,7 @@ public sealed class OAuthExpiredCodeTests(ShortCodeFixture api) : IClassFixture<
         var pkce = Pkce.Create();
         var code = await browser.GetCodeAsync(user, clientId, Redirect[0], "tasks:read", pkce);
 
-        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        await Task.Delay(TimeSpan.FromSeconds(ShortCodeFixture.Seconds + 1.5));
         var (status, body) = await browser.ExchangeAsync(clientId, code, Redirect[0], pkce);
 
         status.ShouldBe(HttpStatusCode.BadRequest);
@@ -172,5 +176,43 @@ public sealed class OAuthRateLimitTests(AnonymousLimitFixture api) : IClassFixtu
 
         status.ShouldBe(HttpStatusCode.TooManyRequests);
         problem.GetProperty("status").GetInt32().ShouldBe(429);
+    }
+}
+
+/// <summary>The hourly pruning of OpenIddict's entries, run once, against stored documents of every kind.</summary>
+public sealed class OAuthPruningTests(AppFixture api) : IClassFixture<AppFixture>
+{
+    [Fact]
+    public async Task Old_entries_that_can_no_longer_be_used_go_and_everything_else_stays()
+    {
+        var subject = Guid.NewGuid().ToString();
+        var old = DateTimeOffset.UtcNow.AddDays(-20);
+        OAuthAuthorization Grant(string status, string type) =>
+            new() { Id = Guid.CreateVersion7(), Subject = subject, CreationDate = old, Status = status, Type = type, Scopes = ["tasks:read"] };
+        OAuthToken Token(string status, DateTimeOffset created, DateTimeOffset expires, Guid? grant = null) =>
+            new() { Id = Guid.CreateVersion7(), Subject = subject, CreationDate = created, ExpirationDate = expires, Status = status, Type = "refresh_token", AuthorizationId = grant };
+        var revokedGrant = Grant("revoked", "permanent");
+        var emptyAdHoc = Grant("valid", "ad-hoc");
+        var permanent = Grant("valid", "permanent");
+        var usedAdHoc = Grant("valid", "ad-hoc");
+        var redeemed = Token("redeemed", old, old.AddDays(14));
+        var expired = Token("valid", old, old.AddDays(1));
+        var live = Token("valid", old, DateTimeOffset.UtcNow.AddDays(1), usedAdHoc.Id);
+        var young = Token("revoked", DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        var underRevokedGrant = Token("valid", old, DateTimeOffset.UtcNow.AddDays(1), revokedGrant.Id);
+        await api.WithDocumentsAsync(session =>
+        {
+            session.Insert(revokedGrant, emptyAdHoc, permanent, usedAdHoc);
+            session.Insert(redeemed, expired, live, young, underRevokedGrant);
+            return session.SaveChangesAsync();
+        });
+        var pruning = api.Services.GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<OAuthPruning>().Single();
+
+        var (tokens, grants) = await pruning.PruneAsync(CancellationToken.None);
+
+        tokens.ShouldBeGreaterThanOrEqualTo(2);
+        grants.ShouldBeGreaterThanOrEqualTo(2);
+        (await api.FindDocumentsAsync<OAuthToken>(t => t.Subject == subject)).Select(t => t.Id).Order().ShouldBe(new[] { live.Id, young.Id }.Order());
+        (await api.FindDocumentsAsync<OAuthAuthorization>(a => a.Subject == subject)).Select(a => a.Id).Order().ShouldBe(new[] { permanent.Id, usedAdHoc.Id }.Order());
     }
 }
