@@ -65,9 +65,11 @@ internal static class OAuthServer
                 .SetDefaultApplicationEntity<OAuthApplication>()
                 .SetDefaultAuthorizationEntity<OAuthAuthorization>()
                 .SetDefaultTokenEntity<OAuthToken>()
+                .SetDefaultScopeEntity<OAuthScope>()
                 .ReplaceApplicationStore<OAuthApplication, MartenApplicationStore>(ServiceLifetime.Singleton)
                 .ReplaceAuthorizationStore<OAuthAuthorization, MartenAuthorizationStore>(ServiceLifetime.Singleton)
-                .ReplaceTokenStore<OAuthToken, MartenTokenStore>(ServiceLifetime.Singleton))
+                .ReplaceTokenStore<OAuthToken, MartenTokenStore>(ServiceLifetime.Singleton)
+                .ReplaceScopeStore<OAuthScope, MartenScopeStore>(ServiceLifetime.Singleton))
             .AddServer(server =>
             {
                 server.SetAuthorizationEndpointUris(AuthorizePath.TrimStart('/'))
@@ -78,9 +80,9 @@ internal static class OAuthServer
                     .SetConfigurationEndpointUris(".well-known/oauth-authorization-server")
                     .SetJsonWebKeySetEndpointUris(".well-known/jwks");
                 server.AllowAuthorizationCodeFlow().AllowRefreshTokenFlow().AllowDeviceAuthorizationFlow().RequireProofKeyForCodeExchange();
+                // Advertised in the metadata; a requested scope outside them is looked up among the scope documents
+                // (OAuthScopeSeeding writes the same set), so an unknown one is refused (invalid_scope).
                 server.RegisterScopes([.. OAuthScopes.All]);
-                // The scopes are the fixed set above, each an app permission (OAuthSetup.Describe): no scope documents to look up.
-                server.DisableScopeValidation();
                 server.DisableAccessTokenEncryption();
                 server.SetRefreshTokenReuseLeeway(TimeSpan.Zero);
                 server.AddEventHandler<OpenIddictServerEvents.ProcessSignInContext>(handler => handler
@@ -124,6 +126,7 @@ internal static class OAuthServer
             server.RefreshTokenLifetime = TimeSpan.FromDays(oauth.Value.RefreshTokenLifetimeDays);
         });
 
+        services.AddHostedService<OAuthScopeSeeding>();
         services.AddHostedService<OAuthPruning>();
         services.AddAuthentication().AddCookie(OAuthPages.SessionScheme, cookie =>
         {

@@ -469,6 +469,24 @@ public sealed class OAuthFlowTests(AppFixture api) : IClassFixture<AppFixture>
     }
 
     [Fact]
+    public async Task The_scopes_are_stored_documents_and_a_scope_outside_them_is_refused()
+    {
+        (await api.FindDocumentsAsync<OAuthScope>(s => s.Name != null)).Select(s => (s.Name, s.DisplayName)).OrderBy(p => p.Name, StringComparer.Ordinal)
+            .ShouldBe(ApiScopes.Descriptions.Select(p => ((string?)p.Key, (string?)p.Value)).OrderBy(p => p.Item1, StringComparer.Ordinal));
+        var user = await api.CreateUserAsync();
+        var app = await RegisterAsync(user, "public");
+        using var browser = new OAuthBrowser(api.Host);
+
+        var refused = await browser.OpenAsync(OAuthBrowser.AuthorizeQuery(app.ClientId, Callback, "tasks:read admin", "st", Pkce.Create()));
+
+        // OpenIddict checks the scopes before the app's redirect URI, so the answer is the error page, not a redirect.
+        refused.Status.ShouldBe(HttpStatusCode.BadRequest);
+        refused.Location.ShouldBeNull();
+        refused.Html.ShouldContain("scope");
+        (await browser.OpenAsync(OAuthBrowser.AuthorizeQuery(app.ClientId, Callback, "tasks:read profile", "st", Pkce.Create()))).Status.ShouldBe(HttpStatusCode.OK);
+    }
+
+    [Fact]
     public async Task The_server_metadata_names_the_endpoints_s256_and_only_the_grants_and_scopes_it_allows()
     {
         using var browser = new OAuthBrowser(api.Host);
