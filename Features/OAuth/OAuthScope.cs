@@ -108,7 +108,8 @@ internal sealed class MartenScopeStore(IDocumentStore store) : MartenStore<OAuth
 /// <summary>
 /// Writes the API's scopes (<see cref="ApiScopes.Descriptions"/>) as scope documents when the host starts, through
 /// OpenIddict's scope manager: a missing one is created, one whose words changed is updated. Instances starting at once
-/// may both try to create one; the unique name lets one win and the other finds it on its next start.
+/// may both try to create one: the manager's own check or the unique name lets one win, and the other logs it and starts
+/// (a failure here never stops the host).
 /// </summary>
 internal sealed partial class OAuthScopeSeeding(IServiceScopeFactory scopes, ILogger<OAuthScopeSeeding> logger) : IHostedService
 {
@@ -130,8 +131,10 @@ internal sealed partial class OAuthScopeSeeding(IServiceScopeFactory scopes, ILo
                     await manager.UpdateAsync(stored, cancellationToken);
                 }
             }
-            catch (Exception exception) when (exception is Marten.Exceptions.MartenException or Npgsql.NpgsqlException or OpenIddictExceptions.ConcurrencyException)
+            catch (Exception exception) when (exception is not OperationCanceledException)
             {
+                // Another instance wrote it first (OpenIddict's name check, or the unique index: JasperFx's
+                // DocumentAlreadyExistsException), or the database is away: either way the host starts.
                 LogSeedFailed(logger, name, exception.Message);
             }
         }

@@ -190,6 +190,27 @@ public sealed class OAuthAppTests(AppFixture api) : IClassFixture<AppFixture>
     }
 
     [Fact]
+    public async Task A_delete_racing_changes_of_the_app_is_never_lost_and_never_resurrected()
+    {
+        var owner = await api.CreateUserAsync();
+        var client = api.ClientFor(owner);
+        for (var round = 0; round < 3; round++)
+        {
+            var created = await client.PostAsJsonAsync("/api/v1/oauth/apps", App()).ShouldReturnAsync<CreateOAuthAppResponse>(HttpStatusCode.Created);
+            var url = $"/api/v1/oauth/apps/{created.App.Id}";
+
+            var results = await Race.AtOnceAsync(6, i => i == 0
+                ? client.DeleteAsync(url)
+                : client.PutAsJsonAsync(url, new { name = $"name {i}", redirectUris = Uris($"https://app{i}.example.com/cb") }));
+
+            results[0].StatusCode().ShouldBeOneOf(HttpStatusCode.NoContent, HttpStatusCode.Conflict);
+            results.Skip(1).ShouldAllBe(r => r.StatusCode() == HttpStatusCode.OK || r.StatusCode() == HttpStatusCode.Conflict || r.StatusCode() == HttpStatusCode.NotFound);
+            var stored = await api.FindDocumentsAsync<OAuthApplication>(a => a.Id == created.App.Id);
+            stored.Count.ShouldBe(results[0].StatusCode() == HttpStatusCode.NoContent ? 0 : 1, $"round {round}");
+        }
+    }
+
+    [Fact]
     public async Task An_admin_pages_through_every_app_and_others_may_not()
     {
         var admin = await api.CreateUserAsync(AppRoles.Admin);

@@ -179,9 +179,29 @@ public sealed class OAuthRateLimitTests(AnonymousLimitFixture api) : IClassFixtu
     }
 }
 
-/// <summary>The hourly pruning of OpenIddict's entries, run once, against stored documents of every kind.</summary>
+/// <summary>The hourly pruning of OpenIddict's entries, run once, against stored documents of every kind; the scopes written at start-up.</summary>
 public sealed class OAuthPruningTests(AppFixture api) : IClassFixture<AppFixture>
 {
+    [Fact]
+    public async Task Instances_starting_at_once_write_each_scope_once_and_all_start()
+    {
+        var seeding = api.Services.GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<OAuthScopeSeeding>().Single();
+        for (var round = 0; round < 3; round++)
+        {
+            await api.WithDocumentsAsync(session =>
+            {
+                session.DeleteWhere<OAuthScope>(s => s.Name != null);
+                return session.SaveChangesAsync();
+            });
+
+            await Race.AtOnceAsync(6, _ => seeding.StartAsync(CancellationToken.None).ContinueWith(t => t.Exception, TaskScheduler.Default))
+                .ContinueWith(t => t.Result.ShouldAllBe(e => e == null), TaskScheduler.Default);
+
+            (await api.FindDocumentsAsync<OAuthScope>(s => s.Name != null)).Select(s => s.Name).Order(StringComparer.Ordinal)
+                .ShouldBe(OAuthScopes.All.Order(StringComparer.Ordinal), $"round {round}");
+        }
+    }
+
     [Fact]
     public async Task Old_entries_that_can_no_longer_be_used_go_and_everything_else_stays()
     {
