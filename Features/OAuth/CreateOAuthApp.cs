@@ -54,6 +54,20 @@ internal static class OAuthAppRules
         uri is { IsAbsoluteUri: true } && uri.OriginalString.Length <= MaxUriLength && uri.Fragment.Length == 0 && !uri.OriginalString.Contains('#')
         && uri.UserInfo.Length == 0
         && (uri.Scheme == Uri.UriSchemeHttps || (uri.Scheme == Uri.UriSchemeHttp && uri.Host is "127.0.0.1" or "[::1]"));
+
+    /// <summary>OpenIddict's application type for these redirect URIs: <c>native</c> when all are loopback (RFC 8252), else <c>web</c>.</summary>
+    public static string ApplicationTypeOf(IEnumerable<Uri> redirectUris) =>
+        redirectUris.All(u => u.IsLoopback) ? ApplicationTypes.Native : ApplicationTypes.Web;
+
+    /// <summary>The rules of an app's name (1 to 100 characters after trimming), for registration and change alike.</summary>
+    public static void AppName<T>(this IRuleBuilderInitial<T, string> rule) => rule.Cascade(CascadeMode.Stop).NotEmpty().TrimmedLength(1, 100);
+
+    /// <summary>The rules of an app's redirect URIs (1 to <see cref="MaxRedirectUris"/>, each <see cref="IsAllowedRedirectUri"/>), for registration and change alike.</summary>
+    public static void RedirectUris<T>(this IRuleBuilderInitial<T, Uri[]> rule) =>
+        rule.Cascade(CascadeMode.Stop).NotEmpty()
+            .Must(u => u.Length <= MaxRedirectUris).WithMessage($"'redirectUris' holds at most {MaxRedirectUris} URIs.")
+            .Must(u => u.All(IsAllowedRedirectUri))
+            .WithMessage("Each of 'redirectUris' must be an absolute https URL, or http://127.0.0.1 or http://[::1] with any port, without a fragment or user name, at most 2048 characters.");
 }
 
 /// <summary>Shape rules of <see cref="CreateOAuthAppRequest"/>.</summary>
@@ -61,12 +75,9 @@ internal sealed class CreateOAuthAppValidator : Validator<CreateOAuthAppRequest>
 {
     public CreateOAuthAppValidator()
     {
-        RuleFor(x => x.Name).Cascade(CascadeMode.Stop).NotEmpty().TrimmedLength(1, 100);
+        RuleFor(x => x.Name).AppName();
         RuleFor(x => x.ClientType).Cascade(CascadeMode.Stop).NotEmpty().OneOf([ClientTypes.Public, ClientTypes.Confidential]);
-        RuleFor(x => x.RedirectUris).Cascade(CascadeMode.Stop).NotEmpty()
-            .Must(u => u.Length <= OAuthAppRules.MaxRedirectUris).WithMessage($"'redirectUris' holds at most {OAuthAppRules.MaxRedirectUris} URIs.")
-            .Must(u => u.All(OAuthAppRules.IsAllowedRedirectUri))
-            .WithMessage("Each of 'redirectUris' must be an absolute https URL, or http://127.0.0.1 or http://[::1] with any port, without a fragment or user name, at most 2048 characters.");
+        RuleFor(x => x.RedirectUris).RedirectUris();
     }
 }
 

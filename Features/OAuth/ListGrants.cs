@@ -58,10 +58,10 @@ internal sealed class ListGrants(IQuerySession session) : EndpointWithoutRequest
             .ToListAsync(ct);
         var apps = await session.LoadManyAsync<OAuthApplication>(ct, grants.Where(g => g.ApplicationId is not null).Select(g => g.ApplicationId!.Value).Distinct());
         var byId = apps.ToDictionary(a => a.Id);
-        return TypedResults.Ok(grants
-            .Where(g => g.ApplicationId is { } id && byId.ContainsKey(id))
-            .Select(g => new GrantResponse(g.Id, new GrantedApp(g.ApplicationId!.Value, byId[g.ApplicationId.Value].ClientId!, byId[g.ApplicationId.Value].DisplayName!),
-                [.. g.Scopes.Order(StringComparer.Ordinal)], g.CreationDate!.Value))
-            .ToList());
+        return TypedResults.Ok<List<GrantResponse>>([.. grants
+            .Select(g => (Grant: g, App: g.ApplicationId is { } id ? byId.GetValueOrDefault(id) : null))
+            .Where(p => p.App is not null)
+            .Select(p => new GrantResponse(p.Grant.Id, new GrantedApp(p.App!.Id, p.App.ClientId!, p.App.DisplayName!),
+                [.. p.Grant.Scopes.Order(StringComparer.Ordinal)], p.Grant.CreationDate!.Value))]);
     }
 }

@@ -43,7 +43,7 @@ internal static class OAuthSetup
             Requirements = { Requirements.Features.ProofKeyForCodeExchange },
         };
         var uris = redirectUris.ToList();
-        descriptor.ApplicationType = uris.All(u => u.IsLoopback) ? ApplicationTypes.Native : ApplicationTypes.Web;
+        descriptor.ApplicationType = OAuthAppRules.ApplicationTypeOf(uris);
         descriptor.RedirectUris.UnionWith(uris);
         descriptor.Permissions.UnionWith([
             Permissions.Endpoints.Authorization, Permissions.Endpoints.Token, Permissions.Endpoints.Revocation,

@@ -270,9 +270,7 @@ internal sealed class RedeemRefreshTokenOnce(IOpenIddictTokenManager tokens) : I
 {
     public async ValueTask HandleAsync(OpenIddictServerEvents.ProcessSignInContext context)
     {
-        if (context.EndpointType is not OpenIddictServerEndpointType.Token || !context.Request.IsRefreshTokenGrantType()
-            || context.Transaction.GetProperty<OpenIddictServerEvents.ProcessAuthenticationContext>(typeof(OpenIddictServerEvents.ProcessAuthenticationContext).FullName!)
-                ?.RefreshTokenPrincipal?.GetTokenId() is not { } id
+        if (RefreshTokenPrincipal(context)?.GetTokenId() is not { } id
             || await tokens.FindByIdAsync(id) is not { } token)
         {
             return;
@@ -283,6 +281,13 @@ internal sealed class RedeemRefreshTokenOnce(IOpenIddictTokenManager tokens) : I
             context.Reject(Errors.InvalidGrant, "The refresh token was used by another request at the same time; it is good for one new pair.");
         }
     }
+
+    /// <summary>The principal of the refresh token a token request redeems (OpenIddict validated it before sign-in), else null.</summary>
+    internal static ClaimsPrincipal? RefreshTokenPrincipal(OpenIddictServerEvents.ProcessSignInContext context) =>
+        context.EndpointType is OpenIddictServerEndpointType.Token && context.Request.IsRefreshTokenGrantType()
+            ? context.Transaction.GetProperty<OpenIddictServerEvents.ProcessAuthenticationContext>(typeof(OpenIddictServerEvents.ProcessAuthenticationContext).FullName!)
+                ?.RefreshTokenPrincipal
+            : null;
 }
 
 /// <summary>
@@ -295,9 +300,7 @@ internal sealed class EndedGrantCheck(IQuerySession session, IOpenIddictAuthoriz
 {
     public async ValueTask HandleAsync(OpenIddictServerEvents.ProcessSignInContext context)
     {
-        if (context.EndpointType is not OpenIddictServerEndpointType.Token || !context.Request.IsRefreshTokenGrantType()
-            || context.Transaction.GetProperty<OpenIddictServerEvents.ProcessAuthenticationContext>(typeof(OpenIddictServerEvents.ProcessAuthenticationContext).FullName!)
-                ?.RefreshTokenPrincipal is not { } principal
+        if (RedeemRefreshTokenOnce.RefreshTokenPrincipal(context) is not { } principal
             || principal.GetAuthorizationId() is not { } grantId
             || await grants.FindByIdAsync(grantId) is not { } grant)
         {

@@ -133,11 +133,11 @@ internal sealed class MartenTokenStore(IDocumentStore store) : MartenStore<OAuth
     public async ValueTask<long> PruneAsync(DateTimeOffset threshold, CancellationToken cancellationToken)
     {
         var now = DateTimeOffset.UtcNow;
+        System.Linq.Expressions.Expression<Func<OAuthToken, bool>> unusable =
+            t => t.CreationDate < threshold && ((t.Status != Statuses.Inactive && t.Status != Statuses.Valid) || t.ExpirationDate < now);
         await using var session = Store.LightweightSession();
-        var count = await session.Query<OAuthToken>()
-            .Where(t => t.CreationDate < threshold && ((t.Status != Statuses.Inactive && t.Status != Statuses.Valid) || t.ExpirationDate < now))
-            .LongCountAsync(cancellationToken);
-        session.DeleteWhere<OAuthToken>(t => t.CreationDate < threshold && ((t.Status != Statuses.Inactive && t.Status != Statuses.Valid) || t.ExpirationDate < now));
+        var count = await session.Query<OAuthToken>().Where(unusable).LongCountAsync(cancellationToken);
+        session.DeleteWhere(unusable);
         await session.SaveChangesAsync(cancellationToken);
         return count;
     }

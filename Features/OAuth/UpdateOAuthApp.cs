@@ -27,11 +27,8 @@ internal sealed class UpdateOAuthAppValidator : Validator<UpdateOAuthAppRequest>
 {
     public UpdateOAuthAppValidator()
     {
-        RuleFor(x => x.Name).Cascade(CascadeMode.Stop).NotEmpty().TrimmedLength(1, 100);
-        RuleFor(x => x.RedirectUris).Cascade(CascadeMode.Stop).NotEmpty()
-            .Must(u => u.Length <= OAuthAppRules.MaxRedirectUris).WithMessage($"'redirectUris' holds at most {OAuthAppRules.MaxRedirectUris} URIs.")
-            .Must(u => u.All(OAuthAppRules.IsAllowedRedirectUri))
-            .WithMessage("Each of 'redirectUris' must be an absolute https URL, or http://127.0.0.1 or http://[::1] with any port, without a fragment or user name, at most 2048 characters.");
+        RuleFor(x => x.Name).AppName();
+        RuleFor(x => x.RedirectUris).RedirectUris();
     }
 }
 
@@ -66,7 +63,7 @@ internal sealed class UpdateOAuthApp(OpenIddictApplicationManager<OAuthApplicati
         var uris = req.RedirectUris.Distinct().ToList();
         app.DisplayName = req.Name.Trim();
         app.RedirectUris = [.. uris.Select(u => u.AbsoluteUri)];
-        app.ApplicationType = uris.All(u => u.IsLoopback) ? ApplicationTypes.Native : ApplicationTypes.Web;
+        app.ApplicationType = OAuthAppRules.ApplicationTypeOf(uris);
         try
         {
             await apps.UpdateAsync(app, ct);

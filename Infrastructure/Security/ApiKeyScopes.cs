@@ -57,7 +57,11 @@ internal static class AppTokenScheme
     /// <summary>The scheme name (OpenIddict's <c>OpenIddictValidationAspNetCoreDefaults.AuthenticationScheme</c>).</summary>
     public const string Name = "OpenIddict.Validation.AspNetCore";
 
-    /// <summary>Whether a bearer token's JOSE header (its first segment, base64url) says <c>typ: at+jwt</c>.</summary>
+    /// <summary>
+    /// Whether a bearer token's JOSE header (its first segment, base64url) says <c>typ: at+jwt</c> (or
+    /// <c>application/at+jwt</c>; media types compare ignoring case). Runs for every bearer request, so it decodes on the
+    /// stack and allocates nothing.
+    /// </summary>
     public static bool IsAppToken(ReadOnlySpan<char> token)
     {
         var end = token.IndexOf('.');
@@ -66,14 +70,15 @@ internal static class AppTokenScheme
             return false;
         }
 
-        try
-        {
-            return Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Decode(token[..end].ToString()).Contains("\"at+jwt\"", StringComparison.OrdinalIgnoreCase);
-        }
-        catch (FormatException)
+        Span<byte> header = stackalloc byte[384];
+        if (System.Buffers.Text.Base64Url.DecodeFromChars(token[..end], header, out _, out var written) != System.Buffers.OperationStatus.Done)
         {
             return false;
         }
+
+        header = header[..written];
+        System.Text.Ascii.ToLowerInPlace(header, out _);
+        return header.IndexOf("\"at+jwt\""u8) >= 0 || header.IndexOf("/at+jwt\""u8) >= 0;
     }
 }
 

@@ -9,6 +9,7 @@
 // Prints one line per check and ends with "oauth4webapi walk: N passed, N failed"; exits 1 when any failed.
 import * as oauth from "oauth4webapi";
 import createClient, { type Middleware } from "openapi-fetch";
+import { check, must, results } from "./checks.js";
 import type { paths } from "./schema.js";
 
 const apiBase = process.argv[2] ?? "";
@@ -16,25 +17,6 @@ const serverBase = process.argv[3] ?? "";
 if (apiBase === "" || serverBase === "") {
   console.error("usage: node dist/oauth-walk.js <API base> <server base, the OAuth issuer>");
   process.exit(2);
-}
-
-let passed = 0;
-let failed = 0;
-function check(name: string, expected: unknown, actual: unknown): void {
-  if (JSON.stringify(expected) === JSON.stringify(actual)) {
-    passed++;
-    console.log(`ok   ${name} (${JSON.stringify(actual)})`);
-  } else {
-    failed++;
-    console.log(`FAIL ${name}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
-  }
-}
-
-function must<T>(value: T | null | undefined, what: string): T {
-  if (value === null || value === undefined) {
-    throw new Error(`${what} is missing`);
-  }
-  return value;
 }
 
 // The API client sends whichever bearer token is current: the user's to register the app, then the app's.
@@ -142,14 +124,14 @@ async function main(): Promise<void> {
   await oauth.processRevocationResponse(await oauth.revocationRequest(as, client, oauth.None(), refreshed.access_token, insecure));
   check("after revocation the token is refused", 401, (await api.GET("/api/v1/tasks")).response.status);
 
-  console.log(`oauth4webapi walk: ${passed} passed, ${failed} failed`);
+  console.log(`oauth4webapi walk: ${results.passed} passed, ${results.failed} failed`);
 }
 
 main().then(
-  () => process.exit(failed === 0 ? 0 : 1),
+  () => process.exit(results.failed === 0 ? 0 : 1),
   (error: unknown) => {
     console.log(`FAIL the walk stopped: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`);
-    console.log(`oauth4webapi walk: ${passed} passed, ${failed + 1} failed`);
+    console.log(`oauth4webapi walk: ${results.passed} passed, ${results.failed + 1} failed`);
     process.exit(1);
   },
 );

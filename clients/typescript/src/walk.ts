@@ -7,6 +7,7 @@
 //
 // Prints one line per check and ends with "typescript client walk: N passed, N failed"; exits 1 when any failed.
 import createClient, { type Middleware } from "openapi-fetch";
+import { check, must, results } from "./checks.js";
 import type { components, paths } from "./schema.js";
 
 type Task = components["schemas"]["TaskResponse"];
@@ -15,26 +16,6 @@ const base = process.argv[2];
 if (!base) {
   console.error("usage: node dist/walk.js <base URL of the API, e.g. http://127.0.0.1:5080>");
   process.exit(2);
-}
-
-let passed = 0;
-let failed = 0;
-function check(name: string, expected: unknown, actual: unknown): void {
-  if (JSON.stringify(expected) === JSON.stringify(actual)) {
-    passed++;
-    console.log(`ok   ${name} (${JSON.stringify(actual)})`);
-  } else {
-    failed++;
-    console.log(`FAIL ${name}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
-  }
-}
-
-/** The value, or an exception naming what the API left out. */
-function must<T>(value: T | null | undefined, what: string): T {
-  if (value === null || value === undefined) {
-    throw new Error(`${what} is missing from the response`);
-  }
-  return value;
 }
 
 // Every request carries the current access token once there is one.
@@ -124,14 +105,14 @@ async function main(): Promise<void> {
   check("the retry replays the first response", [201, "true", must(once.data, "the created task").id],
     [again.response.status, again.response.headers.get("Idempotent-Replayed"), must(again.data, "the replayed task").id]);
 
-  console.log(`typescript client walk: ${passed} passed, ${failed} failed`);
+  console.log(`typescript client walk: ${results.passed} passed, ${results.failed} failed`);
 }
 
 main().then(
-  () => process.exit(failed === 0 ? 0 : 1),
+  () => process.exit(results.failed === 0 ? 0 : 1),
   (error: unknown) => {
     console.log(`FAIL the walk stopped: ${error instanceof Error ? error.message : String(error)}`);
-    console.log(`typescript client walk: ${passed} passed, ${failed + 1} failed`);
+    console.log(`typescript client walk: ${results.passed} passed, ${results.failed + 1} failed`);
     process.exit(1);
   },
 );
