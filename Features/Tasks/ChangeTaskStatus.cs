@@ -52,8 +52,10 @@ internal sealed class ChangeTaskStatus(IDocumentSession session, TimeProvider cl
             return refused!;
         }
 
+        var before = TaskResponse.From(task);
         task.Status = req.Status!.Value;
         task.UpdatedAt = clock.GetStoredUtcNow();
+        TaskHistory.Changed(session, User, before, task);
         await TaskETag.SaveAsync(session, task, HttpContext, ct);
         return TypedResults.Ok(TaskResponse.From(task));
     }

@@ -81,6 +81,7 @@ internal sealed class CreateTask(IDocumentSession session, IDocumentStore docume
             UpdatedAt = now,
         };
         session.Insert(task);
+        TaskHistory.Created(session, User, task);
         await session.SaveChangesAsync(ct);
         meters.ApiCounter("sliceapi.tasks.created", "{task}", "Tasks created (an idempotent replay creates none).").Add(1);
         TaskETag.Write(HttpContext.Response, task.Version);

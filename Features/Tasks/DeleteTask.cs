@@ -32,6 +32,7 @@ internal sealed class DeleteTask(IDocumentSession session) : Endpoint<DeleteTask
             return refused!;
         }
 
+        TaskHistory.Deleted(session, User, task);
         session.Delete(task);
         await session.SaveChangesAsync(ct);
         return TypedResults.NoContent();

@@ -135,8 +135,10 @@ internal sealed class PatchTask(IDocumentSession session, IDocumentStore documen
             return unknownAssignee;
         }
 
+        var before = TaskResponse.From(task);
         request.ApplyTo(task);
         task.UpdatedAt = clock.GetStoredUtcNow();
+        TaskHistory.Changed(session, User, before, task);
         await TaskETag.SaveAsync(session, task, http, ct);
         return TypedResults.Ok(TaskResponse.From(task));
     }

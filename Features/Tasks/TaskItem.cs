@@ -98,7 +98,7 @@ internal sealed class TaskItemMapping : IConfigureMarten
     public void Configure(IServiceProvider services, StoreOptions options)
     {
         options.Storage.ExtendedSchemaObjects.Add(new Weasel.Postgresql.Extension("pg_trgm"));
-        options.Listeners.Add(new UnassignDeletedUsers());
+        TaskHistory.Configure(options);
         options.Schema.For<TaskItem>()
             .UseNumericRevisions(true)
             .Metadata(m => m.Revision.MapTo(t => t.Version))
@@ -126,27 +126,30 @@ internal sealed class TaskItemMapping : IConfigureMarten
 }
 
 /// <summary>
-/// When a session deletes users, the tasks assigned to them become unassigned in the same save (the owner's tasks go
-/// with the user through the foreign key). The tasks area keeps its own documents right; the user slices need not know.
+/// When an account is deleted, the tasks assigned to it become unassigned in the same transaction, and the tasks it owns
+/// (deleted with it through the foreign key) get their <c>deleted</c> event, so every task's history and the changes
+/// feed see both.
 /// </summary>
-internal sealed class UnassignDeletedUsers : DocumentSessionListenerBase
+internal sealed class TaskAccountDeletion : SliceApi.Features.Users.IAccountDeletionStep
 {
-    public override async Task BeforeSaveChangesAsync(IDocumentSession session, CancellationToken token)
+    public async Task BeforeDeleteAsync(IDocumentSession session, Guid userId, ClaimsPrincipal actor, CancellationToken ct)
     {
-        var deleted = session.PendingChanges.DeletionsFor<SliceApi.Features.Users.User>().Select(d => d.Id).OfType<Guid>().ToArray();
-        if (deleted.Length == 0)
-        {
-            return;
-        }
-
         // Locked, as every read-modify-write of a task (TaskItemAccess.LoadForChangeAsync), and written as the next
         // revision, so a task deleted or changed meanwhile is neither written back nor overwritten.
-        await session.BeginTransactionAsync(token);
-        var assigned = await session.QueryAsync<TaskItem>("where assignee_id = any(?) for update", token, deleted);
-        foreach (var task in assigned)
+        await session.BeginTransactionAsync(ct);
+        var touched = await session.QueryAsync<TaskItem>("where assignee_id = ? or owner_id = ? for update", ct, userId, userId);
+        foreach (var task in touched)
         {
+            if (task.OwnerId == userId)
+            {
+                TaskHistory.Deleted(session, actor, task);
+                continue;
+            }
+
+            var before = TaskResponse.From(task);
             task.AssigneeId = null;
             session.UpdateRevision(task, task.Version + 1);
+            TaskHistory.Changed(session, actor, before, task);
         }
     }
 }

@@ -72,8 +72,10 @@ internal sealed class UpdateTask(IDocumentSession session, IDocumentStore docume
             return unknownAssignee;
         }
 
+        var before = TaskResponse.From(task);
         req.ApplyTo(task);
         task.UpdatedAt = clock.GetStoredUtcNow();
+        TaskHistory.Changed(session, User, before, task);
         await TaskETag.SaveAsync(session, task, HttpContext, ct);
         return TypedResults.Ok(TaskResponse.From(task));
     }

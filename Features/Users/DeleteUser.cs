@@ -18,7 +18,7 @@ public sealed class DeleteUserRequest
 /// tasks, refresh tokens and API keys are deleted with it (foreign keys with ON DELETE CASCADE); its
 /// access tokens stop working at once on this instance and within a second on others (a revocation message). Someone else's id is 404.
 /// </summary>
-internal sealed class DeleteUser(IDocumentSession session, AccountStatusCheck statusCheck, Revocations revocations) : Endpoint<DeleteUserRequest, Results<NoContent, ProblemHttpResult>>
+internal sealed class DeleteUser(IDocumentSession session, AccountStatusCheck statusCheck, Revocations revocations, IEnumerable<IAccountDeletionStep> steps) : Endpoint<DeleteUserRequest, Results<NoContent, ProblemHttpResult>>
 {
     public override void Configure()
     {
@@ -36,7 +36,12 @@ internal sealed class DeleteUser(IDocumentSession session, AccountStatusCheck st
         }
 
         // The user's tasks, tokens, keys and idempotency records go with it through their foreign keys (ON DELETE
-        // CASCADE); tasks assigned to it become unassigned (SET NULL).
+        // CASCADE); the steps of other features (tasks assigned to it become unassigned) run in the same transaction.
+        foreach (var step in steps)
+        {
+            await step.BeforeDeleteAsync(session, req.Id, User, ct);
+        }
+
         session.Delete<User>(req.Id);
         revocations.Queue(session, Revocations.Account, req.Id.ToString());
         await session.SaveChangesAsync(ct);

@@ -85,6 +85,7 @@ internal static class UsersSetup
     {
         services.AddScoped<IAccountStatusSource, UserAccountStatusSource>();
         services.AddSingleton<AccountStatusCheck>();
+        services.AddSingleton<IAccountDeletionStep, SliceApi.Features.Tasks.TaskAccountDeletion>();
         services.AddSingleton<SliceApi.Infrastructure.Security.IPrincipalCheck>(provider => provider.GetRequiredService<AccountStatusCheck>());
         services.AddSingleton<SliceApi.Infrastructure.Security.IRevocationSubscriber>(provider => provider.GetRequiredService<AccountStatusCheck>());
         return services;
@@ -103,4 +104,19 @@ public sealed record UserResponse(
     [property: System.ComponentModel.DataAnnotations.MaxLength(5)] string Role, DateTimeOffset CreatedAt, bool IsActive)
 {
     internal static UserResponse From(User user) => new(user.Id, user.Email, user.DisplayName, user.Role, user.CreatedAt, user.IsActive);
+}
+
+/// <summary>
+/// Work another feature does in the transaction that deletes an account, before the deletion is written (the tasks
+/// area unassigns the account's assigned tasks and records the deletion of its own), so nothing the deletion touches is
+/// left inconsistent.
+/// </summary>
+internal interface IAccountDeletionStep
+{
+    /// <summary>Runs in <paramref name="session"/>, whose transaction is open and locks the user; its save deletes the account.</summary>
+    /// <param name="session">The deleting request's session.</param>
+    /// <param name="userId">The account being deleted.</param>
+    /// <param name="actor">Who deletes it (the account itself or an admin).</param>
+    /// <param name="ct">Cancels the work.</param>
+    Task BeforeDeleteAsync(IDocumentSession session, Guid userId, System.Security.Claims.ClaimsPrincipal actor, CancellationToken ct);
 }

@@ -16,7 +16,8 @@ public sealed class MigrateInput : NetCoreInput
 
 /// <summary>
 /// <c>dotnet SliceApi.dll migrate [--allow-drops]</c>: applies Marten's schema changes for the document mappings
-/// (tables, indexes, foreign keys, the pg_trgm extension) under Marten's advisory lock, and exits (0). For deployments
+/// (tables, indexes, foreign keys, the pg_trgm extension) under Marten's advisory lock, then the data steps
+/// (<see cref="IDataMigration"/>) not yet run, and exits (0). For deployments
 /// that start with <c>Database:MigrateOnStartup=false</c>. Unlike Marten's <c>db-apply</c>, changes are additive between
 /// releases: when applying them would drop a column, index or foreign key this build no longer maps, it lists them and
 /// exits 1 without changing anything, since the release before may still run on them; <c>--allow-drops</c> applies them
@@ -28,7 +29,8 @@ public sealed class MigrateCommand : JasperFxAsyncCommand<MigrateInput>
     /// <summary>Applies the changes; false (exit code 1) when drops were refused.</summary>
     public override async Task<bool> Execute(MigrateInput input)
     {
-        var store = input.BuildHost().Services.GetRequiredService<IDocumentStore>();
+        var services = input.BuildHost().Services;
+        var store = services.GetRequiredService<IDocumentStore>();
         var pending = await store.Storage.Database.CreateMigrationAsync();
         if (SchemaCompatibility.Drops(pending) is { Count: > 0 } drops && !input.AllowDropsFlag)
         {
@@ -38,6 +40,7 @@ public sealed class MigrateCommand : JasperFxAsyncCommand<MigrateInput>
         }
 
         await store.Storage.ApplyAllConfiguredChangesToDatabaseAsync(AutoCreate.CreateOrUpdate);
+        await DataMigrations.ApplyAsync(store, services.GetServices<IDataMigration>(), TimeProvider.System, CancellationToken.None);
         Console.WriteLine(pending.Difference == SchemaPatchDifference.None ? "The document schema is up to date." : "Applied the document schema changes.");
         return true;
     }

@@ -74,6 +74,8 @@ public sealed class AuthorizationMatrixTests(AppFixture api) : IClassFixture<App
             [401, 200, 200, 200, 200, 200, 200, 403, 200, 200, 403]),
         ["GetTask"] = (w => new HttpRequestMessage(HttpMethod.Get, $"/api/v1/tasks/{w.Task.Id}"),
             [401, 404, 200, 200, 404, 200, 200, 403, 200, 200, 403]),
+        ["GetTaskHistory"] = (w => new HttpRequestMessage(HttpMethod.Get, $"/api/v1/tasks/{w.Task.Id}/history"),
+            [401, 404, 200, 200, 404, 200, 200, 403, 200, 200, 403]),
         ["UpdateTask"] = (w => Json(HttpMethod.Put, $"/api/v1/tasks/{w.Task.Id}", new { title = "Replaced", assigneeId = w.Assignee.Id }),
             [401, 403, 200, 403, 404, 200, 200, 403, 403, 200, 403]),
         ["PatchTask"] = (w => new HttpRequestMessage(HttpMethod.Patch, $"/api/v1/tasks/{w.Task.Id}")

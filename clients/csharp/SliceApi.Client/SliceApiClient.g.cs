@@ -203,6 +203,20 @@ namespace SliceApi.Client
 
         /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
         /// <summary>
+        /// A task's history: who changed what, oldest first, paged by cursor
+        /// </summary>
+        /// <remarks>
+        /// API keys and apps need the scope `tasks:read`.
+        /// </remarks>
+        /// <param name="id">The task's id.</param>
+        /// <param name="limit">Page size, 1 to 100 (default 20).</param>
+        /// <param name="cursor">The nextCursor of the previous page (or follow the Link header); absent for the first page.</param>
+        /// <returns>Success</returns>
+        /// <exception cref="ApiException">A server side error occurred.</exception>
+        System.Threading.Tasks.Task<ApiResponse<TaskHistoryResponse>> GetTaskHistoryAsync(System.Guid id, int? limit = null, string? cursor = null, System.Threading.CancellationToken cancellationToken = default(System.Threading.CancellationToken));
+
+        /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
+        /// <summary>
         /// Change a task's status (owner, admin or assignee)
         /// </summary>
         /// <remarks>
@@ -2980,6 +2994,171 @@ namespace SliceApi.Client
 
         /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
         /// <summary>
+        /// A task's history: who changed what, oldest first, paged by cursor
+        /// </summary>
+        /// <remarks>
+        /// API keys and apps need the scope `tasks:read`.
+        /// </remarks>
+        /// <param name="id">The task's id.</param>
+        /// <param name="limit">Page size, 1 to 100 (default 20).</param>
+        /// <param name="cursor">The nextCursor of the previous page (or follow the Link header); absent for the first page.</param>
+        /// <returns>Success</returns>
+        /// <exception cref="ApiException">A server side error occurred.</exception>
+        public virtual async System.Threading.Tasks.Task<ApiResponse<TaskHistoryResponse>> GetTaskHistoryAsync(System.Guid id, int? limit = null, string? cursor = null, System.Threading.CancellationToken cancellationToken = default(System.Threading.CancellationToken))
+        {
+            if (id == null)
+                throw new System.ArgumentNullException("id");
+
+            var client_ = _httpClient;
+            var disposeClient_ = false;
+            try
+            {
+                using (var request_ = new System.Net.Http.HttpRequestMessage())
+                {
+                    request_.Method = new System.Net.Http.HttpMethod("GET");
+                    request_.Headers.Accept.Add(System.Net.Http.Headers.MediaTypeWithQualityHeaderValue.Parse("application/json"));
+
+                    var urlBuilder_ = new System.Text.StringBuilder();
+                
+                    // Operation Path: "api/v1/tasks/{id}/history"
+                    urlBuilder_.Append("api/v1/tasks/");
+                    urlBuilder_.Append(System.Uri.EscapeDataString(ConvertToString(id, System.Globalization.CultureInfo.InvariantCulture)));
+                    urlBuilder_.Append("/history");
+                    urlBuilder_.Append('?');
+                    if (limit != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("limit")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(limit, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    if (cursor != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("cursor")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(cursor, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    urlBuilder_.Length--;
+
+                    PrepareRequest(client_, request_, urlBuilder_);
+
+                    var url_ = urlBuilder_.ToString();
+                    request_.RequestUri = new System.Uri(url_, System.UriKind.RelativeOrAbsolute);
+
+                    PrepareRequest(client_, request_, url_);
+
+                    var response_ = await client_.SendAsync(request_, System.Net.Http.HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+                    var disposeResponse_ = true;
+                    try
+                    {
+                        var headers_ = new System.Collections.Generic.Dictionary<string, System.Collections.Generic.IEnumerable<string>>();
+                        foreach (var item_ in response_.Headers)
+                            headers_[item_.Key] = item_.Value;
+                        if (response_.Content != null && response_.Content.Headers != null)
+                        {
+                            foreach (var item_ in response_.Content.Headers)
+                                headers_[item_.Key] = item_.Value;
+                        }
+
+                        ProcessResponse(client_, response_);
+
+                        var status_ = (int)response_.StatusCode;
+                        if (status_ == 200)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<TaskHistoryResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new ApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            return new ApiResponse<TaskHistoryResponse>(status_, headers_, objectResponse_.Object);
+                        }
+                        else
+                        if (status_ == 400)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<HttpValidationProblemDetails>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new ApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new ApiException<HttpValidationProblemDetails>("The request is invalid: \'errors\' names each field or parameter to fix.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 401)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ProblemDetails>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new ApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new ApiException<ProblemDetails>("The access token or API key is missing, expired or invalid.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 403)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ProblemDetails>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new ApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new ApiException<ProblemDetails>("The caller\'s role, or the API key\'s scopes, do not allow this operation.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 404)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ProblemDetails>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new ApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new ApiException<ProblemDetails>("Not found, or not visible to the caller.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 429)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ProblemDetails>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new ApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new ApiException<ProblemDetails>("The caller\'s rate limit was reached; retry after the Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 500)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ProblemDetails>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new ApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new ApiException<ProblemDetails>("An unexpected error; the problem\'s traceId identifies it in the logs.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 503)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ProblemDetails>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new ApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new ApiException<ProblemDetails>("The database, or with RateLimiting:FailMode=Closed the shared rate-limit store, is unreachable; retry after the Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        {
+                            var responseData_ = response_.Content == null ? null : await ReadAsStringAsync(response_.Content, cancellationToken).ConfigureAwait(false);
+                            throw new ApiException("The HTTP status code of the response was not expected (" + status_ + ").", status_, responseData_, headers_, null);
+                        }
+                    }
+                    finally
+                    {
+                        if (disposeResponse_)
+                            response_.Dispose();
+                    }
+                }
+            }
+            finally
+            {
+                if (disposeClient_)
+                    client_.Dispose();
+            }
+        }
+
+        /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
+        /// <summary>
         /// Change a task's status (owner, admin or assignee)
         /// </summary>
         /// <remarks>
@@ -5380,6 +5559,223 @@ namespace SliceApi.Client
     }
 
     /// <summary>
+    /// One page of a task's history, oldest first.
+    /// </summary>
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
+    public partial class TaskHistoryResponse
+    {
+
+        /// <summary>
+        /// At most limit events.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("items", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required]
+        [System.ComponentModel.DataAnnotations.MaxLength(100)]
+        public System.Collections.Generic.ICollection<TaskEventResponse> Items { get; set; } = new System.Collections.ObjectModel.Collection<TaskEventResponse>();
+
+        /// <summary>
+        /// Pass as cursor for the next page; null on the last page.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("nextCursor", Required = Newtonsoft.Json.Required.AllowNull)]
+        [System.ComponentModel.DataAnnotations.StringLength(20)]
+        public string? NextCursor { get; set; } = default!;
+
+    }
+
+    /// <summary>
+    /// One entry of a task's history (an event of its stream), as GET /api/v1/tasks/{id}/history and the changes feed
+    /// <br/>write it.
+    /// </summary>
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
+    public partial class TaskEventResponse
+    {
+
+        /// <summary>
+        /// The event's id (unique across the store).
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("id", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
+        [System.ComponentModel.DataAnnotations.StringLength(36)]
+        public System.Guid Id { get; set; } = default!;
+
+        /// <summary>
+        /// The task's id.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("taskId", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
+        [System.ComponentModel.DataAnnotations.StringLength(36)]
+        public System.Guid TaskId { get; set; } = default!;
+
+        /// <summary>
+        /// The event's position in the task's history, from 1.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("version", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Range(1L, 9223372036854775807L)]
+        public long Version { get; set; } = default!;
+
+        /// <summary>
+        /// What happened.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("type", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
+        [Newtonsoft.Json.JsonConverter(typeof(Newtonsoft.Json.Converters.StringEnumConverter))]
+        public TaskEventResponseType Type { get; set; } = default!;
+
+        /// <summary>
+        /// When the change committed's transaction began (UTC, microseconds).
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("occurredAt", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
+        [System.ComponentModel.DataAnnotations.StringLength(35)]
+        public System.DateTimeOffset OccurredAt { get; set; } = default!;
+
+        /// <summary>
+        /// Who made the change and through what.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("actor", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required]
+        public TaskEventActor Actor { get; set; } = new TaskEventActor();
+
+        /// <summary>
+        /// The W3C trace id of the request that made the change (32 hex digits), or null.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("traceId", Required = Newtonsoft.Json.Required.AllowNull)]
+        [System.ComponentModel.DataAnnotations.StringLength(32)]
+        public string? TraceId { get; set; } = default!;
+
+        /// <summary>
+        /// The changed members with old and new values; empty for created and deleted.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("changes", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required]
+        [System.ComponentModel.DataAnnotations.MaxLength(5)]
+        public System.Collections.Generic.ICollection<TaskFieldChange> Changes { get; set; } = new System.Collections.ObjectModel.Collection<TaskFieldChange>();
+
+        /// <summary>
+        /// The task after the change (for deleted, as it was).
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("task", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required]
+        public TaskResponse Task { get; set; } = new TaskResponse();
+
+    }
+
+    /// <summary>
+    /// What happened to a task; on the wire in snake_case (status_changed), in webhooks as task.status_changed.
+    /// </summary>
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
+    public enum TaskEventType
+    {
+
+        [System.Runtime.Serialization.EnumMember(Value = @"created")]
+        Created = 0,
+
+        [System.Runtime.Serialization.EnumMember(Value = @"updated")]
+        Updated = 1,
+
+        [System.Runtime.Serialization.EnumMember(Value = @"status_changed")]
+        StatusChanged = 2,
+
+        [System.Runtime.Serialization.EnumMember(Value = @"assigned")]
+        Assigned = 3,
+
+        [System.Runtime.Serialization.EnumMember(Value = @"unassigned")]
+        Unassigned = 4,
+
+        [System.Runtime.Serialization.EnumMember(Value = @"deleted")]
+        Deleted = 5,
+
+    }
+
+    /// <summary>
+    /// Who made a change and through what.
+    /// </summary>
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
+    public partial class TaskEventActor
+    {
+
+        /// <summary>
+        /// The user's id; null for system.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("userId", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [System.ComponentModel.DataAnnotations.StringLength(36)]
+        public System.Guid? UserId { get; set; } = default!;
+
+        /// <summary>
+        /// How they were authenticated.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("via", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [Newtonsoft.Json.JsonConverter(typeof(Newtonsoft.Json.Converters.StringEnumConverter))]
+        public TaskEventActorVia? Via { get; set; } = default!;
+
+        /// <summary>
+        /// The API key's id when via is api_key, else null.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("apiKeyId", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [System.ComponentModel.DataAnnotations.StringLength(36)]
+        public System.Guid? ApiKeyId { get; set; } = default!;
+
+        /// <summary>
+        /// The OAuth app's client id when via is oauth_app, else null.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("clientId", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [System.ComponentModel.DataAnnotations.StringLength(100)]
+        public string? ClientId { get; set; } = default!;
+
+    }
+
+    /// <summary>
+    /// How the actor of an event was authenticated; on the wire in snake_case.
+    /// </summary>
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
+    public enum TaskEventChannel
+    {
+
+        [System.Runtime.Serialization.EnumMember(Value = @"access_token")]
+        AccessToken = 0,
+
+        [System.Runtime.Serialization.EnumMember(Value = @"api_key")]
+        ApiKey = 1,
+
+        [System.Runtime.Serialization.EnumMember(Value = @"o_auth_app")]
+        OAuthApp = 2,
+
+        [System.Runtime.Serialization.EnumMember(Value = @"system")]
+        System = 3,
+
+    }
+
+    /// <summary>
+    /// One member of a task whose value an event changed; values are as the API writes them (status in_progress, dates RFC 3339 UTC).
+    /// </summary>
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
+    public partial class TaskFieldChange
+    {
+
+        /// <summary>
+        /// The member: title, description, dueAt, status or assigneeId.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("field", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [System.ComponentModel.DataAnnotations.StringLength(16)]
+        public string? Field { get; set; } = default!;
+
+        /// <summary>
+        /// The value before, or null when it had none.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("oldValue", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [System.ComponentModel.DataAnnotations.StringLength(4000)]
+        public string? OldValue { get; set; } = default!;
+
+        /// <summary>
+        /// The value after, or null when it was cleared.
+        /// </summary>
+        [Newtonsoft.Json.JsonProperty("newValue", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [System.ComponentModel.DataAnnotations.StringLength(4000)]
+        public string? NewValue { get; set; } = default!;
+
+    }
+
+    /// <summary>
     /// One page of tasks in the requested order.
     /// </summary>
     [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
@@ -6059,6 +6455,48 @@ namespace SliceApi.Client
 
         [System.Runtime.Serialization.EnumMember(Value = @"done")]
         Done = 2,
+
+    }
+
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
+    public enum TaskEventResponseType
+    {
+
+        [System.Runtime.Serialization.EnumMember(Value = @"created")]
+        Created = 0,
+
+        [System.Runtime.Serialization.EnumMember(Value = @"updated")]
+        Updated = 1,
+
+        [System.Runtime.Serialization.EnumMember(Value = @"status_changed")]
+        Status_changed = 2,
+
+        [System.Runtime.Serialization.EnumMember(Value = @"assigned")]
+        Assigned = 3,
+
+        [System.Runtime.Serialization.EnumMember(Value = @"unassigned")]
+        Unassigned = 4,
+
+        [System.Runtime.Serialization.EnumMember(Value = @"deleted")]
+        Deleted = 5,
+
+    }
+
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
+    public enum TaskEventActorVia
+    {
+
+        [System.Runtime.Serialization.EnumMember(Value = @"access_token")]
+        Access_token = 0,
+
+        [System.Runtime.Serialization.EnumMember(Value = @"api_key")]
+        Api_key = 1,
+
+        [System.Runtime.Serialization.EnumMember(Value = @"o_auth_app")]
+        O_auth_app = 2,
+
+        [System.Runtime.Serialization.EnumMember(Value = @"system")]
+        System = 3,
 
     }
 

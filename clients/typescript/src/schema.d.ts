@@ -188,6 +188,26 @@ export interface paths {
         patch: operations["PatchTask"];
         trace?: never;
     };
+    "/api/v1/tasks/{id}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A task's history: who changed what, oldest first, paged by cursor
+         * @description API keys and apps need the scope `tasks:read`.
+         */
+        get: operations["GetTaskHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/tasks/{id}/status": {
         parameters: {
             query?: never;
@@ -553,6 +573,91 @@ export interface components {
              * @example null
              */
             assigneeId?: string | null;
+        };
+        /** @description One page of a task's history, oldest first. */
+        TaskHistoryResponse: {
+            /** @description At most limit events. */
+            items: components["schemas"]["TaskEventResponse"][];
+            /** @description Pass as cursor for the next page; null on the last page. */
+            nextCursor: string | null;
+        };
+        /**
+         * @description One entry of a task's history (an event of its stream), as GET /api/v1/tasks/{id}/history and the changes feed
+         *     write it.
+         */
+        TaskEventResponse: {
+            /**
+             * Format: uuid
+             * @description The event's id (unique across the store).
+             */
+            id: string;
+            /**
+             * Format: uuid
+             * @description The task's id.
+             */
+            taskId: string;
+            /**
+             * Format: int64
+             * @description The event's position in the task's history, from 1.
+             */
+            version: number;
+            /**
+             * @description What happened.
+             * @enum {string}
+             */
+            type: "created" | "updated" | "status_changed" | "assigned" | "unassigned" | "deleted";
+            /**
+             * Format: date-time
+             * @description When the change committed's transaction began (UTC, microseconds).
+             */
+            occurredAt: string;
+            /** @description Who made the change and through what. */
+            actor: components["schemas"]["TaskEventActor"];
+            /** @description The W3C trace id of the request that made the change (32 hex digits), or null. */
+            traceId: string | null;
+            /** @description The changed members with old and new values; empty for created and deleted. */
+            changes: components["schemas"]["TaskFieldChange"][];
+            /** @description The task after the change (for deleted, as it was). */
+            task: components["schemas"]["TaskResponse"];
+        };
+        /**
+         * @description What happened to a task; on the wire in snake_case (status_changed), in webhooks as task.status_changed.
+         * @enum {string}
+         */
+        TaskEventType: "created" | "updated" | "status_changed" | "assigned" | "unassigned" | "deleted";
+        /** @description Who made a change and through what. */
+        TaskEventActor: {
+            /**
+             * Format: uuid
+             * @description The user's id; null for system.
+             */
+            userId?: string | null;
+            /**
+             * @description How they were authenticated.
+             * @enum {string}
+             */
+            via?: "access_token" | "api_key" | "o_auth_app" | "system";
+            /**
+             * Format: uuid
+             * @description The API key's id when via is api_key, else null.
+             */
+            apiKeyId?: string | null;
+            /** @description The OAuth app's client id when via is oauth_app, else null. */
+            clientId?: string | null;
+        };
+        /**
+         * @description How the actor of an event was authenticated; on the wire in snake_case.
+         * @enum {string}
+         */
+        TaskEventChannel: "access_token" | "api_key" | "o_auth_app" | "system";
+        /** @description One member of a task whose value an event changed; values are as the API writes them (status in_progress, dates RFC 3339 UTC). */
+        TaskFieldChange: {
+            /** @description The member: title, description, dueAt, status or assigneeId. */
+            field?: string;
+            /** @description The value before, or null when it had none. */
+            oldValue?: string | null;
+            /** @description The value after, or null when it was cleared. */
+            newValue?: string | null;
         };
         /** @description One page of tasks in the requested order. */
         ListTasksResponse: {
@@ -3117,6 +3222,138 @@ export interface operations {
             };
             /** @description The Content-Type is not one this operation accepts. */
             415: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller's rate limit was reached; retry after the Retry-After seconds. */
+            429: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description An unexpected error; the problem's traceId identifies it in the logs. */
+            500: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database, or with RateLimiting:FailMode=Closed the shared rate-limit store, is unreachable; retry after the Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    GetTaskHistory: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 100 (default 20). */
+                limit?: number | null;
+                /** @description The nextCursor of the previous page (or follow the Link header); absent for the first page. */
+                cursor?: string | null;
+            };
+            header?: never;
+            path: {
+                /** @description The task's id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    /**
+                     * @description The next page, RFC 8288: `</api/v1/tasks/{id}/history?cursor=...>; rel="next"`; absent on the last page.
+                     * @example </api/v1/tasks/01939a6e-7f3c-7000-8000-000000000001/history?cursor=20>; rel="next"
+                     */
+                    Link?: string;
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TaskHistoryResponse"];
+                };
+            };
+            /** @description The request is invalid: 'errors' names each field or parameter to fix. */
+            400: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
+            /** @description The access token or API key is missing, expired or invalid. */
+            401: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller's role, or the API key's scopes, do not allow this operation. */
+            403: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
                 headers: {
                     /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
                     "RateLimit-Policy"?: string;
