@@ -1,4 +1,5 @@
 using SliceApi.Features.ApiKeys;
+using SliceApi.Features.Changes;
 using SliceApi.Features.OAuth;
 using SliceApi.Features.Tasks;
 using SliceApi.Features.Users;
@@ -25,6 +26,7 @@ builder.Services.AddApiSecurity();
 builder.Services.AddApiKeyAuthentication();
 builder.Services.AddUserAccounts();
 builder.Services.AddOAuth();
+builder.Services.AddChanges();
 builder.Services.AddApiRateLimiting();
 builder.Services.AddApiEndpoints();
 builder.Services.AddApiDocumentation();

@@ -44,7 +44,10 @@ internal static class DataSetup
                 return options;
             })
             .BuildSessionsWith<RequestSessionFactory>()
-            .UseNpgsqlDataSource();
+            .UseNpgsqlDataSource()
+            // Subscriptions run on one instance at a time, elected through a PostgreSQL advisory lock; its high-water
+            // mark is what the changes feed reads below.
+            .AddAsyncDaemon(JasperFx.Events.Daemon.DaemonMode.HotCold);
         if (database.MigrateOnStartup)
         {
             marten.ApplyAllDatabaseChangesOnStartup();

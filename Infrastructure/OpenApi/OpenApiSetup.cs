@@ -85,6 +85,10 @@ internal static partial class OpenApiSetup
             foreach (var schema in document.Components.Schemas.Values)
             {
                 ReplaceSingleReferenceOneOf(schema);
+                foreach (var property in schema.Properties.Values.Where(p => p is { IsNullableRaw: true, Type: NJsonSchema.JsonObjectType.None, AllOf.Count: 1 }))
+                {
+                    property.Type = NJsonSchema.JsonObjectType.Object; // "nullable" needs a type beside it in 3.0
+                }
                 if (schema.AdditionalPropertiesSchema is { Type: NJsonSchema.JsonObjectType.None, HasReference: false })
                 {
                     // ProblemDetails' extension members (traceId, errors): any JSON, which "nullable" without a type is not in 3.0.

@@ -19,6 +19,22 @@ internal interface IRevocationSubscriber
 }
 
 /// <summary>
+/// A feature's own NOTIFY channel, heard on the revocation listener's connection (one LISTEN connection per instance):
+/// <see cref="Notified"/> gets each payload; <see cref="Lost"/> says messages may have been missed.
+/// </summary>
+internal interface INotificationSubscriber
+{
+    /// <summary>The channel, a plain lower-case identifier.</summary>
+    string Channel { get; }
+
+    /// <summary>A message arrived (on the connection's thread: return quickly).</summary>
+    void Notified(string payload);
+
+    /// <summary>The connection failed or came back: messages sent meanwhile were missed.</summary>
+    void Lost();
+}
+
+/// <summary>
 /// Revocation messages between instances, over PostgreSQL's LISTEN/NOTIFY on channel <see cref="Channel"/>: a change
 /// that must end cached rights (an account deactivated, deleted, its role or password changed; an API key revoked)
 /// queues a NOTIFY in the transaction that makes it, so every instance hears of it when, and only if, it commits,
@@ -65,10 +81,12 @@ internal sealed class Revocations(IMeterFactory meters)
 /// Listens on <see cref="Revocations.Channel"/> on a connection of its own and hands every message to the
 /// <see cref="IRevocationSubscriber"/>s (counted in <c>sliceapi.revocations.received</c>). When the connection
 /// fails it logs once, clears every cache (messages sent meanwhile are lost, and the caches would otherwise trust
-/// them for up to their 30 seconds), retries every second, and logs once more when it listens again.
+/// them for up to their 30 seconds), retries every second, and logs once more when it listens again. The channels of
+/// the <see cref="INotificationSubscriber"/>s are heard on the same connection.
 /// </summary>
 internal sealed partial class RevocationListener(
-    PostgresConnectionSource database, IEnumerable<IRevocationSubscriber> subscribers, IMeterFactory meters, ILogger<RevocationListener> logger)
+    PostgresConnectionSource database, IEnumerable<IRevocationSubscriber> subscribers, IEnumerable<INotificationSubscriber> channels,
+    IMeterFactory meters, ILogger<RevocationListener> logger)
     : BackgroundService
 {
     private readonly Counter<long> received = meters.ApiCounter(
@@ -86,10 +104,16 @@ internal sealed partial class RevocationListener(
                 var settings = new NpgsqlConnectionStringBuilder(database.ConnectionString) { Pooling = false, KeepAlive = 10 };
                 await using var connection = new NpgsqlConnection(settings.ConnectionString);
                 await connection.OpenAsync(stoppingToken);
-                connection.Notification += (_, message) => Dispatch(message.Payload);
-                await using (var listen = new NpgsqlCommand($"LISTEN {Revocations.Channel}", connection))
+                connection.Notification += (_, message) => Dispatch(message.Channel, message.Payload);
+                var listened = channels.Select(c => c.Channel).Prepend(Revocations.Channel).Distinct().Select(c => $"LISTEN {c}");
+                await using (var listen = new NpgsqlCommand(string.Join("; ", listened), connection))
                 {
                     await listen.ExecuteNonQueryAsync(stoppingToken);
+                }
+
+                foreach (var channel in channels)
+                {
+                    channel.Lost(); // whatever was sent before this connection listened was missed
                 }
 
                 if (failing)
@@ -129,8 +153,18 @@ internal sealed partial class RevocationListener(
         }
     }
 
-    private void Dispatch(string payload)
+    private void Dispatch(string channel, string payload)
     {
+        if (channel != Revocations.Channel)
+        {
+            foreach (var subscriber in channels.Where(c => c.Channel == channel))
+            {
+                subscriber.Notified(payload);
+            }
+
+            return;
+        }
+
         var separator = payload.IndexOf(':', StringComparison.Ordinal);
         if (separator <= 0)
         {
@@ -150,6 +184,11 @@ internal sealed partial class RevocationListener(
         foreach (var subscriber in subscribers)
         {
             subscriber.ForgetAll();
+        }
+
+        foreach (var channel in channels)
+        {
+            channel.Lost();
         }
     }
 

@@ -76,6 +76,11 @@ public sealed class AuthorizationMatrixTests(AppFixture api) : IClassFixture<App
             [401, 404, 200, 200, 404, 200, 200, 403, 200, 200, 403]),
         ["GetTaskHistory"] = (w => new HttpRequestMessage(HttpMethod.Get, $"/api/v1/tasks/{w.Task.Id}/history"),
             [401, 404, 200, 200, 404, 200, 200, 403, 200, 200, 403]),
+        ["ListChanges"] = (_ => new HttpRequestMessage(HttpMethod.Get, "/api/v1/changes"),
+            [401, 200, 200, 200, 200, 200, 200, 403, 200, 200, 403]),
+        // A stream that is let through would never end: a cursor past every change makes it a 400 once authorized.
+        ["StreamChanges"] = (_ => new HttpRequestMessage(HttpMethod.Get, $"/api/v1/changes/stream?after={long.MaxValue}"),
+            [401, 400, 400, 400, 400, 400, 400, 403, 400, 400, 403]),
         ["UpdateTask"] = (w => Json(HttpMethod.Put, $"/api/v1/tasks/{w.Task.Id}", new { title = "Replaced", assigneeId = w.Assignee.Id }),
             [401, 403, 200, 403, 404, 200, 200, 403, 403, 200, 403]),
         ["PatchTask"] = (w => new HttpRequestMessage(HttpMethod.Patch, $"/api/v1/tasks/{w.Task.Id}")

@@ -140,7 +140,7 @@ public sealed class RevocationTests(TwoInstancesFixture api) : IClassFixture<Two
         {
             await connection.OpenAsync();
             await using var terminate = new NpgsqlCommand(
-                $"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND query = 'LISTEN {Revocations.Channel}'", connection);
+                $"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN sliceapi%'", connection);
             ((long)(await terminate.ExecuteScalarAsync())!).ShouldBe(2);
         }
 

@@ -53,6 +53,9 @@ public sealed class TestDatabaseServer : IAsyncLifetime
 
         await ExecuteAsync($"ALTER DATABASE {templateName} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false");
         NpgsqlConnection.ClearAllPools();
+        // Marten's async daemon may still hold its connections of the stopped host for a moment (its LISTEN wake-up,
+        // its leadership lock): a template with connections cannot be cloned.
+        await ExecuteAsync($"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{templateName}' AND pid <> pg_backend_pid()");
         current = this;
     }
 
