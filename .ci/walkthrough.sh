@@ -44,6 +44,31 @@ walkthrough() {
   check "${WALK_LABEL}get with the current ETag" 304 "$(req "$BASE/api/v1/tasks/$TASK_ID" -H "$A" -H "If-None-Match: $ETAG")"
   check "${WALK_LABEL}merge patch" 200 "$(req -X PATCH "$BASE/api/v1/tasks/$TASK_ID" -H "$A" -H 'Content-Type: application/merge-patch+json' -d '{"description":null}')"
   check "${WALK_LABEL}put with the old ETag" 412 "$(req -X PUT "$BASE/api/v1/tasks/$TASK_ID" -H "$A" -H "$J" -H "If-Match: $ETAG" -d '{"title":"stale"}')"
+  # Activity: the task's history, the changes feed, and the live stream (held through nginx when it is in front, while
+  # the writes go round robin, so one lands on the other instance).
+  check "${WALK_LABEL}history: created, updated and status_changed, oldest first" "200 created updated status_changed" \
+    "$(req "$BASE/api/v1/tasks/$TASK_ID/history" -H "$A") $(grep -oE '"type":"[a-z_]+"' "$OUT/body.json" | cut -d'"' -f4 | head -3 | tr '\n' ' ' | sed 's/ $//')"
+  local feed_changes=0 waited=0
+  while [ "$feed_changes" -lt 3 ] && [ "$waited" -lt 50 ]; do
+    req "$BASE/api/v1/changes" -H "$A" >/dev/null
+    feed_changes=$(grep -o "\"taskId\":\"$TASK_ID\",\"type\"" "$OUT/body.json" | wc -l)
+    waited=$((waited + 1)); sleep 0.1
+  done
+  check "${WALK_LABEL}changes feed from the start: the task's 3 changes" 3 "$feed_changes"
+  local stream="$OUT/stream-$RANDOM.txt" stream_pid t0 arrived status from=done
+  cx -N -m 30 "${RAW_BASE:-$BASE}/api/v1/changes/stream" -H "$A" -H 'Accept: text/event-stream' >"$stream" 2>/dev/null &
+  stream_pid=$!
+  sleep 1
+  for status in in_progress done; do
+    t0=$(date +%s%3N)
+    req -X PUT "$BASE/api/v1/tasks/$TASK_ID/status" -H "$A" -H "$J" -d "{\"status\":\"$status\"}" >/dev/null
+    until grep -q "\"oldValue\":\"$from\",\"newValue\":\"$status\"" "$stream" || [ $(( $(date +%s%3N) - t0 )) -gt 5000 ]; do sleep 0.01; done
+    arrived=$(( $(date +%s%3N) - t0 ))
+    check "${WALK_LABEL}live: the status change to $status reached the open event stream within 1 s ($arrived ms)" yes \
+      "$([ "$arrived" -le 1000 ] && grep -q '^id: [0-9]' "$stream" && echo yes || echo "no ($arrived ms)")"
+    from=$status
+  done
+  kill "$stream_pid" 2>/dev/null
   check "${WALK_LABEL}create API key" 201 "$(req -X POST "$BASE/api/v1/api-keys" -H "$A" -H "$J" -d '{"name":"ci","scopes":["tasks:read"]}')"
   KEY=$(sed -nE 's/.*"key":"([^"]*)".*/\1/p' "$OUT/body.json")
   check "${WALK_LABEL}read with the API key" 200 "$(req "$BASE/api/v1/tasks/$TASK_ID" -H "X-Api-Key: $KEY")"
