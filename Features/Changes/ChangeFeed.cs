@@ -137,12 +137,10 @@ internal static class ChangeFeed
         }
 
         var events = session.Events.QueryAllRawEvents().Where(e => e.Sequence > after && e.Sequence <= ceiling);
-        var admin = caller.IsAdmin();
-        var guest = caller.IsInRole(AppRoles.Guest);
-        var user = caller.GetUserId();
-        if (!admin)
+        if (!caller.IsAdmin())
         {
-            var id = user.ToString();
+            var id = caller.GetUserId().ToString();
+            var guest = caller.IsInRole(AppRoles.Guest);
             // The task after the event is theirs or assigned to them, or it was assigned to them before (a reassignment).
             events = guest
                 ? events.Where(e => e.MatchesSql(
@@ -158,17 +156,35 @@ internal static class ChangeFeed
             page.RemoveAt(limit);
         }
 
-        var items = page.Select(e => ToChange(e, admin, guest, user)).ToList();
+        var items = page.Select(e => ToChange(e, caller)).OfType<ChangeResponse>().ToList();
         // Up to date: every event up to the high-water mark has been looked at, seen or not.
-        return new ChangesPage(items, hasMore ? items[^1].Cursor : Format(ceiling), hasMore);
+        return new ChangesPage(items, hasMore ? Format(page[^1].Sequence) : Format(ceiling), hasMore);
     }
 
-    private static ChangeResponse ToChange(IEvent e, bool admin, bool guest, Guid user)
+    /// <summary>
+    /// <paramref name="e"/> as <paramref name="caller"/> may see it: the change with the task after it when they may see
+    /// the task after the event; <c>removed</c> when they saw it before and not after (deleted, reassigned away); null
+    /// when neither (the change is none of theirs).
+    /// </summary>
+    public static ChangeResponse? ToChange(IEvent e, ClaimsPrincipal caller)
     {
         var data = (TaskEvent)e.Data;
         var task = data.Task;
-        var sees = data is not TaskDeleted && (admin || task.AssigneeId == user || (!guest && task.OwnerId == user));
-        return new ChangeResponse(Format(e.Sequence), e.StreamId, data.Type, !sees, e.Timestamp, sees ? TaskEventResponse.From(e) : null);
+        var admin = caller.IsAdmin();
+        var guest = caller.IsInRole(AppRoles.Guest);
+        var user = caller.GetUserId();
+        bool Sees(Guid? assignee) => admin || assignee == user || (!guest && task.OwnerId == user);
+        var seesAfter = data is not TaskDeleted && Sees(task.AssigneeId);
+        var sawBefore = data switch
+        {
+            TaskCreated => false,
+            TaskDeleted => Sees(task.AssigneeId),
+            TaskAssigned or TaskUnassigned => Sees(Guid.TryParse(data.Changes[0].OldValue, out var old) ? old : null),
+            _ => seesAfter,
+        };
+        return seesAfter || sawBefore
+            ? new ChangeResponse(Format(e.Sequence), e.StreamId, data.Type, !seesAfter, e.Timestamp, seesAfter ? TaskEventResponse.From(e) : null)
+            : null;
     }
 }
 

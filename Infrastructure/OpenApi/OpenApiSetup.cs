@@ -80,6 +80,7 @@ internal static partial class OpenApiSetup
                                "Errors are RFC 9457 problem details (application/problem+json).";
         settings.OperationProcessors.Add(new ApiOperationProcessor(json));
         settings.SchemaSettings.SchemaProcessors.Add(new DocumentedRulesSchemaProcessor());
+        settings.DocumentProcessors.Add(new DocumentedComponents());
         settings.PostProcess = document =>
         {
             foreach (var schema in document.Components.Schemas.Values)
@@ -365,3 +366,24 @@ internal sealed class DocumentedServer : OpenApiServer
     [Newtonsoft.Json.JsonProperty("x-internal")]
     public bool Internal { get; init; }
 }
+
+/// <summary>
+/// Marks a type the OpenAPI document describes as a component although no operation takes or returns it, such as the
+/// body of a webhook POST (OpenAPI 3.0 has no <c>webhooks</c> object).
+/// </summary>
+[AttributeUsage(AttributeTargets.Class)]
+internal sealed class DocumentedComponentAttribute : Attribute;
+
+/// <summary>Adds a component schema for every type of the assembly marked <see cref="DocumentedComponentAttribute"/>.</summary>
+internal sealed class DocumentedComponents : NSwag.Generation.Processors.IDocumentProcessor
+{
+    public void Process(NSwag.Generation.Processors.Contexts.DocumentProcessorContext context)
+    {
+        foreach (var type in typeof(DocumentedComponents).Assembly.GetTypes()
+                     .Where(t => System.Reflection.CustomAttributeExtensions.GetCustomAttribute<DocumentedComponentAttribute>(t) is not null))
+        {
+            context.SchemaGenerator.Generate(type, context.SchemaResolver);
+        }
+    }
+}
+

@@ -175,7 +175,7 @@ internal sealed class DocumentedRulesSchemaProcessor : ISchemaProcessor
     }
 }
 
-/// <summary>Writes the validator limits of an endpoint's <c>[QueryParam]</c> and <c>[FromHeader]</c> members onto its query and header parameters.</summary>
+/// <summary>Writes the validator limits of an endpoint's <c>[QueryParam]</c>, <c>[FromHeader]</c> and route members onto its query, header and path parameters.</summary>
 internal static class QueryParameterRules
 {
     /// <summary>Applies the limits of <paramref name="endpoint"/>'s request validator to <paramref name="operation"/>'s query parameters.</summary>
@@ -187,12 +187,15 @@ internal static class QueryParameterRules
             return;
         }
 
-        foreach (var parameter in operation.Parameters.Where(p => p.Kind is OpenApiParameterKind.Query or OpenApiParameterKind.Header))
+        foreach (var parameter in operation.Parameters.Where(p => p.Kind is OpenApiParameterKind.Query or OpenApiParameterKind.Header or OpenApiParameterKind.Path))
         {
-            var property = endpoint.ReqDtoType.GetProperties().FirstOrDefault(p => parameter.Kind == OpenApiParameterKind.Query
-                ? string.Equals(p.GetCustomAttribute<BindFromAttribute>()?.Name ?? p.Name, parameter.Name, StringComparison.OrdinalIgnoreCase)
-                  && p.GetCustomAttribute<QueryParamAttribute>() is not null
-                : string.Equals(p.GetCustomAttribute<FromHeaderAttribute>()?.HeaderName, parameter.Name, StringComparison.OrdinalIgnoreCase));
+            var property = endpoint.ReqDtoType.GetProperties().FirstOrDefault(p => parameter.Kind switch
+            {
+                OpenApiParameterKind.Query => string.Equals(p.GetCustomAttribute<BindFromAttribute>()?.Name ?? p.Name, parameter.Name, StringComparison.OrdinalIgnoreCase)
+                                              && p.GetCustomAttribute<QueryParamAttribute>() is not null,
+                OpenApiParameterKind.Header => string.Equals(p.GetCustomAttribute<FromHeaderAttribute>()?.HeaderName, parameter.Name, StringComparison.OrdinalIgnoreCase),
+                _ => string.Equals(p.Name, parameter.Name, StringComparison.OrdinalIgnoreCase),
+            });
             if (property is not null && limits.TryGetValue(property.Name, out var facets))
             {
                 facets.ApplyTo(parameter.Schema ?? parameter, all: true);

@@ -68,6 +68,22 @@ public sealed class AuthorizationMatrixTests(AppFixture api) : IClassFixture<App
             [401, 200, 200, 200, 200, 200, 403, 403, 403, 403, 403]),
         ["RevokeGrant"] = (w => new HttpRequestMessage(HttpMethod.Delete, $"/api/v1/users/me/authorizations/{w.OwnerGrantId}"),
             [401, 404, 204, 404, 404, 404, 403, 403, 403, 403, 403]),
+        ["CreateWebhook"] = (_ => Json(HttpMethod.Post, "/api/v1/webhooks", new { url = "https://203.0.113.10/hook", eventTypes = MatrixEventTypes }),
+            [401, 201, 201, 201, 201, 201, 403, 403, 403, 403, 403]),
+        ["ListWebhooks"] = (_ => new HttpRequestMessage(HttpMethod.Get, "/api/v1/webhooks"),
+            [401, 200, 200, 200, 200, 200, 403, 403, 403, 403, 403]),
+        ["GetWebhook"] = (w => new HttpRequestMessage(HttpMethod.Get, $"/api/v1/webhooks/{w.OwnerWebhookId}"),
+            [401, 404, 200, 404, 404, 200, 403, 403, 403, 403, 403]),
+        ["UpdateWebhook"] = (w => Json(HttpMethod.Put, $"/api/v1/webhooks/{w.OwnerWebhookId}", new { url = "https://203.0.113.11/hook", eventTypes = MatrixEventTypes, enabled = true }),
+            [401, 404, 200, 404, 404, 200, 403, 403, 403, 403, 403]),
+        ["RotateWebhookSecret"] = (w => new HttpRequestMessage(HttpMethod.Post, $"/api/v1/webhooks/{w.OwnerWebhookId}/rotate-secret"),
+            [401, 404, 200, 404, 404, 200, 403, 403, 403, 403, 403]),
+        ["ListWebhookDeliveries"] = (w => new HttpRequestMessage(HttpMethod.Get, $"/api/v1/webhooks/{w.OwnerWebhookId}/deliveries"),
+            [401, 404, 200, 404, 404, 200, 403, 403, 403, 403, 403]),
+        ["RedeliverWebhook"] = (w => new HttpRequestMessage(HttpMethod.Post, $"/api/v1/webhooks/{w.OwnerWebhookId}/deliveries/{w.OwnerDeliveryId}/redeliver"),
+            [401, 404, 202, 404, 404, 202, 403, 403, 403, 403, 403]),
+        ["DeleteWebhook"] = (w => new HttpRequestMessage(HttpMethod.Delete, $"/api/v1/webhooks/{w.OwnerWebhookId}"),
+            [401, 404, 204, 404, 404, 204, 403, 403, 403, 403, 403]),
         ["CreateTask"] = (_ => Json(HttpMethod.Post, "/api/v1/tasks", new { title = "New task" }),
             [401, 403, 201, 201, 201, 201, 201, 403, 403, 201, 403]),
         ["ListTasks"] = (_ => new HttpRequestMessage(HttpMethod.Get, "/api/v1/tasks"),
@@ -136,9 +152,11 @@ public sealed class AuthorizationMatrixTests(AppFixture api) : IClassFixture<App
 
     /// <summary>Fresh users of every kind, a task owned by Owner and assigned to Assignee, API keys of Owner, an OAuth app of Owner and Owner's grant to it.</summary>
     private static readonly string[] MatrixAppRedirect = ["http://127.0.0.1:7000/cb"];
+    private static readonly string[] MatrixEventTypes = ["task.created"];
 
     internal sealed record World(AppFixture Api, TestUser Owner, TestUser Assignee, TestUser OtherUser, TestUser Guest, TestUser Admin,
-        TaskItem Task, Dictionary<string, string> Keys, Guid OwnerKeyId, Guid OwnerAppId, string OwnerAppClientId, Guid OwnerGrantId)
+        TaskItem Task, Dictionary<string, string> Keys, Guid OwnerKeyId, Guid OwnerAppId, string OwnerAppClientId, Guid OwnerGrantId,
+        Guid OwnerWebhookId, string OwnerDeliveryId)
     {
         public static async Task<World> CreateAsync(AppFixture api)
         {
@@ -172,13 +190,27 @@ public sealed class AuthorizationMatrixTests(AppFixture api) : IClassFixture<App
                 Id = Guid.CreateVersion7(), ApplicationId = app.App.Id, Subject = owner.Id.ToString(), CreationDate = DateTimeOffset.UtcNow,
                 Scopes = [ApiScopes.TasksRead], Status = "valid", Type = "permanent",
             };
+            // A webhook endpoint of the Owner with one failed delivery, stored as the API and the dispatcher store them.
+            var webhook = new SliceApi.Features.Webhooks.WebhookEndpoint
+            {
+                Id = Guid.CreateVersion7(), OwnerId = owner.Id, Url = "https://203.0.113.10/hook", EventTypes = MatrixEventTypes, Enabled = true,
+                ProtectedSecret = api.Services.GetRequiredService<SliceApi.Features.Webhooks.WebhookSecrets>().Protect(SliceApi.Features.Webhooks.WebhookSecrets.Create()),
+                CreatedAt = DateTimeOffset.UtcNow,
+            };
+            var delivery = new SliceApi.Features.Webhooks.WebhookDelivery
+            {
+                Id = Guid.NewGuid(), EndpointId = webhook.Id, EventSequence = 1, EventType = "task.created", Payload = "{}",
+                State = SliceApi.Features.Webhooks.WebhookDeliveryState.Failed, CreatedAt = DateTimeOffset.UtcNow,
+            };
             await api.WithDocumentsAsync(session =>
             {
                 session.Insert(grant);
+                session.Insert(webhook);
+                session.Insert(delivery);
                 return session.SaveChangesAsync();
             });
             return new World(api, owner, assignee, await api.CreateUserAsync(), await api.CreateUserAsync(AppRoles.Guest), await api.CreateUserAsync(AppRoles.Admin), task, keys, keyId,
-                app.App.Id, app.App.ClientId, grant.Id);
+                app.App.Id, app.App.ClientId, grant.Id, webhook.Id, delivery.MessageId);
         }
 
         public async Task<ScenarioClient> ClientForAsync(Caller caller, string? scope)

@@ -391,10 +391,136 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List your webhook endpoints */
+        get: operations["ListWebhooks"];
+        put?: never;
+        /** Register a webhook endpoint (its signing secret is shown once) */
+        post: operations["CreateWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List a webhook endpoint's deliveries and their attempts, newest first */
+        get: operations["ListWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get a webhook endpoint */
+        get: operations["GetWebhook"];
+        /** Change a webhook endpoint's URL and event types, or enable or disable it */
+        put: operations["UpdateWebhook"];
+        post?: never;
+        /** Delete a webhook endpoint and its deliveries */
+        delete: operations["DeleteWebhook"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/deliveries/{deliveryId}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a webhook delivery again */
+        post: operations["RedeliverWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/webhooks/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Rotate a webhook endpoint's signing secret (the old one signs too for 24 hours) */
+        post: operations["RotateWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description A new endpoint and its signing secret, shown only here. */
+        CreateWebhookResponse: {
+            /** @description The Standard Webhooks secret (whsec_ and base64) that verifies webhook-signature; store it now. */
+            secret: string;
+            /** @description The endpoint. */
+            webhook: components["schemas"]["WebhookResponse"];
+        };
+        /** @description A webhook endpoint as the API shows it (never its secret). */
+        WebhookResponse: {
+            /**
+             * Format: uuid
+             * @description The id.
+             */
+            id: string;
+            /** @description Where deliveries are POSTed. */
+            url: string;
+            /** @description The event types it receives. */
+            eventTypes: ("task.created" | "task.updated" | "task.status_changed" | "task.assigned" | "task.unassigned" | "task.deleted")[];
+            /** @description False once disabled; nothing is sent then. */
+            enabled: boolean;
+            /**
+             * Format: date-time
+             * @description When it was disabled (UTC), or null.
+             */
+            disabledAt: string | null;
+            /** @description Why it was disabled, e.g. the delivery whose every attempt failed; null while enabled. */
+            disabledReason: string | null;
+            /**
+             * Format: date-time
+             * @description Until when the secret before the last rotation still signs (UTC), or null.
+             */
+            previousSecretExpiresAt: string | null;
+            /**
+             * Format: date-time
+             * @description UTC.
+             */
+            createdAt: string;
+        };
         HttpValidationProblemDetails: {
             type: string;
             title: string;
@@ -413,6 +539,136 @@ export interface components {
             status: number;
             detail: string;
             instance: string;
+        };
+        /**
+         * @description Body of POST /api/v1/webhooks.
+         * @example {
+         *       "url": "https://hooks.example.com/sliceapi",
+         *       "eventTypes": [
+         *         "task.created",
+         *         "task.status_changed"
+         *       ]
+         *     }
+         */
+        CreateWebhookRequest: {
+            /**
+             * @description An absolute https URL whose host resolves to public addresses only.
+             * @example https://hooks.example.com/sliceapi
+             */
+            url: string;
+            /**
+             * @description The event types to receive: task.created, task.updated, task.status_changed, task.assigned, task.unassigned, task.deleted.
+             * @example [
+             *       "task.created",
+             *       "task.status_changed"
+             *     ]
+             */
+            eventTypes: ("task.created" | "task.updated" | "task.status_changed" | "task.assigned" | "task.unassigned" | "task.deleted")[];
+        };
+        /** @description One page of an endpoint's deliveries, newest first. */
+        WebhookDeliveriesPage: {
+            /** @description At most limit deliveries. */
+            items?: components["schemas"]["WebhookDeliveryResponse"][];
+            /**
+             * Format: int64
+             * @description Pass as cursor for older ones; null on the last page.
+             */
+            nextCursor?: number | null;
+        };
+        /** @description A message to an endpoint and its attempts. */
+        WebhookDeliveryResponse: {
+            /** @description The webhook-id of every attempt (msg_ and 32 hex digits). */
+            id: string;
+            /** @description The event type. */
+            eventType: string;
+            /**
+             * Format: int64
+             * @description The change's position in the changes feed.
+             */
+            eventCursor: number;
+            /**
+             * @description Where it stands.
+             * @enum {string}
+             */
+            state: "pending" | "succeeded" | "failed";
+            /**
+             * Format: date-time
+             * @description When the next attempt is due (UTC), while pending; else null.
+             */
+            nextAttemptAt: string | null;
+            /**
+             * Format: date-time
+             * @description When it was queued (UTC).
+             */
+            createdAt: string;
+            /** @description Every attempt, oldest first: when, the response status, how long. */
+            attempts: components["schemas"]["WebhookAttempt"][];
+            /** @description The body every attempt sends, a WebhookPayload as JSON text. */
+            payload: string;
+        };
+        /**
+         * @description Where a delivery stands; on the wire in snake_case.
+         * @enum {string}
+         */
+        WebhookDeliveryState: "pending" | "succeeded" | "failed";
+        /** @description One attempt to deliver a message. */
+        WebhookAttempt: {
+            /**
+             * Format: date-time
+             * @description When it started (UTC).
+             */
+            at?: string;
+            /**
+             * Format: int32
+             * @description The endpoint's HTTP status, or null when no response came (refused, timed out).
+             */
+            statusCode?: number | null;
+            /**
+             * Format: int64
+             * @description How long it took, in milliseconds.
+             */
+            durationMs?: number;
+            /** @description Why it failed without a response, in words; null otherwise. */
+            error?: string | null;
+        };
+        /**
+         * @description Body of PUT /api/v1/webhooks/{id}: the endpoint's new URL, event types and whether it is enabled.
+         * @example {
+         *       "url": "https://hooks.example.com/sliceapi",
+         *       "eventTypes": [
+         *         "task.created"
+         *       ],
+         *       "enabled": true
+         *     }
+         */
+        UpdateWebhookRequest: {
+            /**
+             * @description An absolute https URL whose host resolves to public addresses only.
+             * @example https://hooks.example.com/sliceapi
+             */
+            url: string;
+            /**
+             * @description The event types to receive.
+             * @example [
+             *       "task.created"
+             *     ]
+             */
+            eventTypes: ("task.created" | "task.updated" | "task.status_changed" | "task.assigned" | "task.unassigned" | "task.deleted")[];
+            /**
+             * @description True to (re-)enable it, false to stop deliveries (pending ones then fail).
+             * @example true
+             */
+            enabled?: boolean;
+        };
+        /** @description A new signing secret, shown only here. */
+        RotateWebhookSecretResponse: {
+            /** @description The new secret (whsec_ and base64); deliveries are signed with it from now on. */
+            secret: string;
+            /**
+             * Format: date-time
+             * @description Until when the old secret signs too (UTC, 24 hours): both signatures are sent meanwhile.
+             */
+            previousSecretExpiresAt: string;
         };
         /**
          * @description Body of POST /api/v1/users/me/password: a new password, proven by the current one.
@@ -1070,6 +1326,21 @@ export interface components {
              * @example 2027-01-31T00:00:00+00:00
              */
             expiresAt?: string | null;
+        };
+        /**
+         * @description The body of every webhook POST (Standard Webhooks' recommended shape). Headers: webhook-id (the same on every
+         *     attempt of one message), webhook-timestamp (Unix seconds of the attempt) and webhook-signature.
+         */
+        WebhookPayload: {
+            /** @description The event type, e.g. task.status_changed. */
+            type?: string;
+            /**
+             * Format: date-time
+             * @description When the change was made (UTC).
+             */
+            timestamp?: string;
+            /** @description The change, as GET /api/v1/changes lists it for the endpoint's owner. */
+            data?: components["schemas"]["ChangeResponse"];
         };
     };
     responses: never;
@@ -5277,6 +5548,1109 @@ export interface operations {
                 };
             };
             410: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller's rate limit was reached; retry after the Retry-After seconds. */
+            429: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description An unexpected error; the problem's traceId identifies it in the logs. */
+            500: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database, or with RateLimiting:FailMode=Closed the shared rate-limit store, is unreachable; retry after the Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ListWebhooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookResponse"][];
+                };
+            };
+            /** @description The request is invalid: 'errors' names each field or parameter to fix. */
+            400: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
+            /** @description The access token or API key is missing, expired or invalid. */
+            401: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller's role, or the API key's scopes, do not allow this operation. */
+            403: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller's rate limit was reached; retry after the Retry-After seconds. */
+            429: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description An unexpected error; the problem's traceId identifies it in the logs. */
+            500: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database, or with RateLimiting:FailMode=Closed the shared rate-limit store, is unreachable; retry after the Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    CreateWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "url": "https://hooks.example.com/sliceapi",
+                 *       "eventTypes": [
+                 *         "task.created",
+                 *         "task.status_changed"
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["CreateWebhookRequest"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreateWebhookResponse"];
+                };
+            };
+            /** @description The request is invalid: 'errors' names each field or parameter to fix. */
+            400: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
+            /** @description The access token or API key is missing, expired or invalid. */
+            401: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller's role, or the API key's scopes, do not allow this operation. */
+            403: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A conflict with the stored state; read it again and retry. */
+            409: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The body is over the size limit (Http:MaxRequestBodyBytes, 1 MiB by default). */
+            413: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The Content-Type is not one this operation accepts. */
+            415: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller's rate limit was reached; retry after the Retry-After seconds. */
+            429: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description An unexpected error; the problem's traceId identifies it in the logs. */
+            500: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database, or with RateLimiting:FailMode=Closed the shared rate-limit store, is unreachable; retry after the Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    ListWebhookDeliveries: {
+        parameters: {
+            query?: {
+                /** @description Page size, 1 to 100 (default 20). */
+                limit?: number | null;
+                /** @description The nextCursor of the previous page; absent for the newest. */
+                cursor?: number | null;
+            };
+            header?: never;
+            path: {
+                /** @description The endpoint's id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveriesPage"];
+                };
+            };
+            /** @description The request is invalid: 'errors' names each field or parameter to fix. */
+            400: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
+            /** @description The access token or API key is missing, expired or invalid. */
+            401: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller's role, or the API key's scopes, do not allow this operation. */
+            403: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller's rate limit was reached; retry after the Retry-After seconds. */
+            429: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description An unexpected error; the problem's traceId identifies it in the logs. */
+            500: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database, or with RateLimiting:FailMode=Closed the shared rate-limit store, is unreachable; retry after the Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    GetWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The endpoint's id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookResponse"];
+                };
+            };
+            /** @description The request is invalid: 'errors' names each field or parameter to fix. */
+            400: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
+            /** @description The access token or API key is missing, expired or invalid. */
+            401: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller's role, or the API key's scopes, do not allow this operation. */
+            403: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller's rate limit was reached; retry after the Retry-After seconds. */
+            429: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description An unexpected error; the problem's traceId identifies it in the logs. */
+            500: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database, or with RateLimiting:FailMode=Closed the shared rate-limit store, is unreachable; retry after the Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    UpdateWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The endpoint's id (from the route). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "url": "https://hooks.example.com/sliceapi",
+                 *       "eventTypes": [
+                 *         "task.created"
+                 *       ],
+                 *       "enabled": true
+                 *     }
+                 */
+                "application/json": components["schemas"]["UpdateWebhookRequest"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookResponse"];
+                };
+            };
+            /** @description The request is invalid: 'errors' names each field or parameter to fix. */
+            400: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
+            /** @description The access token or API key is missing, expired or invalid. */
+            401: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller's role, or the API key's scopes, do not allow this operation. */
+            403: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The body is over the size limit (Http:MaxRequestBodyBytes, 1 MiB by default). */
+            413: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The Content-Type is not one this operation accepts. */
+            415: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller's rate limit was reached; retry after the Retry-After seconds. */
+            429: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description An unexpected error; the problem's traceId identifies it in the logs. */
+            500: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database, or with RateLimiting:FailMode=Closed the shared rate-limit store, is unreachable; retry after the Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    DeleteWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description No Content */
+            204: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is invalid: 'errors' names each field or parameter to fix. */
+            400: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
+            /** @description The access token or API key is missing, expired or invalid. */
+            401: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller's role, or the API key's scopes, do not allow this operation. */
+            403: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller's rate limit was reached; retry after the Retry-After seconds. */
+            429: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description An unexpected error; the problem's traceId identifies it in the logs. */
+            500: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database, or with RateLimiting:FailMode=Closed the shared rate-limit store, is unreachable; retry after the Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    RedeliverWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The endpoint's id. */
+                id: string;
+                /** @description The delivery's id (msg_...). */
+                deliveryId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Accepted */
+            202: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryResponse"];
+                };
+            };
+            /** @description The request is invalid: 'errors' names each field or parameter to fix. */
+            400: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
+            /** @description The access token or API key is missing, expired or invalid. */
+            401: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller's role, or the API key's scopes, do not allow this operation. */
+            403: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description A conflict with the stored state; read it again and retry. */
+            409: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The body is over the size limit (Http:MaxRequestBodyBytes, 1 MiB by default). */
+            413: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The Content-Type is not one this operation accepts. */
+            415: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller's rate limit was reached; retry after the Retry-After seconds. */
+            429: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description An unexpected error; the problem's traceId identifies it in the logs. */
+            500: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The database, or with RateLimiting:FailMode=Closed the shared rate-limit store, is unreachable; retry after the Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    /** @description Seconds to wait before retrying (RFC 9110 section 10.2.3). */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    RotateWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RotateWebhookSecretResponse"];
+                };
+            };
+            /** @description The request is invalid: 'errors' names each field or parameter to fix. */
+            400: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["HttpValidationProblemDetails"];
+                };
+            };
+            /** @description The access token or API key is missing, expired or invalid. */
+            401: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The caller's role, or the API key's scopes, do not allow this operation. */
+            403: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The body is over the size limit (Http:MaxRequestBodyBytes, 1 MiB by default). */
+            413: {
+                headers: {
+                    /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
+                    "RateLimit-Policy"?: string;
+                    /** @description Where the caller stands in each limit: `"default";r=599;t=42` is r requests left and t seconds until the window resets, counted across every instance. Absent while the shared rate-limit store is unreachable. */
+                    RateLimit?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The Content-Type is not one this operation accepts. */
+            415: {
                 headers: {
                     /** @description The limits this request counted against (draft-ietf-httpapi-ratelimit-headers-09): `"default";q=600;w=60` is q requests per w seconds; the credential operations add `"credentials";q=10;w=60`. */
                     "RateLimit-Policy"?: string;
