@@ -69,6 +69,43 @@ walkthrough() {
     from=$status
   done
   kill "$stream_pid" 2>/dev/null
+  # Webhooks, at a receiver whose checks are the Standard Webhooks reference library's (npm standardwebhooks). It fails
+  # each message's first attempt, so the retry (1 s later: Webhooks:RetryDelaysSeconds:0=1 in CI) is walked too; after a
+  # rotation it is given only the old secret, then only the new one: both sign for 24 hours.
+  local hook_port=$((24100 + RANDOM % 800)) hook_log="$OUT/webhooks-$RANDOM.log" hook_secrets="$OUT/webhook-secrets-$RANDOM.txt" hook_pid hook_id old_secret
+  : >"$hook_log"
+  check "${WALK_LABEL}webhook: register an endpoint (its secret shown once)" 201 \
+    "$(req -X POST "$BASE/api/v1/webhooks" -H "$A" -H "$J" -d "{\"url\":\"http://127.0.0.1:$hook_port/hook\",\"eventTypes\":[\"task.status_changed\"]}")"
+  field secret >"$hook_secrets"
+  old_secret=$(field secret)
+  hook_id=$(sed -nE 's/.*"webhook":\{"id":"([^"]*)".*/\1/p' "$OUT/body.json")
+  FAIL_FIRST=1 WEBHOOK_LOG="$hook_log" WEBHOOK_SECRETS="$hook_secrets" node .ci/webhook-receiver.mjs "$hook_port" &
+  hook_pid=$!
+  sleep 0.5
+  hook_wait() { # hook_wait N: until the receiver verified N POSTs (15 s at most)
+    for _ in $(seq 1 150); do [ "$(grep -c ' verified .* 204$' "$hook_log")" -ge "$1" ] && break; sleep 0.1; done
+  }
+  req -X PUT "$BASE/api/v1/tasks/$TASK_ID/status" -H "$A" -H "$J" -d '{"status":"todo"}' >/dev/null
+  hook_wait 1
+  check "${WALK_LABEL}webhook: the status change arrived, verified, answered 500 then 204 under one webhook-id" "task.status_changed 500 204 1" \
+    "$(awk '$2 == "verified" {print $4}' "$hook_log" | head -1) $(awk '{print $6}' "$hook_log" | tr '\n' ' ')$(awk '{print $3}' "$hook_log" | sort -u | wc -l)"
+  for _ in $(seq 1 30); do # the dispatcher records an attempt once the receiver has answered
+    req "$BASE/api/v1/webhooks/$hook_id/deliveries" -H "$A" >/dev/null; grep -q '"state":"succeeded"' "$OUT/body.json" && break; sleep 0.1
+  done
+  check "${WALK_LABEL}webhook: the deliveries list shows the two attempts and success" "200 succeeded 500,204" \
+    "$(req "$BASE/api/v1/webhooks/$hook_id/deliveries" -H "$A") $(grep -oE '"state":"[a-z]+"' "$OUT/body.json" | head -1 | cut -d'"' -f4) $(grep -oE '"statusCode":[0-9]+' "$OUT/body.json" | cut -d: -f2 | paste -sd,)"
+  check "${WALK_LABEL}webhook: rotate the secret" 200 "$(req -X POST "$BASE/api/v1/webhooks/$hook_id/rotate-secret" -H "$A")"
+  local new_secret
+  new_secret=$(field secret)
+  echo "$old_secret" >"$hook_secrets"
+  req -X PUT "$BASE/api/v1/tasks/$TASK_ID/status" -H "$A" -H "$J" -d '{"status":"in_progress"}' >/dev/null
+  hook_wait 2
+  echo "$new_secret" >"$hook_secrets"
+  req -X PUT "$BASE/api/v1/tasks/$TASK_ID/status" -H "$A" -H "$J" -d '{"status":"done"}' >/dev/null
+  hook_wait 3
+  check "${WALK_LABEL}webhook: after the rotation each of the two secrets alone verifies (none rejected)" "3 0" \
+    "$(grep -c ' verified .* 204$' "$hook_log") $(grep -c ' rejected ' "$hook_log")"
+  kill "$hook_pid" 2>/dev/null
   check "${WALK_LABEL}create API key" 201 "$(req -X POST "$BASE/api/v1/api-keys" -H "$A" -H "$J" -d '{"name":"ci","scopes":["tasks:read"]}')"
   KEY=$(sed -nE 's/.*"key":"([^"]*)".*/\1/p' "$OUT/body.json")
   check "${WALK_LABEL}read with the API key" 200 "$(req "$BASE/api/v1/tasks/$TASK_ID" -H "X-Api-Key: $KEY")"

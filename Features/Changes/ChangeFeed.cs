@@ -60,7 +60,7 @@ public sealed record ChangeResponse(
 /// <param name="Items">At most <c>limit</c> changes.</param>
 /// <param name="NextCursor">Where to continue: pass as <c>after</c>. Always set, also when no change came (it may still move past changes the caller may not see).</param>
 /// <param name="HasMore">True when more changes are ready now; false when the caller is up to date.</param>
-public sealed record ChangesPage([property: MaxLength(ListChanges.MaxLimit)] IReadOnlyList<ChangeResponse> Items, [property: MaxLength(20)] string NextCursor, bool HasMore);
+public sealed record ListChangesResponse([property: MaxLength(ListChanges.MaxLimit)] IReadOnlyList<ChangeResponse> Items, [property: MaxLength(20)] string NextCursor, bool HasMore);
 
 /// <summary>Why a cursor cannot be read from.</summary>
 internal enum CursorState
@@ -128,12 +128,12 @@ internal static class ChangeFeed
     /// guest those of the tasks assigned to them; anyone who saw a task before a change that takes it from their view
     /// (deletion, reassignment) gets that change as <c>removed</c>.
     /// </summary>
-    public static async Task<ChangesPage> ReadAsync(IQuerySession session, ClaimsPrincipal caller, long after, int limit, CancellationToken ct)
+    public static async Task<ListChangesResponse> ReadAsync(IQuerySession session, ClaimsPrincipal caller, long after, int limit, CancellationToken ct)
     {
         var ceiling = await HighWaterMarkAsync(session, ct);
         if (ceiling <= after)
         {
-            return new ChangesPage([], Format(after), false);
+            return new ListChangesResponse([], Format(after), false);
         }
 
         var events = session.Events.QueryAllRawEvents().Where(e => e.Sequence > after && e.Sequence <= ceiling);
@@ -158,7 +158,7 @@ internal static class ChangeFeed
 
         var items = page.Select(e => ToChange(e, caller)).OfType<ChangeResponse>().ToList();
         // Up to date: every event up to the high-water mark has been looked at, seen or not.
-        return new ChangesPage(items, hasMore ? Format(page[^1].Sequence) : Format(ceiling), hasMore);
+        return new ListChangesResponse(items, hasMore ? Format(page[^1].Sequence) : Format(ceiling), hasMore);
     }
 
     /// <summary>

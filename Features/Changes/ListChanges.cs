@@ -38,7 +38,7 @@ internal sealed class ListChangesValidator : Validator<ListChangesQuery>
 /// <c>Changes:RetentionDays</c> (30): an older cursor is a 410 problem, after which the client lists the tasks again and
 /// starts without a cursor.
 /// </summary>
-internal sealed class ListChanges(IQuerySession session) : Endpoint<ListChangesQuery, Results<Ok<ChangesPage>, ValidationProblem, ProblemHttpResult>>
+internal sealed class ListChanges(IQuerySession session) : Endpoint<ListChangesQuery, Results<Ok<ListChangesResponse>, ValidationProblem, ProblemHttpResult>>
 {
     public const int MaxLimit = 1000;
 
@@ -51,7 +51,7 @@ internal sealed class ListChanges(IQuerySession session) : Endpoint<ListChangesQ
         Summary(s => s.Summary = "Changes to the tasks you may see, in commit order, after a cursor");
     }
 
-    public override async Task<Results<Ok<ChangesPage>, ValidationProblem, ProblemHttpResult>> ExecuteAsync(ListChangesQuery req, CancellationToken ct)
+    public override async Task<Results<Ok<ListChangesResponse>, ValidationProblem, ProblemHttpResult>> ExecuteAsync(ListChangesQuery req, CancellationToken ct)
     {
         long? after = ChangeFeed.TryParse(req.After, out var position) ? position : null;
         var (state, start) = await ChangeFeed.CheckAsync(session, after, ct);

@@ -33,7 +33,7 @@ public enum TaskEventType
 /// <param name="Field">The member: <c>title</c>, <c>description</c>, <c>dueAt</c>, <c>status</c> or <c>assigneeId</c>.</param>
 /// <param name="OldValue">The value before, or null when it had none.</param>
 /// <param name="NewValue">The value after, or null when it was cleared.</param>
-public sealed record TaskFieldChange(
+public sealed record TaskFieldChangeResponse(
     [property: System.ComponentModel.DataAnnotations.MaxLength(16)] string Field,
     [property: System.ComponentModel.DataAnnotations.MaxLength(4000)] string? OldValue,
     [property: System.ComponentModel.DataAnnotations.MaxLength(4000)] string? NewValue);
@@ -49,7 +49,7 @@ internal abstract record TaskEvent
     public required TaskResponse Task { get; init; }
 
     /// <summary>The members the event changed, old and new values; empty for created and deleted.</summary>
-    public IReadOnlyList<TaskFieldChange> Changes { get; init; } = [];
+    public IReadOnlyList<TaskFieldChangeResponse> Changes { get; init; } = [];
 
     /// <summary>The event's type on the wire.</summary>
     public abstract TaskEventType Type { get; }
@@ -153,7 +153,7 @@ internal static class TaskHistory
     {
         var after = TaskResponse.From(task);
         List<TaskEvent> events = [];
-        List<TaskFieldChange> updated = [];
+        List<TaskFieldChangeResponse> updated = [];
         Compare(updated, "title", before.Title, after.Title);
         Compare(updated, "description", before.Description, after.Description);
         Compare(updated, "dueAt", Text(before.DueAt), Text(after.DueAt));
@@ -169,7 +169,7 @@ internal static class TaskHistory
 
         if (before.AssigneeId != after.AssigneeId)
         {
-            TaskFieldChange change = new("assigneeId", before.AssigneeId?.ToString(), after.AssigneeId?.ToString());
+            TaskFieldChangeResponse change = new("assigneeId", before.AssigneeId?.ToString(), after.AssigneeId?.ToString());
             events.Add(after.AssigneeId is null ? new TaskUnassigned { Task = after, Changes = [change] } : new TaskAssigned { Task = after, Changes = [change] });
         }
 
@@ -227,11 +227,11 @@ internal static class TaskHistory
         }
     }
 
-    private static void Compare(List<TaskFieldChange> changes, string field, string? before, string? after)
+    private static void Compare(List<TaskFieldChangeResponse> changes, string field, string? before, string? after)
     {
         if (!string.Equals(before, after, StringComparison.Ordinal))
         {
-            changes.Add(new TaskFieldChange(field, before, after));
+            changes.Add(new TaskFieldChangeResponse(field, before, after));
         }
     }
 }
@@ -250,14 +250,14 @@ internal static class TaskHistory
 /// <param name="Changes">The changed members with old and new values; empty for created and deleted.</param>
 /// <param name="Task">The task after the change (for deleted, as it was).</param>
 public sealed record TaskEventResponse(
-    Guid Id, Guid TaskId, [property: System.ComponentModel.DataAnnotations.Range(1, long.MaxValue)] long Version, TaskEventType Type, DateTimeOffset OccurredAt, TaskEventActor Actor,
+    Guid Id, Guid TaskId, [property: System.ComponentModel.DataAnnotations.Range(1, long.MaxValue)] long Version, TaskEventType Type, DateTimeOffset OccurredAt, TaskEventActorResponse Actor,
     [property: System.ComponentModel.DataAnnotations.MaxLength(32)] string? TraceId,
-    [property: System.ComponentModel.DataAnnotations.MaxLength(5)] IReadOnlyList<TaskFieldChange> Changes, TaskResponse Task)
+    [property: System.ComponentModel.DataAnnotations.MaxLength(5)] IReadOnlyList<TaskFieldChangeResponse> Changes, TaskResponse Task)
 {
     internal static TaskEventResponse From(IEvent e)
     {
         var data = (TaskEvent)e.Data;
-        return new TaskEventResponse(e.Id, e.StreamId, e.Version, data.Type, e.Timestamp, TaskEventActor.From(e),
+        return new TaskEventResponse(e.Id, e.StreamId, e.Version, data.Type, e.Timestamp, TaskEventActorResponse.From(e),
             string.IsNullOrEmpty(e.CorrelationId) ? null : e.CorrelationId, data.Changes, data.Task);
     }
 }
@@ -267,13 +267,13 @@ public sealed record TaskEventResponse(
 /// <param name="Via">How they were authenticated.</param>
 /// <param name="ApiKeyId">The API key's id when <c>via</c> is <c>api_key</c>, else null.</param>
 /// <param name="ClientId">The OAuth app's client id when <c>via</c> is <c>oauth_app</c>, else null.</param>
-public sealed record TaskEventActor(
+public sealed record TaskEventActorResponse(
     Guid? UserId, TaskEventChannel Via, Guid? ApiKeyId, [property: System.ComponentModel.DataAnnotations.MaxLength(100)] string? ClientId)
 {
-    internal static TaskEventActor From(IEvent e)
+    internal static TaskEventActorResponse From(IEvent e)
     {
         var via = Enum.TryParse<TaskEventChannel>(e.GetHeader(TaskHistory.ViaHeader)?.ToString(), out var channel) ? channel : TaskEventChannel.System;
-        return new TaskEventActor(
+        return new TaskEventActorResponse(
             Guid.TryParse(e.UserName, out var user) ? user : null, via,
             Guid.TryParse(e.GetHeader(TaskHistory.ApiKeyHeader)?.ToString(), out var key) ? key : null,
             e.GetHeader(TaskHistory.ClientHeader)?.ToString());

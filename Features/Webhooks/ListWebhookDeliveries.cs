@@ -35,7 +35,7 @@ public sealed class ListWebhookDeliveriesQuery
 public sealed record WebhookDeliveryResponse(
     [property: MaxLength(36)] string Id, [property: MaxLength(32)] string EventType, [property: Range(1, long.MaxValue)] long EventCursor,
     WebhookDeliveryState State, DateTimeOffset? NextAttemptAt, DateTimeOffset CreatedAt,
-    [property: MaxLength(100)] IReadOnlyList<WebhookAttempt> Attempts, [property: MaxLength(65536)] string Payload)
+    [property: MaxLength(100)] IReadOnlyList<WebhookAttemptResponse> Attempts, [property: MaxLength(65536)] string Payload)
 {
     internal static WebhookDeliveryResponse From(WebhookDelivery d) => new(d.MessageId, d.EventType, d.EventSequence, d.State,
         d.State == WebhookDeliveryState.Pending ? d.NextAttemptAt : null, d.CreatedAt, d.Attempts, d.Payload);
@@ -44,7 +44,7 @@ public sealed record WebhookDeliveryResponse(
 /// <summary>One page of an endpoint's deliveries, newest first.</summary>
 /// <param name="Items">At most <c>limit</c> deliveries.</param>
 /// <param name="NextCursor">Pass as <c>cursor</c> for older ones; null on the last page.</param>
-public sealed record WebhookDeliveriesPage([property: MaxLength(100)] IReadOnlyList<WebhookDeliveryResponse> Items, [property: Range(1, long.MaxValue)] long? NextCursor);
+public sealed record ListWebhookDeliveriesResponse([property: MaxLength(100)] IReadOnlyList<WebhookDeliveryResponse> Items, [property: Range(1, long.MaxValue)] long? NextCursor);
 
 /// <summary>Shape rules of <see cref="ListWebhookDeliveriesQuery"/>.</summary>
 internal sealed class ListWebhookDeliveriesValidator : Validator<ListWebhookDeliveriesQuery>
@@ -60,7 +60,7 @@ internal sealed class ListWebhookDeliveriesValidator : Validator<ListWebhookDeli
 /// <c>GET /api/v1/webhooks/{id}/deliveries</c>: what was sent to an endpoint and how each attempt went (status, response
 /// code, duration), newest first, paged by cursor with a <c>Link</c> header (its owner or an admin).
 /// </summary>
-internal sealed class ListWebhookDeliveries(IQuerySession session) : Endpoint<ListWebhookDeliveriesQuery, Results<Ok<WebhookDeliveriesPage>, ProblemHttpResult>>
+internal sealed class ListWebhookDeliveries(IQuerySession session) : Endpoint<ListWebhookDeliveriesQuery, Results<Ok<ListWebhookDeliveriesResponse>, ProblemHttpResult>>
 {
     public override void Configure()
     {
@@ -71,7 +71,7 @@ internal sealed class ListWebhookDeliveries(IQuerySession session) : Endpoint<Li
         Summary(s => s.Summary = "List a webhook endpoint's deliveries and their attempts, newest first");
     }
 
-    public override async Task<Results<Ok<WebhookDeliveriesPage>, ProblemHttpResult>> ExecuteAsync(ListWebhookDeliveriesQuery req, CancellationToken ct)
+    public override async Task<Results<Ok<ListWebhookDeliveriesResponse>, ProblemHttpResult>> ExecuteAsync(ListWebhookDeliveriesQuery req, CancellationToken ct)
     {
         if (await session.LoadOwnedAsync(req.Id, User, ct) is null)
         {
@@ -90,7 +90,7 @@ internal sealed class ListWebhookDeliveries(IQuerySession session) : Endpoint<Li
         }
 
         NextPageLink.Write(HttpContext, next?.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        return TypedResults.Ok(new WebhookDeliveriesPage([.. page.Select(WebhookDeliveryResponse.From)], next));
+        return TypedResults.Ok(new ListWebhookDeliveriesResponse([.. page.Select(WebhookDeliveryResponse.From)], next));
     }
 }
 

@@ -33,7 +33,7 @@ public enum WebhookDeliveryState
 /// <param name="StatusCode">The endpoint's HTTP status, or null when no response came (refused, timed out).</param>
 /// <param name="DurationMs">How long it took, in milliseconds.</param>
 /// <param name="Error">Why it failed without a response, in words; null otherwise.</param>
-public sealed record WebhookAttempt(DateTimeOffset At, [property: Range(100, 599)] int? StatusCode, [property: Range(0, 600000)] long DurationMs,
+public sealed record WebhookAttemptResponse(DateTimeOffset At, [property: Range(100, 599)] int? StatusCode, [property: Range(0, 600000)] long DurationMs,
     [property: MaxLength(500)] string? Error);
 
 /// <summary>
@@ -68,7 +68,7 @@ internal sealed class WebhookDelivery
     public int Failures { get; set; }
 
     /// <summary>Every attempt, oldest first.</summary>
-    public List<WebhookAttempt> Attempts { get; set; } = [];
+    public List<WebhookAttemptResponse> Attempts { get; set; } = [];
 
     /// <summary>UTC.</summary>
     public DateTimeOffset CreatedAt { get; init; }

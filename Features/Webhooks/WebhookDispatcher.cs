@@ -180,7 +180,7 @@ internal sealed partial class WebhookDispatcher(
         return due.Count;
     }
 
-    private async Task<WebhookAttempt> AttemptAsync(WebhookEndpoint endpoint, WebhookDelivery delivery, CancellationToken ct)
+    private async Task<WebhookAttemptResponse> AttemptAsync(WebhookEndpoint endpoint, WebhookDelivery delivery, CancellationToken ct)
     {
         var started = clock.GetUtcNow();
         var timer = Stopwatch.StartNew();
@@ -196,22 +196,22 @@ internal sealed partial class WebhookDispatcher(
         try
         {
             using var response = await clients.CreateClient(WebhookSetup.Client).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
-            return new WebhookAttempt(started, (int)response.StatusCode, timer.ElapsedMilliseconds, null);
+            return new WebhookAttemptResponse(started, (int)response.StatusCode, timer.ElapsedMilliseconds, null);
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
-            return new WebhookAttempt(started, null, timer.ElapsedMilliseconds, $"No response within {options.Value.TimeoutSeconds} s.");
+            return new WebhookAttemptResponse(started, null, timer.ElapsedMilliseconds, $"No response within {options.Value.TimeoutSeconds} s.");
         }
         catch (HttpRequestException e)
         {
             var reason = e.InnerException?.Message ?? e.Message;
-            return new WebhookAttempt(started, null, timer.ElapsedMilliseconds, reason.Length > 500 ? reason[..500] : reason);
+            return new WebhookAttemptResponse(started, null, timer.ElapsedMilliseconds, reason.Length > 500 ? reason[..500] : reason);
         }
     }
 
     // Records the attempt on the locked delivery: succeeded on 2xx; otherwise the next attempt per the schedule, or, after
     // the last, failed, with the endpoint disabled and its other pending deliveries failed with it.
-    private async Task RecordAsync(Guid deliveryId, WebhookAttempt attempt, CancellationToken ct)
+    private async Task RecordAsync(Guid deliveryId, WebhookAttemptResponse attempt, CancellationToken ct)
     {
         await using var session = store.LightweightSession();
         var delivery = await session.LoadForUpdateAsync<WebhookDelivery>(deliveryId, ct);

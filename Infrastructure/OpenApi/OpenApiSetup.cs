@@ -220,10 +220,12 @@ internal static partial class OpenApiSetup
     // (openapi-typescript, NSwag) type them as present instead of optional.
     private static void RequireWhatIsAlwaysSent(OpenApiDocument document)
     {
+        var components = typeof(DocumentedComponents).Assembly.GetTypes()
+            .Where(t => System.Reflection.CustomAttributeExtensions.GetCustomAttribute<DocumentedComponentAttribute>(t) is not null).Select(t => t.Name).ToHashSet();
         foreach (var (name, schema) in document.Components.Schemas)
         {
             var problem = name is "ProblemDetails" or "HttpValidationProblemDetails";
-            if (!problem && !name.EndsWith("Response", StringComparison.Ordinal))
+            if (!problem && !name.EndsWith("Response", StringComparison.Ordinal) && !components.Contains(name))
             {
                 continue;
             }

@@ -25,7 +25,7 @@ public sealed class ChangeFeedTests(AppFixture api) : IClassFixture<AppFixture>
         changes.ShouldAllBe(c => c.TaskId == task.Id);
         changes[0].Event!.Task.Title.ShouldBe("Feed me");
         changes[1].Event!.Task.Status.ShouldBe(TaskItemStatus.Done);
-        changes[1].Event!.Changes.ShouldBe([new TaskFieldChange("status", "todo", "done")]);
+        changes[1].Event!.Changes.ShouldBe([new TaskFieldChangeResponse("status", "todo", "done")]);
         changes[2].Removed.ShouldBeTrue();
         changes[2].Event.ShouldBeNull();
         changes.Take(2).ShouldAllBe(c => !c.Removed);
@@ -90,7 +90,7 @@ public sealed class ChangeFeedTests(AppFixture api) : IClassFixture<AppFixture>
                 var after = start;
                 while (!stop.IsCancellationRequested)
                 {
-                    var page = await admin.GetAsync($"/api/v1/changes?after={after}&limit=7").ShouldReturnAsync<ChangesPage>();
+                    var page = await admin.GetAsync($"/api/v1/changes?after={after}&limit=7").ShouldReturnAsync<ListChangesResponse>();
                     seen.AddRange(page.Items);
                     after = page.NextCursor;
                     if (!page.HasMore)
@@ -184,7 +184,7 @@ internal static class ChangeFeedReader
         while (true)
         {
             var query = after is null ? $"/api/v1/changes?limit={limit}" : $"/api/v1/changes?after={after}&limit={limit}";
-            var page = await client.GetAsync(query).ShouldReturnAsync<ChangesPage>();
+            var page = await client.GetAsync(query).ShouldReturnAsync<ListChangesResponse>();
             changes.AddRange(page.Items);
             after = page.NextCursor;
             if (!page.HasMore && (changes.Count >= count || DateTime.UtcNow > deadline))
@@ -192,7 +192,7 @@ internal static class ChangeFeedReader
                 if (count == 0)
                 {
                     await Task.Delay(1000); // nothing expected: give a late change the time to show
-                    changes.AddRange((await client.GetAsync($"/api/v1/changes?after={after}").ShouldReturnAsync<ChangesPage>()).Items);
+                    changes.AddRange((await client.GetAsync($"/api/v1/changes?after={after}").ShouldReturnAsync<ListChangesResponse>()).Items);
                 }
 
                 return changes;
@@ -211,7 +211,7 @@ internal static class ChangeFeedReader
         string? after = null;
         while (true)
         {
-            var page = await client.GetAsync(after is null ? "/api/v1/changes?limit=1000" : $"/api/v1/changes?after={after}&limit=1000").ShouldReturnAsync<ChangesPage>();
+            var page = await client.GetAsync(after is null ? "/api/v1/changes?limit=1000" : $"/api/v1/changes?after={after}&limit=1000").ShouldReturnAsync<ListChangesResponse>();
             after = page.NextCursor;
             if (!page.HasMore)
             {

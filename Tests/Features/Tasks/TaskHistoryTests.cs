@@ -42,13 +42,13 @@ public sealed class TaskHistoryTests(AppFixture api) : IClassFixture<AppFixture>
         history.Items.Select(e => e.Version).ShouldBe([1L, 2, 3, 4, 5, 6, 7, 8]);
         history.Items.ShouldAllBe(e => e.TaskId == created.Id);
         history.Items[1].Changes.ShouldBe([
-            new TaskFieldChange("title", "Pay rent", "Pay the rent"), new TaskFieldChange("dueAt", null, "2026-12-01T17:00:00Z")]);
-        history.Items[2].Changes.ShouldBe([new TaskFieldChange("status", "todo", "in_progress")]);
-        history.Items[3].Changes.ShouldBe([new TaskFieldChange("assigneeId", null, assignee.Id.ToString())]);
-        history.Items[4].Changes.ShouldBe([new TaskFieldChange("description", null, "By transfer")]);
-        history.Items[5].Changes.ShouldBe([new TaskFieldChange("assigneeId", assignee.Id.ToString(), null)]);
-        history.Items[6].Changes.ShouldBe([new TaskFieldChange("status", "in_progress", "done")]);
-        history.Items[6].Actor.ShouldBe(new TaskEventActor(admin.Id, TaskEventChannel.AccessToken, null, null));
+            new TaskFieldChangeResponse("title", "Pay rent", "Pay the rent"), new TaskFieldChangeResponse("dueAt", null, "2026-12-01T17:00:00Z")]);
+        history.Items[2].Changes.ShouldBe([new TaskFieldChangeResponse("status", "todo", "in_progress")]);
+        history.Items[3].Changes.ShouldBe([new TaskFieldChangeResponse("assigneeId", null, assignee.Id.ToString())]);
+        history.Items[4].Changes.ShouldBe([new TaskFieldChangeResponse("description", null, "By transfer")]);
+        history.Items[5].Changes.ShouldBe([new TaskFieldChangeResponse("assigneeId", assignee.Id.ToString(), null)]);
+        history.Items[6].Changes.ShouldBe([new TaskFieldChangeResponse("status", "in_progress", "done")]);
+        history.Items[6].Actor.ShouldBe(new TaskEventActorResponse(admin.Id, TaskEventChannel.AccessToken, null, null));
         history.Items[7].Actor.UserId.ShouldBe(owner.Id);
         history.Items[7].Task.Status.ShouldBe(TaskItemStatus.Done); // as it was when deleted
         history.Items[0].Task.Title.ShouldBe("Pay rent");
@@ -151,7 +151,7 @@ public sealed class TaskHistoryTests(AppFixture api) : IClassFixture<AppFixture>
 
         var history = await client.GetAsync($"/api/v1/tasks/{task.Id}/history").ShouldReturnAsync<TaskHistoryResponse>();
 
-        history.Items.Single().Actor.ShouldBe(new TaskEventActor(owner.Id, TaskEventChannel.ApiKey, key.ApiKey.Id, null));
+        history.Items.Single().Actor.ShouldBe(new TaskEventActorResponse(owner.Id, TaskEventChannel.ApiKey, key.ApiKey.Id, null));
     }
 
     [Fact]
@@ -214,7 +214,7 @@ public sealed class TaskHistoryTests(AppFixture api) : IClassFixture<AppFixture>
         var history = await api.ClientFor(owner).GetAsync($"/api/v1/tasks/{older.Id}/history").ShouldReturnAsync<TaskHistoryResponse>();
         var created = history.Items.ShouldHaveSingleItem();
         created.Type.ShouldBe(TaskEventType.Created);
-        created.Actor.ShouldBe(new TaskEventActor(null, TaskEventChannel.System, null, null));
+        created.Actor.ShouldBe(new TaskEventActorResponse(null, TaskEventChannel.System, null, null));
         created.Task.Title.ShouldBe("Before the history");
         created.Task.Status.ShouldBe(TaskItemStatus.InProgress);
         created.Task.CreatedAt.ShouldBe(older.CreatedAt);

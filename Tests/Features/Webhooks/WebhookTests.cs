@@ -93,11 +93,11 @@ public sealed class WebhookTests(WebhookFixture api) : IClassFixture<WebhookFixt
         received.Select(h => h.Id).Distinct().Count().ShouldBe(1);
         received.Select(h => h.Body).Distinct().Count().ShouldBe(1);
         received.ShouldAllBe(h => Verifies(registered.Secret, h));
-        WebhookDeliveriesPage page = null!;
+        ListWebhookDeliveriesResponse page = null!;
         for (var i = 0; i < 50 && (page is null || page.Items.Single().State != WebhookDeliveryState.Succeeded); i++)
         {
             await Task.Delay(100);
-            page = await client.GetAsync($"/api/v1/webhooks/{registered.Webhook.Id}/deliveries").ShouldReturnAsync<WebhookDeliveriesPage>();
+            page = await client.GetAsync($"/api/v1/webhooks/{registered.Webhook.Id}/deliveries").ShouldReturnAsync<ListWebhookDeliveriesResponse>();
         }
 
         var delivery = page.Items.ShouldHaveSingleItem();
@@ -131,7 +131,7 @@ public sealed class WebhookTests(WebhookFixture api) : IClassFixture<WebhookFixt
         endpoint.Enabled.ShouldBeFalse();
         endpoint.DisabledReason!.ShouldContain("failed 3 attempts");
         endpoint.DisabledReason!.ShouldContain("503");
-        var delivery = (await client.GetAsync($"{hook}/deliveries").ShouldReturnAsync<WebhookDeliveriesPage>()).Items.Single();
+        var delivery = (await client.GetAsync($"{hook}/deliveries").ShouldReturnAsync<ListWebhookDeliveriesResponse>()).Items.Single();
         delivery.State.ShouldBe(WebhookDeliveryState.Failed);
         await client.PostAsJsonAsync($"/api/v1/tasks", new { title = "Not sent while disabled" }).ShouldHaveStatusAsync(HttpStatusCode.Created);
         await client.PostAsJsonAsync($"{hook}/deliveries/{delivery.Id}/redeliver", new { }).ShouldBeProblemAsync(HttpStatusCode.Conflict);
@@ -241,7 +241,7 @@ public sealed class WebhookAcrossInstancesTests(WebhookFixture api) : IClassFixt
 
             await receiver.WaitForAsync("pair", 10);
             // Every attempt recorded (the dispatcher records after the response), so stopping now leaves nothing in flight.
-            for (var i = 0; i < 100 && (await client.GetAsync($"/api/v1/webhooks/{endpointId}/deliveries").ShouldReturnAsync<WebhookDeliveriesPage>())
+            for (var i = 0; i < 100 && (await client.GetAsync($"/api/v1/webhooks/{endpointId}/deliveries").ShouldReturnAsync<ListWebhookDeliveriesResponse>())
                      .Items.Any(d => d.State != WebhookDeliveryState.Succeeded); i++)
             {
                 await Task.Delay(50);

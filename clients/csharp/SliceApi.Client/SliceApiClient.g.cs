@@ -332,7 +332,7 @@ namespace SliceApi.Client
         /// <param name="limit">Page size, 1 to 1,000 (default 100).</param>
         /// <returns>Success</returns>
         /// <exception cref="ApiException">A server side error occurred.</exception>
-        System.Threading.Tasks.Task<ApiResponse<ChangesPage>> ListChangesAsync(string? after = null, int? limit = null, System.Threading.CancellationToken cancellationToken = default(System.Threading.CancellationToken));
+        System.Threading.Tasks.Task<ApiResponse<ListChangesResponse>> ListChangesAsync(string? after = null, int? limit = null, System.Threading.CancellationToken cancellationToken = default(System.Threading.CancellationToken));
 
         /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
         /// <summary>
@@ -372,7 +372,7 @@ namespace SliceApi.Client
         /// <param name="cursor">The nextCursor of the previous page; absent for the newest.</param>
         /// <returns>Success</returns>
         /// <exception cref="ApiException">A server side error occurred.</exception>
-        System.Threading.Tasks.Task<ApiResponse<WebhookDeliveriesPage>> ListWebhookDeliveriesAsync(System.Guid id, int? limit = null, long? cursor = null, System.Threading.CancellationToken cancellationToken = default(System.Threading.CancellationToken));
+        System.Threading.Tasks.Task<ApiResponse<ListWebhookDeliveriesResponse>> ListWebhookDeliveriesAsync(System.Guid id, int? limit = null, long? cursor = null, System.Threading.CancellationToken cancellationToken = default(System.Threading.CancellationToken));
 
         /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
         /// <summary>
@@ -5128,7 +5128,7 @@ namespace SliceApi.Client
         /// <param name="limit">Page size, 1 to 1,000 (default 100).</param>
         /// <returns>Success</returns>
         /// <exception cref="ApiException">A server side error occurred.</exception>
-        public virtual async System.Threading.Tasks.Task<ApiResponse<ChangesPage>> ListChangesAsync(string? after = null, int? limit = null, System.Threading.CancellationToken cancellationToken = default(System.Threading.CancellationToken))
+        public virtual async System.Threading.Tasks.Task<ApiResponse<ListChangesResponse>> ListChangesAsync(string? after = null, int? limit = null, System.Threading.CancellationToken cancellationToken = default(System.Threading.CancellationToken))
         {
             var client_ = _httpClient;
             var disposeClient_ = false;
@@ -5179,12 +5179,12 @@ namespace SliceApi.Client
                         var status_ = (int)response_.StatusCode;
                         if (status_ == 200)
                         {
-                            var objectResponse_ = await ReadObjectResponseAsync<ChangesPage>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            var objectResponse_ = await ReadObjectResponseAsync<ListChangesResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
                             if (objectResponse_.Object == null)
                             {
                                 throw new ApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            return new ApiResponse<ChangesPage>(status_, headers_, objectResponse_.Object);
+                            return new ApiResponse<ListChangesResponse>(status_, headers_, objectResponse_.Object);
                         }
                         else
                         if (status_ == 400)
@@ -5748,7 +5748,7 @@ namespace SliceApi.Client
         /// <param name="cursor">The nextCursor of the previous page; absent for the newest.</param>
         /// <returns>Success</returns>
         /// <exception cref="ApiException">A server side error occurred.</exception>
-        public virtual async System.Threading.Tasks.Task<ApiResponse<WebhookDeliveriesPage>> ListWebhookDeliveriesAsync(System.Guid id, int? limit = null, long? cursor = null, System.Threading.CancellationToken cancellationToken = default(System.Threading.CancellationToken))
+        public virtual async System.Threading.Tasks.Task<ApiResponse<ListWebhookDeliveriesResponse>> ListWebhookDeliveriesAsync(System.Guid id, int? limit = null, long? cursor = null, System.Threading.CancellationToken cancellationToken = default(System.Threading.CancellationToken))
         {
             if (id == null)
                 throw new System.ArgumentNullException("id");
@@ -5804,12 +5804,12 @@ namespace SliceApi.Client
                         var status_ = (int)response_.StatusCode;
                         if (status_ == 200)
                         {
-                            var objectResponse_ = await ReadObjectResponseAsync<WebhookDeliveriesPage>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            var objectResponse_ = await ReadObjectResponseAsync<ListWebhookDeliveriesResponse>(response_, headers_, cancellationToken).ConfigureAwait(false);
                             if (objectResponse_.Object == null)
                             {
                                 throw new ApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            return new ApiResponse<WebhookDeliveriesPage>(status_, headers_, objectResponse_.Object);
+                            return new ApiResponse<ListWebhookDeliveriesResponse>(status_, headers_, objectResponse_.Object);
                         }
                         else
                         if (status_ == 400)
@@ -7061,20 +7061,21 @@ namespace SliceApi.Client
     /// One page of an endpoint's deliveries, newest first.
     /// </summary>
     [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
-    public partial class WebhookDeliveriesPage
+    public partial class ListWebhookDeliveriesResponse
     {
 
         /// <summary>
         /// At most limit deliveries.
         /// </summary>
-        [Newtonsoft.Json.JsonProperty("items", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [Newtonsoft.Json.JsonProperty("items", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required]
         [System.ComponentModel.DataAnnotations.MaxLength(100)]
-        public System.Collections.Generic.ICollection<WebhookDeliveryResponse>? Items { get; set; } = default!;
+        public System.Collections.Generic.ICollection<WebhookDeliveryResponse> Items { get; set; } = new System.Collections.ObjectModel.Collection<WebhookDeliveryResponse>();
 
         /// <summary>
         /// Pass as cursor for older ones; null on the last page.
         /// </summary>
-        [Newtonsoft.Json.JsonProperty("nextCursor", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [Newtonsoft.Json.JsonProperty("nextCursor", Required = Newtonsoft.Json.Required.AllowNull)]
         [System.ComponentModel.DataAnnotations.Range(1L, 9223372036854775807L)]
         public long? NextCursor { get; set; } = default!;
 
@@ -7139,7 +7140,7 @@ namespace SliceApi.Client
         [Newtonsoft.Json.JsonProperty("attempts", Required = Newtonsoft.Json.Required.Always)]
         [System.ComponentModel.DataAnnotations.Required]
         [System.ComponentModel.DataAnnotations.MaxLength(100)]
-        public System.Collections.Generic.ICollection<WebhookAttempt> Attempts { get; set; } = new System.Collections.ObjectModel.Collection<WebhookAttempt>();
+        public System.Collections.Generic.ICollection<WebhookAttemptResponse> Attempts { get; set; } = new System.Collections.ObjectModel.Collection<WebhookAttemptResponse>();
 
         /// <summary>
         /// The body every attempt sends, a WebhookPayload as JSON text.
@@ -7173,34 +7174,35 @@ namespace SliceApi.Client
     /// One attempt to deliver a message.
     /// </summary>
     [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
-    public partial class WebhookAttempt
+    public partial class WebhookAttemptResponse
     {
 
         /// <summary>
         /// When it started (UTC).
         /// </summary>
-        [Newtonsoft.Json.JsonProperty("at", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [Newtonsoft.Json.JsonProperty("at", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
         [System.ComponentModel.DataAnnotations.StringLength(35)]
-        public System.DateTimeOffset? At { get; set; } = default!;
+        public System.DateTimeOffset At { get; set; } = default!;
 
         /// <summary>
         /// The endpoint's HTTP status, or null when no response came (refused, timed out).
         /// </summary>
-        [Newtonsoft.Json.JsonProperty("statusCode", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [Newtonsoft.Json.JsonProperty("statusCode", Required = Newtonsoft.Json.Required.AllowNull)]
         [System.ComponentModel.DataAnnotations.Range(100, 599)]
         public int? StatusCode { get; set; } = default!;
 
         /// <summary>
         /// How long it took, in milliseconds.
         /// </summary>
-        [Newtonsoft.Json.JsonProperty("durationMs", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [Newtonsoft.Json.JsonProperty("durationMs", Required = Newtonsoft.Json.Required.Always)]
         [System.ComponentModel.DataAnnotations.Range(0L, 600000L)]
-        public long? DurationMs { get; set; } = default!;
+        public long DurationMs { get; set; } = default!;
 
         /// <summary>
         /// Why it failed without a response, in words; null otherwise.
         /// </summary>
-        [Newtonsoft.Json.JsonProperty("error", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [Newtonsoft.Json.JsonProperty("error", Required = Newtonsoft.Json.Required.AllowNull)]
         [System.ComponentModel.DataAnnotations.StringLength(500)]
         public string? Error { get; set; } = default!;
 
@@ -7663,7 +7665,7 @@ namespace SliceApi.Client
         /// </summary>
         [Newtonsoft.Json.JsonProperty("actor", Required = Newtonsoft.Json.Required.Always)]
         [System.ComponentModel.DataAnnotations.Required]
-        public TaskEventActor Actor { get; set; } = new TaskEventActor();
+        public TaskEventActorResponse Actor { get; set; } = new TaskEventActorResponse();
 
         /// <summary>
         /// The W3C trace id of the request that made the change (32 hex digits), or null.
@@ -7678,7 +7680,7 @@ namespace SliceApi.Client
         [Newtonsoft.Json.JsonProperty("changes", Required = Newtonsoft.Json.Required.Always)]
         [System.ComponentModel.DataAnnotations.Required]
         [System.ComponentModel.DataAnnotations.MaxLength(5)]
-        public System.Collections.Generic.ICollection<TaskFieldChange> Changes { get; set; } = new System.Collections.ObjectModel.Collection<TaskFieldChange>();
+        public System.Collections.Generic.ICollection<TaskFieldChangeResponse> Changes { get; set; } = new System.Collections.ObjectModel.Collection<TaskFieldChangeResponse>();
 
         /// <summary>
         /// The task after the change (for deleted, as it was).
@@ -7720,34 +7722,35 @@ namespace SliceApi.Client
     /// Who made a change and through what.
     /// </summary>
     [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
-    public partial class TaskEventActor
+    public partial class TaskEventActorResponse
     {
 
         /// <summary>
         /// The user's id; null for system.
         /// </summary>
-        [Newtonsoft.Json.JsonProperty("userId", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [Newtonsoft.Json.JsonProperty("userId", Required = Newtonsoft.Json.Required.AllowNull)]
         [System.ComponentModel.DataAnnotations.StringLength(36)]
         public System.Guid? UserId { get; set; } = default!;
 
         /// <summary>
         /// How they were authenticated.
         /// </summary>
-        [Newtonsoft.Json.JsonProperty("via", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [Newtonsoft.Json.JsonProperty("via", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
         [Newtonsoft.Json.JsonConverter(typeof(Newtonsoft.Json.Converters.StringEnumConverter))]
-        public TaskEventActorVia? Via { get; set; } = default!;
+        public TaskEventActorResponseVia Via { get; set; } = default!;
 
         /// <summary>
         /// The API key's id when via is api_key, else null.
         /// </summary>
-        [Newtonsoft.Json.JsonProperty("apiKeyId", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [Newtonsoft.Json.JsonProperty("apiKeyId", Required = Newtonsoft.Json.Required.AllowNull)]
         [System.ComponentModel.DataAnnotations.StringLength(36)]
         public System.Guid? ApiKeyId { get; set; } = default!;
 
         /// <summary>
         /// The OAuth app's client id when via is oauth_app, else null.
         /// </summary>
-        [Newtonsoft.Json.JsonProperty("clientId", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [Newtonsoft.Json.JsonProperty("clientId", Required = Newtonsoft.Json.Required.AllowNull)]
         [System.ComponentModel.DataAnnotations.StringLength(100)]
         public string? ClientId { get; set; } = default!;
 
@@ -7778,27 +7781,28 @@ namespace SliceApi.Client
     /// One member of a task whose value an event changed; values are as the API writes them (status in_progress, dates RFC 3339 UTC).
     /// </summary>
     [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
-    public partial class TaskFieldChange
+    public partial class TaskFieldChangeResponse
     {
 
         /// <summary>
         /// The member: title, description, dueAt, status or assigneeId.
         /// </summary>
-        [Newtonsoft.Json.JsonProperty("field", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [Newtonsoft.Json.JsonProperty("field", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
         [System.ComponentModel.DataAnnotations.StringLength(16)]
-        public string? Field { get; set; } = default!;
+        public string Field { get; set; } = default!;
 
         /// <summary>
         /// The value before, or null when it had none.
         /// </summary>
-        [Newtonsoft.Json.JsonProperty("oldValue", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [Newtonsoft.Json.JsonProperty("oldValue", Required = Newtonsoft.Json.Required.AllowNull)]
         [System.ComponentModel.DataAnnotations.StringLength(4000)]
         public string? OldValue { get; set; } = default!;
 
         /// <summary>
         /// The value after, or null when it was cleared.
         /// </summary>
-        [Newtonsoft.Json.JsonProperty("newValue", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [Newtonsoft.Json.JsonProperty("newValue", Required = Newtonsoft.Json.Required.AllowNull)]
         [System.ComponentModel.DataAnnotations.StringLength(4000)]
         public string? NewValue { get; set; } = default!;
 
@@ -8166,28 +8170,30 @@ namespace SliceApi.Client
     /// One page of the changes feed, in commit order.
     /// </summary>
     [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
-    public partial class ChangesPage
+    public partial class ListChangesResponse
     {
 
         /// <summary>
         /// At most limit changes.
         /// </summary>
-        [Newtonsoft.Json.JsonProperty("items", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [Newtonsoft.Json.JsonProperty("items", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required]
         [System.ComponentModel.DataAnnotations.MaxLength(1000)]
-        public System.Collections.Generic.ICollection<ChangeResponse>? Items { get; set; } = default!;
+        public System.Collections.Generic.ICollection<ChangeResponse> Items { get; set; } = new System.Collections.ObjectModel.Collection<ChangeResponse>();
 
         /// <summary>
         /// Where to continue: pass as after. Always set, also when no change came (it may still move past changes the caller may not see).
         /// </summary>
-        [Newtonsoft.Json.JsonProperty("nextCursor", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [Newtonsoft.Json.JsonProperty("nextCursor", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
         [System.ComponentModel.DataAnnotations.StringLength(20)]
-        public string? NextCursor { get; set; } = default!;
+        public string NextCursor { get; set; } = default!;
 
         /// <summary>
         /// True when more changes are ready now; false when the caller is up to date.
         /// </summary>
-        [Newtonsoft.Json.JsonProperty("hasMore", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
-        public bool? HasMore { get; set; } = default!;
+        [Newtonsoft.Json.JsonProperty("hasMore", Required = Newtonsoft.Json.Required.Always)]
+        public bool HasMore { get; set; } = default!;
 
     }
 
@@ -8498,22 +8504,25 @@ namespace SliceApi.Client
         /// <summary>
         /// The event type, e.g. task.status_changed.
         /// </summary>
-        [Newtonsoft.Json.JsonProperty("type", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [Newtonsoft.Json.JsonProperty("type", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
         [System.ComponentModel.DataAnnotations.StringLength(32)]
-        public string? Type { get; set; } = default!;
+        public string Type { get; set; } = default!;
 
         /// <summary>
         /// When the change was made (UTC).
         /// </summary>
-        [Newtonsoft.Json.JsonProperty("timestamp", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        [Newtonsoft.Json.JsonProperty("timestamp", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
         [System.ComponentModel.DataAnnotations.StringLength(35)]
-        public System.DateTimeOffset? Timestamp { get; set; } = default!;
+        public System.DateTimeOffset Timestamp { get; set; } = default!;
 
         /// <summary>
         /// The change, as GET /api/v1/changes lists it for the endpoint's owner.
         /// </summary>
-        [Newtonsoft.Json.JsonProperty("data", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
-        public ChangeResponse? Data { get; set; } = default!;
+        [Newtonsoft.Json.JsonProperty("data", Required = Newtonsoft.Json.Required.Always)]
+        [System.ComponentModel.DataAnnotations.Required]
+        public ChangeResponse Data { get; set; } = new ChangeResponse();
 
     }
 
@@ -8728,7 +8737,7 @@ namespace SliceApi.Client
     }
 
     [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
-    public enum TaskEventActorVia
+    public enum TaskEventActorResponseVia
     {
 
         [System.Runtime.Serialization.EnumMember(Value = @"access_token")]

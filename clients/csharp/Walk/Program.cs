@@ -117,6 +117,33 @@ try
     var again = await api.CreateTaskAsync(new CreateTaskRequest { Title = $"{tag} once" }, idempotency_Key: key);
     Check("the retry replays the first response", $"201 true {once.Result.Id}",
         $"{again.StatusCode} {Header(again, "Idempotent-Replayed")} {again.Result.Id}");
+
+    // Activity: the patched task's history, then the changes feed followed by cursor from the start until it holds every
+    // change of this walk (the feed shows a change once the async daemon's high-water mark passes it, within a second).
+    var history = await api.GetTaskHistoryAsync(id);
+    Check("history", 200, history.StatusCode);
+    Check("history: created, then the patch's updated and status_changed, oldest first",
+        $"{TaskEventResponseType.Created},{TaskEventResponseType.Updated},{TaskEventResponseType.Status_changed}",
+        string.Join(",", history.Result.Items.Select(e => e.Type)));
+    var statusChange = history.Result.Items.ElementAt(2).Changes.Single();
+    Check("history: the patch's status change, old and new", "status todo in_progress", $"{statusChange.Field} {statusChange.OldValue} {statusChange.NewValue}");
+    var mine = created.Append(once.Result.Id).ToHashSet();
+    var expected = created.Count + 3; // each task created, the patch's two events, the idempotent create once
+    var followed = new List<string>();
+    string? after = null;
+    for (var round = 0; round < 100 && followed.Count < expected; round++)
+    {
+        var page = await api.ListChangesAsync(after, limit: 2);
+        followed.AddRange(page.Result.Items.Where(c => mine.Contains(c.TaskId)).Select(c => $"{c.Type}:{c.TaskId}"));
+        after = page.Result.NextCursor;
+        if (!page.Result.HasMore)
+        {
+            await Task.Delay(100);
+        }
+    }
+
+    Check("changes feed followed by cursor: every change of the walk once", expected, followed.Count);
+    Check("changes feed: no change twice", followed.Count, followed.Distinct().Count());
 }
 catch (Exception e) when (e is ApiException or HttpRequestException or NullReferenceException or InvalidOperationException or KeyNotFoundException)
 {

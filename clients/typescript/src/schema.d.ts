@@ -566,14 +566,14 @@ export interface components {
             eventTypes: ("task.created" | "task.updated" | "task.status_changed" | "task.assigned" | "task.unassigned" | "task.deleted")[];
         };
         /** @description One page of an endpoint's deliveries, newest first. */
-        WebhookDeliveriesPage: {
+        ListWebhookDeliveriesResponse: {
             /** @description At most limit deliveries. */
-            items?: components["schemas"]["WebhookDeliveryResponse"][];
+            items: components["schemas"]["WebhookDeliveryResponse"][];
             /**
              * Format: int64
              * @description Pass as cursor for older ones; null on the last page.
              */
-            nextCursor?: number | null;
+            nextCursor: number | null;
         };
         /** @description A message to an endpoint and its attempts. */
         WebhookDeliveryResponse: {
@@ -602,7 +602,7 @@ export interface components {
              */
             createdAt: string;
             /** @description Every attempt, oldest first: when, the response status, how long. */
-            attempts: components["schemas"]["WebhookAttempt"][];
+            attempts: components["schemas"]["WebhookAttemptResponse"][];
             /** @description The body every attempt sends, a WebhookPayload as JSON text. */
             payload: string;
         };
@@ -612,24 +612,24 @@ export interface components {
          */
         WebhookDeliveryState: "pending" | "succeeded" | "failed";
         /** @description One attempt to deliver a message. */
-        WebhookAttempt: {
+        WebhookAttemptResponse: {
             /**
              * Format: date-time
              * @description When it started (UTC).
              */
-            at?: string;
+            at: string;
             /**
              * Format: int32
              * @description The endpoint's HTTP status, or null when no response came (refused, timed out).
              */
-            statusCode?: number | null;
+            statusCode: number | null;
             /**
              * Format: int64
              * @description How long it took, in milliseconds.
              */
-            durationMs?: number;
+            durationMs: number;
             /** @description Why it failed without a response, in words; null otherwise. */
-            error?: string | null;
+            error: string | null;
         };
         /**
          * @description Body of PUT /api/v1/webhooks/{id}: the endpoint's new URL, event types and whether it is enabled.
@@ -908,11 +908,11 @@ export interface components {
              */
             occurredAt: string;
             /** @description Who made the change and through what. */
-            actor: components["schemas"]["TaskEventActor"];
+            actor: components["schemas"]["TaskEventActorResponse"];
             /** @description The W3C trace id of the request that made the change (32 hex digits), or null. */
             traceId: string | null;
             /** @description The changed members with old and new values; empty for created and deleted. */
-            changes: components["schemas"]["TaskFieldChange"][];
+            changes: components["schemas"]["TaskFieldChangeResponse"][];
             /** @description The task after the change (for deleted, as it was). */
             task: components["schemas"]["TaskResponse"];
         };
@@ -922,24 +922,24 @@ export interface components {
          */
         TaskEventType: "created" | "updated" | "status_changed" | "assigned" | "unassigned" | "deleted";
         /** @description Who made a change and through what. */
-        TaskEventActor: {
+        TaskEventActorResponse: {
             /**
              * Format: uuid
              * @description The user's id; null for system.
              */
-            userId?: string | null;
+            userId: string | null;
             /**
              * @description How they were authenticated.
              * @enum {string}
              */
-            via?: "access_token" | "api_key" | "o_auth_app" | "system";
+            via: "access_token" | "api_key" | "o_auth_app" | "system";
             /**
              * Format: uuid
              * @description The API key's id when via is api_key, else null.
              */
-            apiKeyId?: string | null;
+            apiKeyId: string | null;
             /** @description The OAuth app's client id when via is oauth_app, else null. */
-            clientId?: string | null;
+            clientId: string | null;
         };
         /**
          * @description How the actor of an event was authenticated; on the wire in snake_case.
@@ -947,13 +947,13 @@ export interface components {
          */
         TaskEventChannel: "access_token" | "api_key" | "o_auth_app" | "system";
         /** @description One member of a task whose value an event changed; values are as the API writes them (status in_progress, dates RFC 3339 UTC). */
-        TaskFieldChange: {
+        TaskFieldChangeResponse: {
             /** @description The member: title, description, dueAt, status or assigneeId. */
-            field?: string;
+            field: string;
             /** @description The value before, or null when it had none. */
-            oldValue?: string | null;
+            oldValue: string | null;
             /** @description The value after, or null when it was cleared. */
-            newValue?: string | null;
+            newValue: string | null;
         };
         /** @description One page of tasks in the requested order. */
         ListTasksResponse: {
@@ -1157,13 +1157,13 @@ export interface components {
             redirectUris: string[];
         };
         /** @description One page of the changes feed, in commit order. */
-        ChangesPage: {
+        ListChangesResponse: {
             /** @description At most limit changes. */
-            items?: components["schemas"]["ChangeResponse"][];
+            items: components["schemas"]["ChangeResponse"][];
             /** @description Where to continue: pass as after. Always set, also when no change came (it may still move past changes the caller may not see). */
-            nextCursor?: string;
+            nextCursor: string;
             /** @description True when more changes are ready now; false when the caller is up to date. */
-            hasMore?: boolean;
+            hasMore: boolean;
         };
         /** @description One change in the feed: an event of a task the caller may see, or the notice that a task left their view. */
         ChangeResponse: {
@@ -1333,14 +1333,14 @@ export interface components {
          */
         WebhookPayload: {
             /** @description The event type, e.g. task.status_changed. */
-            type?: string;
+            type: string;
             /**
              * Format: date-time
              * @description When the change was made (UTC).
              */
-            timestamp?: string;
+            timestamp: string;
             /** @description The change, as GET /api/v1/changes lists it for the endpoint's owner. */
-            data?: components["schemas"]["ChangeResponse"];
+            data: components["schemas"]["ChangeResponse"];
         };
     };
     responses: never;
@@ -5381,7 +5381,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ChangesPage"];
+                    "application/json": components["schemas"]["ListChangesResponse"];
                 };
             };
             /** @description The request is invalid: 'errors' names each field or parameter to fix. */
@@ -5895,7 +5895,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["WebhookDeliveriesPage"];
+                    "application/json": components["schemas"]["ListWebhookDeliveriesResponse"];
                 };
             };
             /** @description The request is invalid: 'errors' names each field or parameter to fix. */

@@ -105,6 +105,32 @@ async function main(): Promise<void> {
   check("the retry replays the first response", [201, "true", must(once.data, "the created task").id],
     [again.response.status, again.response.headers.get("Idempotent-Replayed"), must(again.data, "the replayed task").id]);
 
+  // Activity: the patched task's history, then the changes feed followed by cursor from the start until it holds every
+  // change of this walk (the feed shows a change once the async daemon's high-water mark passes it, within a second).
+  const history = await api.GET("/api/v1/tasks/{id}/history", { params: { path: { id } } });
+  check("history", 200, history.response.status);
+  const events = must(history.data, "the history").items;
+  check("history: created, then the patch's updated and status_changed, oldest first", ["created", "updated", "status_changed"],
+    events.map((e) => e.type));
+  check("history: the patch's status change, old and new", [{ field: "status", oldValue: "todo", newValue: "in_progress" }],
+    must(events[2], "the status event").changes);
+  const mine = new Set([...created.map((t) => t.id), must(once.data, "the created task").id]);
+  const expected = created.length + 3; // each task created, the patch's two events, the idempotent create once
+  const followed: string[] = [];
+  let after: string | undefined;
+  for (let round = 0; round < 100 && followed.length < expected; round++) {
+    const page = await api.GET("/api/v1/changes", { params: { query: after === undefined ? { limit: 2 } : { after, limit: 2 } } });
+    const body = must(page.data, "a feed page");
+    followed.push(...body.items.filter((c) => mine.has(c.taskId)).map((c) => `${c.type}:${c.taskId}`));
+    after = body.nextCursor;
+    if (!body.hasMore) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  check("changes feed followed by cursor: every change of the walk once", expected, followed.length);
+  check("changes feed: no change twice", followed.length, new Set(followed).size);
+
   console.log(`typescript client walk: ${results.passed} passed, ${results.failed} failed`);
 }
 
