@@ -263,8 +263,8 @@ internal sealed partial class ChangeRetention(IDocumentStore store, TimeProvider
     }
 
     /// <summary>
-    /// Deletes the events recorded before <paramref name="cutoff"/> (UTC) and below the high-water mark, 10,000 per
-    /// transaction; returns how many went.
+    /// Deletes the events recorded before <paramref name="cutoff"/> (UTC) that are below the high-water mark and that
+    /// every subscription has processed, 10,000 per transaction; returns how many went.
     /// </summary>
     public async Task<long> PruneAsync(DateTimeOffset cutoff, CancellationToken ct)
     {
@@ -275,7 +275,8 @@ internal sealed partial class ChangeRetention(IDocumentStore store, TimeProvider
             {
                 await using var session = store.LightweightSession();
                 await session.TakeTurnAsync(LockSpace, ChangeFeed.RetentionId, ct);
-                var ceiling = await ChangeFeed.HighWaterMarkAsync(session, ct);
+                // Below the high-water mark and below what every subscription (webhook fan-out, stream wake-ups) has processed.
+                var ceiling = (await session.QueryAsync<long>("select coalesce(min(last_seq_id), 0) from mt_event_progression", ct)).Single();
                 var through = (await session.QueryAsync<long>(
                     "select coalesce(max(seq_id), 0) from (select seq_id from mt_events where seq_id <= ? and timestamp < ? order by seq_id limit 10000) batch",
                     ct, ceiling, cutoff)).Single();

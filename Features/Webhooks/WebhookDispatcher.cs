@@ -106,9 +106,15 @@ internal sealed partial class WebhookDispatcher(
                 Delivering = true;
                 LogDelivering(logger);
                 await using var alive = new NpgsqlCommand("SELECT 1", connection);
+                var pruned = DateTimeOffset.MinValue;
                 while (!stoppingToken.IsCancellationRequested)
                 {
                     await alive.ExecuteScalarAsync(stoppingToken); // the lock lives as long as this connection
+                    if (clock.GetUtcNow() - pruned > TimeSpan.FromHours(1))
+                    {
+                        await PruneAsync(stoppingToken);
+                        pruned = clock.GetUtcNow();
+                    }
                     if (await DeliverDueAsync(stoppingToken) < Batch)
                     {
                         await Task.Delay(poll, clock, stoppingToken);
@@ -179,6 +185,18 @@ internal sealed partial class WebhookDispatcher(
         });
         return due.Count;
     }
+
+    /// <summary>Deletes the deliveries that are no longer pending and were queued more than 30 days ago (UTC).</summary>
+    public async Task PruneAsync(CancellationToken ct)
+    {
+        var cutoff = clock.GetUtcNow() - Kept;
+        await using var session = store.LightweightSession();
+        session.DeleteWhere<WebhookDelivery>(d => d.State != WebhookDeliveryState.Pending && d.CreatedAt < cutoff);
+        await session.SaveChangesAsync(ct);
+    }
+
+    /// <summary>How long sent and failed deliveries stay listed: 30 days.</summary>
+    public static readonly TimeSpan Kept = TimeSpan.FromDays(30);
 
     private async Task<WebhookAttemptResponse> AttemptAsync(WebhookEndpoint endpoint, WebhookDelivery delivery, CancellationToken ct)
     {

@@ -93,7 +93,10 @@ public sealed class OAuthFlowTests(AppFixture api) : IClassFixture<AppFixture>
         var client = api.CreateBearerClient(token.GetProperty("access_token").GetString()!);
 
         (await client.GetAsync("/api/v1/users/me").ShouldReturnAsync<JsonElement>()).GetProperty("role").GetString().ShouldBe(AppRoles.Admin);
-        await client.PostAsJsonAsync("/api/v1/tasks", new { title = "made by an app" }).ShouldHaveStatusAsync(HttpStatusCode.Created);
+        var made = await client.PostAsJsonAsync("/api/v1/tasks", new { title = "made by an app" }).ShouldReturnAsync<SliceApi.Features.Tasks.TaskResponse>(HttpStatusCode.Created);
+        // The task's history names the app the user acted through.
+        var created = (await client.GetAsync($"/api/v1/tasks/{made.Id}/history").ShouldReturnAsync<SliceApi.Features.Tasks.TaskHistoryResponse>()).Items.Single();
+        created.Actor.ShouldBe(new SliceApi.Features.Tasks.TaskEventActorResponse(admin.Id, SliceApi.Features.Tasks.TaskEventChannel.OAuthApp, null, app.ClientId));
         await client.GetAsync("/api/v1/users").ShouldBeProblemAsync(HttpStatusCode.Forbidden);
         await client.GetAsync($"/api/v1/users/{admin.Id}").ShouldBeProblemAsync(HttpStatusCode.Forbidden);
     }

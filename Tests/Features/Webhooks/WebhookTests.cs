@@ -193,6 +193,30 @@ public sealed class WebhookTests(WebhookFixture api) : IClassFixture<WebhookFixt
         await client.GetAsync($"/api/v1/webhooks/{ids[0]}").ShouldBeProblemAsync(HttpStatusCode.NotFound);
     }
 
+    [Fact]
+    public async Task Deliveries_no_longer_pending_go_after_30_days()
+    {
+        var owner = await api.CreateUserAsync();
+        var endpoint = (await api.ClientFor(owner).PostAsJsonAsync("/api/v1/webhooks", new { url = receiver.Url("pruned"), eventTypes = Created })
+            .ShouldReturnAsync<CreateWebhookResponse>(HttpStatusCode.Created)).Webhook.Id;
+        WebhookDelivery Delivery(WebhookDeliveryState state, int daysAgo) => new()
+        {
+            Id = Guid.NewGuid(), EndpointId = endpoint, EventSequence = Random.Shared.NextInt64(1, long.MaxValue), EventType = "task.created", Payload = "{}",
+            State = state, NextAttemptAt = DateTimeOffset.UtcNow.AddDays(1), CreatedAt = DateTimeOffset.UtcNow.AddDays(-daysAgo),
+        };
+        var (oldSucceeded, oldFailed, oldPending, recent) =
+            (Delivery(WebhookDeliveryState.Succeeded, 31), Delivery(WebhookDeliveryState.Failed, 31), Delivery(WebhookDeliveryState.Pending, 31), Delivery(WebhookDeliveryState.Succeeded, 29));
+        await api.WithDocumentsAsync(session =>
+        {
+            session.Insert(oldSucceeded, oldFailed, oldPending, recent);
+            return session.SaveChangesAsync();
+        });
+
+        await api.Services.GetRequiredService<WebhookDispatcher>().PruneAsync(CancellationToken.None);
+
+        (await api.FindAsync<WebhookDelivery>(d => d.EndpointId == endpoint)).Select(d => d.Id).Order().ShouldBe(new[] { oldPending.Id, recent.Id }.Order());
+    }
+
     internal static bool Verifies(string secret, ReceivedWebhook hook)
     {
         try
