@@ -199,40 +199,71 @@ internal sealed class ChangeRetentionMark
 }
 
 /// <summary>
-/// The event store settings of the changes feed: Marten notifies its async daemon of appends (LISTEN/NOTIFY, so the
-/// high-water mark follows within milliseconds instead of a poll), the <see cref="ChangeNotifier"/> subscription, and the
-/// retention mark's document.
+/// The event store settings of the changes feed: the <see cref="ChangeNotifier"/> subscription and the retention mark's
+/// document. Marten's option to NOTIFY the daemon of every append stays off: PostgreSQL serializes the commits of
+/// transactions that NOTIFY (a global lock on its notification queue), which cut creates to a third under load
+/// (bench/run.sh); the daemon polls for new events instead, every 250 ms at most.
 /// </summary>
 internal sealed class ChangeFeedMapping : IConfigureMarten
 {
     public void Configure(IServiceProvider services, StoreOptions options)
     {
-        options.Events.UseListenNotifyForEventAppends = true;
-        options.Projections.Subscribe(new ChangeNotifier());
+        // The daemon looks for new events every 250 ms even when idle (Marten's default then is 1 s), so a change reaches
+        // the streams within a second: one max(seq_id) lookup on the electing instance per poll.
+        options.Projections.SlowPollingTime = TimeSpan.FromMilliseconds(250);
+        options.Projections.FastPollingTime = TimeSpan.FromMilliseconds(100);
+        options.Projections.Subscribe(new ChangeNotifier(services));
         options.Schema.For<ChangeRetentionMark>();
     }
 }
 
 /// <summary>
-/// A Marten subscription, run by the async daemon on one instance at a time (hot/cold, elected through a PostgreSQL
-/// advisory lock): once events are below the high-water mark it sends <c>NOTIFY sliceapi_changes, '&lt;position&gt;'</c>
-/// in the transaction that records its progress, which wakes the event streams held on every instance.
+/// Work done for the task events of each page the <see cref="ChangeNotifier"/> subscription processes, in commit order,
+/// in the transaction that records its progress (so it is done once per event); e.g. the webhook fan-out.
+/// </summary>
+internal interface ITaskEventConsumer
+{
+    /// <summary>Handles <paramref name="events"/> (task events, in commit order), writing through <paramref name="operations"/>.</summary>
+    Task ConsumeAsync(IReadOnlyList<IEvent> events, IDocumentOperations operations, CancellationToken ct);
+}
+
+/// <summary>
+/// The one Marten subscription of task events, run by the async daemon on one instance at a time (hot/cold, elected
+/// through a PostgreSQL advisory lock) once events are below the high-water mark: it hands each page to the
+/// <see cref="ITaskEventConsumer"/>s, then sends <c>NOTIFY sliceapi_changes, '&lt;position&gt;'</c>, all in the
+/// transaction that records its progress; the NOTIFY wakes the event streams held on every instance. One subscription
+/// for all of it, so the daemon reads each event once.
 /// </summary>
 internal sealed class ChangeNotifier : SubscriptionBase
 {
+    private readonly IServiceProvider services;
+
+    public ChangeNotifier(IServiceProvider services)
+    {
+        this.services = services;
+        Name = SubscriptionName;
+    }
+
     /// <summary>The NOTIFY channel.</summary>
     public const string Channel = "sliceapi_changes";
 
-    public ChangeNotifier()
-    {
-        Name = "change_notifier";
-    }
+    /// <summary>The subscription's name (its progress row in <c>mt_event_progression</c>).</summary>
+    public const string SubscriptionName = "task_events";
 
-    public override Task<Marten.IChangeListener> ProcessEventsAsync(
+    public override async Task<Marten.IChangeListener> ProcessEventsAsync(
         EventRange page, ISubscriptionController controller, IDocumentOperations operations, CancellationToken cancellationToken)
     {
+        var events = page.Events.Where(e => e.Data is TaskEvent).ToList();
+        if (events.Count > 0)
+        {
+            foreach (var consumer in services.GetServices<ITaskEventConsumer>())
+            {
+                await consumer.ConsumeAsync(events, operations, cancellationToken);
+            }
+        }
+
         operations.QueueSqlCommand("select pg_notify(?, ?)", Channel, ChangeFeed.Format(page.SequenceCeiling));
-        return Task.FromResult<Marten.IChangeListener>(Marten.NullChangeListener.Instance);
+        return Marten.NullChangeListener.Instance;
     }
 }
 

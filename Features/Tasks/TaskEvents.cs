@@ -126,6 +126,9 @@ internal static class TaskHistory
     /// <summary>Maps the event types to stable names in <c>mt_events.type</c> and turns on the metadata columns used here.</summary>
     public static void Configure(StoreOptions options)
     {
+        // Sequence numbers and versions assigned inside PostgreSQL in the insert itself (one round trip), and the
+        // timestamp the server's: Marten's default "rich" mode reserves sequence numbers with a query of its own first.
+        options.Events.AppendMode = JasperFx.Events.EventAppendMode.QuickWithServerTimestamps;
         options.Events.MetadataConfig.UserNameEnabled = true;
         options.Events.MetadataConfig.CorrelationIdEnabled = true;
         options.Events.MetadataConfig.HeadersEnabled = true;

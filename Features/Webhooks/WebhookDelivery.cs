@@ -3,10 +3,8 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using JasperFx.Events;
-using JasperFx.Events.Daemon;
-using JasperFx.Events.Projections;
 using Marten;
-using Marten.Subscriptions;
+using Microsoft.Extensions.Options;
 using Microsoft.AspNetCore.Http.Json;
 using SliceApi.Features.Changes;
 using SliceApi.Features.Tasks;
@@ -99,7 +97,6 @@ internal sealed class WebhookDeliveryMapping : IConfigureMarten
 #pragma warning disable CS0618 // Weasel's ForeignKey.OnDelete still has the type it marks obsolete
             .ForeignKey<WebhookEndpoint>(d => d.EndpointId, fk => fk.OnDelete = Weasel.Postgresql.CascadeAction.Cascade);
 #pragma warning restore CS0618
-        options.Projections.Subscribe(new WebhookFanOut(services));
     }
 }
 
@@ -114,47 +111,30 @@ internal sealed class WebhookDeliveryMapping : IConfigureMarten
 public sealed record WebhookPayload([property: MaxLength(32)] string Type, DateTimeOffset Timestamp, ChangeResponse Data);
 
 /// <summary>
-/// A Marten subscription, run by the async daemon on one instance at a time (hot/cold): for every task event, in
-/// commit order, it stores one <see cref="WebhookDelivery"/> per enabled endpoint that wants its type and whose owner may
-/// see the task (or saw it, when the change takes it away: then <c>removed</c>), in the transaction that records its
-/// progress, so each event is queued once for each endpoint.
+/// Queues webhook deliveries, as a consumer of the task events subscription (<see cref="ChangeNotifier"/>, one instance
+/// at a time, in commit order): for every task event it stores one <see cref="WebhookDelivery"/> per enabled endpoint
+/// that wants its type and whose owner may see the task (or saw it, when the change takes it away: then
+/// <c>removed</c>), in the transaction that records the subscription's progress, so each event is queued once for each
+/// endpoint (the delivery id is derived from both, so even a page processed twice stores one).
 /// </summary>
-internal sealed class WebhookFanOut : SubscriptionBase
+internal sealed class WebhookFanOut(IOptions<JsonOptions> json, TimeProvider clock) : ITaskEventConsumer
 {
-    private readonly IServiceProvider services;
-
-    public WebhookFanOut(IServiceProvider services)
+    public async Task ConsumeAsync(IReadOnlyList<IEvent> events, IDocumentOperations operations, CancellationToken ct)
     {
-        this.services = services;
-        Name = "webhook_fan_out";
-    }
-
-    public override async Task<Marten.IChangeListener> ProcessEventsAsync(
-        EventRange page, ISubscriptionController controller, IDocumentOperations operations, CancellationToken cancellationToken)
-    {
-        var events = page.Events.Where(e => e.Data is TaskEvent).ToList();
-        if (events.Count == 0)
-        {
-            return Marten.NullChangeListener.Instance;
-        }
-
-        var endpoints = await operations.Query<WebhookEndpoint>().Where(w => w.Enabled).ToListAsync(cancellationToken);
+        var endpoints = await operations.Query<WebhookEndpoint>().Where(w => w.Enabled).ToListAsync(ct);
         if (endpoints.Count == 0)
         {
-            return Marten.NullChangeListener.Instance;
+            return;
         }
 
-        var roles = (await operations.LoadManyAsync<User>(cancellationToken, endpoints.Select(w => w.OwnerId).Distinct()))
-            .ToDictionary(u => u.Id, u => u.Role);
-        var json = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<JsonOptions>>().Value.SerializerOptions;
-        var clock = services.GetRequiredService<TimeProvider>();
+        var roles = (await operations.LoadManyAsync<User>(ct, endpoints.Select(w => w.OwnerId).Distinct())).ToDictionary(u => u.Id, u => u.Role);
+        var now = clock.GetUtcNow();
         foreach (var e in events)
         {
             var type = WebhookEventTypes.Of(((TaskEvent)e.Data).Type);
             foreach (var endpoint in endpoints.Where(w => w.EventTypes.Contains(type) && roles.ContainsKey(w.OwnerId)))
             {
-                var viewer = Viewer(endpoint.OwnerId, roles[endpoint.OwnerId]);
-                if (ChangeFeed.ToChange(e, viewer) is not { } change)
+                if (ChangeFeed.ToChange(e, Viewer(endpoint.OwnerId, roles[endpoint.OwnerId])) is not { } change)
                 {
                     continue;
                 }
@@ -165,15 +145,13 @@ internal sealed class WebhookFanOut : SubscriptionBase
                     EndpointId = endpoint.Id,
                     EventSequence = e.Sequence,
                     EventType = type,
-                    Payload = JsonSerializer.Serialize(new WebhookPayload(type, e.Timestamp, change), json),
+                    Payload = JsonSerializer.Serialize(new WebhookPayload(type, e.Timestamp, change), json.Value.SerializerOptions),
                     State = WebhookDeliveryState.Pending,
-                    NextAttemptAt = clock.GetUtcNow(),
-                    CreatedAt = clock.GetUtcNow(),
+                    NextAttemptAt = now,
+                    CreatedAt = now,
                 });
             }
         }
-
-        return Marten.NullChangeListener.Instance;
     }
 
     private static System.Security.Claims.ClaimsPrincipal Viewer(Guid userId, string role) => new(new System.Security.Claims.ClaimsIdentity(

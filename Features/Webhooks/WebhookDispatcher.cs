@@ -24,6 +24,7 @@ internal static class WebhookSetup
     {
         services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<WebhookSecrets>();
+        services.AddSingleton<SliceApi.Features.Changes.ITaskEventConsumer, WebhookFanOut>();
         services.AddHttpClient(Client, client => client.DefaultRequestHeaders.UserAgent.ParseAdd("SliceApi-Webhooks/1"))
             .ConfigurePrimaryHttpMessageHandler(provider =>
             {
