@@ -74,10 +74,11 @@ internal sealed class CreateWebhook(IDocumentSession session, WebhookSecrets sec
         }
 
         var secret = WebhookSecrets.Create();
+        var now = clock.GetStoredUtcNow();
         var endpoint = new WebhookEndpoint
         {
             Id = Guid.CreateVersion7(), OwnerId = ownerId, Url = req.Url, EventTypes = req.EventTypes,
-            ProtectedSecret = secrets.Protect(secret), CreatedAt = clock.GetStoredUtcNow(),
+            ProtectedSecret = secrets.Protect(secret), CreatedAt = now, EnabledSince = now,
         };
         session.Insert(endpoint);
         await session.SaveChangesAsync(ct);

@@ -38,7 +38,8 @@ internal sealed class UpdateWebhookValidator : Validator<UpdateWebhookRequest>
 
 /// <summary>
 /// <c>PUT /api/v1/webhooks/{id}</c>: replaces an endpoint's URL and event types and enables or disables it (its owner or
-/// an admin). Enabling a disabled endpoint clears why it was disabled; its failed deliveries can be sent again with
+/// an admin). Enabling a disabled endpoint clears why it was disabled; it then receives the events that occur from
+/// then on (not those of the time it was disabled), and its failed deliveries can be sent again with
 /// <c>POST .../deliveries/{deliveryId}/redeliver</c>.
 /// </summary>
 internal sealed class UpdateWebhook(IDocumentSession session, IOptions<WebhookOptions> options, TimeProvider clock)
@@ -73,11 +74,12 @@ internal sealed class UpdateWebhook(IDocumentSession session, IOptions<WebhookOp
 
         if (!req.Enabled && endpoint.Enabled)
         {
-            await WebhookEndpoints.DisableAsync(session, endpoint.Id, "Disabled by its owner.", clock.GetStoredUtcNow(), ct);
+            WebhookEndpoints.Disable(session, endpoint, "Disabled by its owner.", clock.GetStoredUtcNow());
         }
-        else if (req.Enabled)
+        else if (req.Enabled && !endpoint.Enabled)
         {
             endpoint.Enabled = true;
+            endpoint.EnabledSince = clock.GetStoredUtcNow(); // events of the time it was disabled stay unsent
             endpoint.DisabledAt = null;
             endpoint.DisabledReason = null;
         }

@@ -112,8 +112,8 @@ public sealed record WebhookPayload([property: MaxLength(32)] string Type, DateT
 
 /// <summary>
 /// Queues webhook deliveries, as a consumer of the task events subscription (<see cref="ChangeNotifier"/>, one instance
-/// at a time, in commit order): for every task event it stores one <see cref="WebhookDelivery"/> per enabled endpoint
-/// that wants its type and whose owner may see the task (or saw it, when the change takes it away: then
+/// at a time, in commit order): for every task event it stores one <see cref="WebhookDelivery"/> per endpoint enabled
+/// since before the event that wants its type and whose owner may see the task (or saw it, when the change takes it away: then
 /// <c>removed</c>), in the transaction that records the subscription's progress, so each event is queued once for each
 /// endpoint (the delivery id is derived from both, so even a page processed twice stores one).
 /// </summary>
@@ -132,7 +132,7 @@ internal sealed class WebhookFanOut(IOptions<JsonOptions> json, TimeProvider clo
         foreach (var e in events)
         {
             var type = WebhookEventTypes.Of(((TaskEvent)e.Data).Type);
-            foreach (var endpoint in endpoints.Where(w => w.EventTypes.Contains(type) && roles.ContainsKey(w.OwnerId)))
+            foreach (var endpoint in endpoints.Where(w => w.EventTypes.Contains(type) && e.Timestamp >= w.EnabledSince && roles.ContainsKey(w.OwnerId)))
             {
                 if (ChangeFeed.ToChange(e, Viewer(endpoint.OwnerId, roles[endpoint.OwnerId])) is not { } change)
                 {

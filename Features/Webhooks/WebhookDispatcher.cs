@@ -290,17 +290,23 @@ internal static class WebhookEndpoints
     /// </summary>
     public static async Task DisableAsync(IDocumentSession session, Guid endpointId, string reason, DateTimeOffset now, CancellationToken ct)
     {
-        var endpoint = await session.LoadForUpdateAsync<WebhookEndpoint>(endpointId, ct);
-        if (endpoint is not { Enabled: true })
+        if (await session.LoadForUpdateAsync<WebhookEndpoint>(endpointId, ct) is { Enabled: true } endpoint)
         {
-            return;
+            Disable(session, endpoint, reason, now);
+            session.UpdateRevision(endpoint, endpoint.Version + 1);
         }
+    }
 
+    /// <summary>
+    /// Marks <paramref name="endpoint"/> (loaded locked by the caller, who saves it) disabled with
+    /// <paramref name="reason"/>, and queues the failing of its pending deliveries in <paramref name="session"/>.
+    /// </summary>
+    public static void Disable(IDocumentSession session, WebhookEndpoint endpoint, string reason, DateTimeOffset now)
+    {
         endpoint.Enabled = false;
         endpoint.DisabledAt = now;
         endpoint.DisabledReason = reason;
-        session.UpdateRevision(endpoint, endpoint.Version + 1);
         session.QueueSqlCommand(
-            "update mt_doc_webhookdelivery set state = 'Failed', data = jsonb_set(data, '{state}', '\"Failed\"') where endpoint_id = ? and state = 'Pending'", endpointId);
+            "update mt_doc_webhookdelivery set state = 'Failed', data = jsonb_set(data, '{state}', '\"Failed\"') where endpoint_id = ? and state = 'Pending'", endpoint.Id);
     }
 }

@@ -66,6 +66,12 @@ internal sealed class WebhookEndpoint
     /// <summary>False once disabled (by its owner, or after a delivery failed every attempt): nothing is sent.</summary>
     public bool Enabled { get; set; } = true;
 
+    /// <summary>
+    /// Since when it is enabled (UTC): its registration, or its last re-enabling. Only events that occur from then on are
+    /// sent, however late the fan-out reads them.
+    /// </summary>
+    public DateTimeOffset EnabledSince { get; set; }
+
     /// <summary>When it was disabled (UTC).</summary>
     public DateTimeOffset? DisabledAt { get; set; }
 

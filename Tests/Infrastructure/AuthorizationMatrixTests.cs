@@ -195,7 +195,7 @@ public sealed class AuthorizationMatrixTests(AppFixture api) : IClassFixture<App
             {
                 Id = Guid.CreateVersion7(), OwnerId = owner.Id, Url = "https://203.0.113.10/hook", EventTypes = MatrixEventTypes, Enabled = true,
                 ProtectedSecret = api.Services.GetRequiredService<SliceApi.Features.Webhooks.WebhookSecrets>().Protect(SliceApi.Features.Webhooks.WebhookSecrets.Create()),
-                CreatedAt = DateTimeOffset.UtcNow,
+                CreatedAt = DateTimeOffset.UtcNow, EnabledSince = DateTimeOffset.UtcNow,
             };
             var delivery = new SliceApi.Features.Webhooks.WebhookDelivery
             {

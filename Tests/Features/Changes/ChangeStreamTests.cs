@@ -109,6 +109,35 @@ public sealed class ChangeStreamTests(HeartbeatFixture api) : IClassFixture<Hear
     }
 
     [Fact]
+    public async Task A_stream_ends_cleanly_when_its_instance_stops()
+    {
+        var owner = await api.CreateUserAsync();
+        await using var other = await api.StartHostAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await using var stream = await other.StreamServerSentEvents(s =>
+        {
+            s.Get.Url("/api/v1/changes/stream");
+            s.WithBearerToken(owner.AccessToken);
+        }, timeout.Token);
+        var reading = Task.Run(async () =>
+        {
+            var count = 0;
+            await foreach (var _ in stream.ReadEvents(timeout.Token))
+            {
+                count++;
+            }
+
+            return count;
+        });
+
+        var clock = Stopwatch.StartNew();
+        await other.StopAsync(timeout.Token);
+
+        (await reading).ShouldBe(0); // the stream ended (no exception), so the client reconnects elsewhere
+        clock.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
     public async Task A_bad_or_expired_last_event_id_is_a_problem_before_the_stream_starts()
     {
         var client = api.ClientFor(await api.CreateUserAsync());

@@ -147,6 +147,31 @@ public sealed class WebhookTests(WebhookFixture api) : IClassFixture<WebhookFixt
     }
 
     [Fact]
+    public async Task An_endpoint_its_owner_disables_receives_nothing_until_enabled_again()
+    {
+        var owner = await api.CreateUserAsync();
+        var client = api.ClientFor(owner);
+        var url = receiver.Url("paused");
+        var hook = $"/api/v1/webhooks/{(await client.PostAsJsonAsync("/api/v1/webhooks", new { url, eventTypes = Created })
+            .ShouldReturnAsync<CreateWebhookResponse>(HttpStatusCode.Created)).Webhook.Id}";
+
+        var disabled = await client.PutAsJsonAsync(hook, new { url, eventTypes = Created, enabled = false }).ShouldReturnAsync<WebhookResponse>();
+        await client.PostAsJsonAsync("/api/v1/tasks", new { title = "While paused" }).ShouldHaveStatusAsync(HttpStatusCode.Created);
+        await Task.Delay(1500);
+
+        disabled.Enabled.ShouldBeFalse();
+        disabled.DisabledReason.ShouldBe("Disabled by its owner.");
+        (await client.GetAsync(hook).ShouldReturnAsync<WebhookResponse>()).Enabled.ShouldBeFalse();
+        receiver.Received("paused").ShouldBeEmpty();
+        (await client.GetAsync($"{hook}/deliveries").ShouldReturnAsync<ListWebhookDeliveriesResponse>()).Items.ShouldBeEmpty();
+
+        (await client.PutAsJsonAsync(hook, new { url, eventTypes = Created, enabled = true }).ShouldReturnAsync<WebhookResponse>()).DisabledReason.ShouldBeNull();
+        await client.PostAsJsonAsync("/api/v1/tasks", new { title = "After the pause" }).ShouldHaveStatusAsync(HttpStatusCode.Created);
+        JsonDocument.Parse((await receiver.WaitForAsync("paused", 1)).Single().Body).RootElement.GetProperty("data").GetProperty("event")
+            .GetProperty("task").GetProperty("title").GetString().ShouldBe("After the pause");
+    }
+
+    [Fact]
     public async Task After_a_rotation_deliveries_carry_both_signatures_for_a_day()
     {
         var owner = await api.CreateUserAsync();
