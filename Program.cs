@@ -22,7 +22,7 @@ builder.Services.AddApiJson();
 builder.Services.AddHttpHardening();
 builder.Services.AddApiProblemDetails();
 builder.Services.AddData(builder.Configuration);
-builder.Services.AddIdempotencyKeys();
+builder.Services.AddTasks();
 builder.Services.AddApiSecurity();
 builder.Services.AddApiKeyAuthentication();
 builder.Services.AddUserAccounts();

@@ -247,7 +247,7 @@ internal static class TaskHistory
 /// <param name="TaskId">The task's id.</param>
 /// <param name="Version">The event's position in the task's history, from 1.</param>
 /// <param name="Type">What happened.</param>
-/// <param name="OccurredAt">When the change committed's transaction began (UTC, microseconds).</param>
+/// <param name="OccurredAt">When the change was made: the start of its transaction (UTC, microseconds).</param>
 /// <param name="Actor">Who made the change and through what.</param>
 /// <param name="TraceId">The W3C trace id of the request that made the change (32 hex digits), or null.</param>
 /// <param name="Changes">The changed members with old and new values; empty for created and deleted.</param>

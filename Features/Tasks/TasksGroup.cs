@@ -13,3 +13,16 @@ internal sealed class TasksGroup : Group
     public TasksGroup() =>
         Configure("", ep => ep.Description(b => b.WithTags("Tasks").WithMetadata(Tag)));
 }
+
+/// <summary>Registers what the tasks area runs beside its endpoints.</summary>
+internal static class TasksSetup
+{
+    /// <summary>The hourly purge of expired idempotency keys, and the tasks' part of an account's deletion (<see cref="TaskAccountDeletion"/>).</summary>
+    public static IServiceCollection AddTasks(this IServiceCollection services)
+    {
+        services.AddIdempotencyKeys();
+        services.AddSingleton<SliceApi.Features.Users.IAccountDeletionStep, TaskAccountDeletion>();
+        return services;
+    }
+}
+

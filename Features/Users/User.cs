@@ -85,7 +85,6 @@ internal static class UsersSetup
     {
         services.AddScoped<IAccountStatusSource, UserAccountStatusSource>();
         services.AddSingleton<AccountStatusCheck>();
-        services.AddSingleton<IAccountDeletionStep, SliceApi.Features.Tasks.TaskAccountDeletion>();
         services.AddSingleton<SliceApi.Infrastructure.Security.IPrincipalCheck>(provider => provider.GetRequiredService<AccountStatusCheck>());
         services.AddSingleton<SliceApi.Infrastructure.Security.IRevocationSubscriber>(provider => provider.GetRequiredService<AccountStatusCheck>());
         return services;

@@ -18,7 +18,8 @@ internal static class DataSetup
     /// Registers the document sessions on the server chosen by <see cref="PostgresConnectionSource"/>: Marten's
     /// <see cref="IDocumentSession"/> (writes) and <see cref="IQuerySession"/> (reads), lightweight and scoped (see
     /// <c>RequestSessionFactory</c>), with every document mapped by the <see cref="IConfigureMarten"/> classes of the
-    /// feature folders. The data steps (<see cref="IDataMigration"/>) run after the schema step. A hosted service resolves the server (creating the database) before anything else starts; then
+    /// feature folders, and Marten's async daemon (hot/cold). The data steps (<see cref="IDataMigration"/>) run after the
+    /// schema step. A hosted service resolves the server (creating the database) before anything else starts; then
     /// Marten applies its schema changes under its advisory lock (with <c>Database:MigrateOnStartup</c>), or, with
     /// <c>Database:VerifySchemaOnStartup</c>, refuses to start on a schema that lacks what the mappings need (extras a
     /// newer release added are fine: <see cref="SchemaCompatibility"/>). Also the

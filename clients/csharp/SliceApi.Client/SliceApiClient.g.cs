@@ -7653,7 +7653,7 @@ namespace SliceApi.Client
         public TaskEventResponseType Type { get; set; } = default!;
 
         /// <summary>
-        /// When the change committed's transaction began (UTC, microseconds).
+        /// When the change was made: the start of its transaction (UTC, microseconds).
         /// </summary>
         [Newtonsoft.Json.JsonProperty("occurredAt", Required = Newtonsoft.Json.Required.Always)]
         [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]

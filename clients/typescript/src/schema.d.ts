@@ -904,7 +904,7 @@ export interface components {
             type: "created" | "updated" | "status_changed" | "assigned" | "unassigned" | "deleted";
             /**
              * Format: date-time
-             * @description When the change committed's transaction began (UTC, microseconds).
+             * @description When the change was made: the start of its transaction (UTC, microseconds).
              */
             occurredAt: string;
             /** @description Who made the change and through what. */
