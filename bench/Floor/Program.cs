@@ -1,6 +1,7 @@
 // The floor of the benchmark: the same task routes as SliceApi, on the same database and the same rows (Marten's
-// document table mt_doc_taskitem: the JSON document plus its duplicated columns), with raw Npgsql and System.Text.Json
-// and no validation, authentication, Marten or problem details. The owner filter comes from the X-Owner-Id header
+// document table mt_doc_taskitem: the JSON document plus its duplicated columns; a create also writes the task's history
+// stream and created event, as SliceApi does), with raw Npgsql and System.Text.Json and no validation, authentication,
+// Marten or problem details. The owner filter comes from the X-Owner-Id header
 // (absent: every task, as for an admin) so both sides run the same SQL.
 using System.Buffers.Binary;
 using System.Buffers.Text;
@@ -86,17 +87,40 @@ app.MapPost("/api/v1/tasks", async (CreateDto request, HttpContext http) =>
         request.Status ?? "todo", request.DueAt?.UtcDateTime, now, now);
     var document = new StoredTask(task.Id, task.OwnerId, null, task.Title, task.Description, StoredStatus(task.Status), request.DueAt?.ToUniversalTime(),
         new DateTimeOffset(now), new DateTimeOffset(now), 1);
-    await using var command = dataSource.CreateCommand(
+    // The same rows as SliceApi's create, in one transaction: the task document, and its history's stream and created
+    // event in Marten's event store (mt_streams, mt_events: the event's JSON holds the task as the API shows it).
+    var taskJson = System.Text.Json.JsonSerializer.Serialize(new
+    {
+        task = new { task.Id, task.Title, task.Description, Status = StoredStatus(task.Status), DueAt = document.DueAt, task.OwnerId, AssigneeId = (Guid?)null, CreatedAt = document.CreatedAt, UpdatedAt = document.UpdatedAt },
+        changes = Array.Empty<object>(),
+        type = "Created",
+    }, json);
+    await using var batch = dataSource.CreateBatch();
+    var insertTask = new NpgsqlBatchCommand(
         "INSERT INTO mt_doc_taskitem (id, data, mt_version, mt_dotnet_type, owner_id, assignee_id, title, description, due_sort_key, created_at) " +
         "VALUES ($1, $2, 1, 'SliceApi.Features.Tasks.TaskItem', $3, NULL, $4, $5, $6, $7)");
-    command.Parameters.Add(new NpgsqlParameter { Value = task.Id });
-    command.Parameters.Add(new NpgsqlParameter { Value = System.Text.Json.JsonSerializer.Serialize(document, json), NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Jsonb });
-    command.Parameters.Add(new NpgsqlParameter { Value = task.OwnerId });
-    command.Parameters.Add(new NpgsqlParameter { Value = task.Title });
-    command.Parameters.Add(new NpgsqlParameter { Value = (object?)task.Description ?? DBNull.Value });
-    command.Parameters.Add(new NpgsqlParameter { Value = document.DueAt ?? DateTimeOffset.MaxValue }); // the sort key: infinity without a deadline
-    command.Parameters.Add(new NpgsqlParameter { Value = task.CreatedAt });
-    await command.ExecuteNonQueryAsync(http.RequestAborted);
+    insertTask.Parameters.Add(new NpgsqlParameter { Value = task.Id });
+    insertTask.Parameters.Add(new NpgsqlParameter { Value = System.Text.Json.JsonSerializer.Serialize(document, json), NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Jsonb });
+    insertTask.Parameters.Add(new NpgsqlParameter { Value = task.OwnerId });
+    insertTask.Parameters.Add(new NpgsqlParameter { Value = task.Title });
+    insertTask.Parameters.Add(new NpgsqlParameter { Value = (object?)task.Description ?? DBNull.Value });
+    insertTask.Parameters.Add(new NpgsqlParameter { Value = document.DueAt ?? DateTimeOffset.MaxValue }); // the sort key: infinity without a deadline
+    insertTask.Parameters.Add(new NpgsqlParameter { Value = task.CreatedAt });
+    var insertStream = new NpgsqlBatchCommand("INSERT INTO mt_streams (id, type, version) VALUES ($1, 'task_item', 1)");
+    insertStream.Parameters.Add(new NpgsqlParameter { Value = task.Id });
+    var insertEvent = new NpgsqlBatchCommand(
+        "INSERT INTO mt_events (seq_id, id, stream_id, version, data, type, timestamp, mt_dotnet_type, correlation_id, headers, user_name) " +
+        "VALUES (nextval('mt_events_sequence'), $1, $2, 1, $3, 'task_created', now(), 'SliceApi.Features.Tasks.TaskCreated, SliceApi', $4, $5, $6)");
+    insertEvent.Parameters.Add(new NpgsqlParameter { Value = Guid.CreateVersion7() });
+    insertEvent.Parameters.Add(new NpgsqlParameter { Value = task.Id });
+    insertEvent.Parameters.Add(new NpgsqlParameter { Value = taskJson, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Jsonb });
+    insertEvent.Parameters.Add(new NpgsqlParameter { Value = System.Diagnostics.Activity.Current?.TraceId.ToHexString() ?? Guid.NewGuid().ToString("N") });
+    insertEvent.Parameters.Add(new NpgsqlParameter { Value = "{\"via\":\"AccessToken\"}", NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Jsonb });
+    insertEvent.Parameters.Add(new NpgsqlParameter { Value = task.OwnerId.ToString() });
+    batch.BatchCommands.Add(insertTask);
+    batch.BatchCommands.Add(insertStream);
+    batch.BatchCommands.Add(insertEvent);
+    await batch.ExecuteNonQueryAsync(http.RequestAborted); // one round trip, one implicit transaction
     return Results.Created($"/api/v1/tasks/{task.Id}", task);
 });
 
