@@ -105,32 +105,34 @@ internal static class ChangeFeed
     /// <summary>A feed position as a cursor.</summary>
     public static string Format(long position) => position.ToString(CultureInfo.InvariantCulture);
 
-    /// <summary>Whether the feed can continue from <paramref name="after"/> (null: from the start of the retention).</summary>
-    public static async Task<(CursorState State, long After)> CheckAsync(IQuerySession session, long? after, CancellationToken ct)
+    /// <summary>
+    /// Whether the feed can continue from <paramref name="after"/> (null: from the start of the retention), and the
+    /// high-water mark read to decide it (a page read right after may use it as its ceiling).
+    /// </summary>
+    public static async Task<(CursorState State, long After, long Ceiling)> CheckAsync(IQuerySession session, long? after, CancellationToken ct)
     {
         var pruned = await PrunedThroughAsync(session, ct);
+        var ceiling = await HighWaterMarkAsync(session, ct);
         if (after is not { } position)
         {
-            return (CursorState.Valid, pruned);
+            return (CursorState.Valid, pruned, ceiling);
         }
 
-        if (position < pruned)
-        {
-            return (CursorState.Expired, position);
-        }
-
-        return position > await HighWaterMarkAsync(session, ct) ? (CursorState.Unknown, position) : (CursorState.Valid, position);
+        var state = position < pruned ? CursorState.Expired : position > ceiling ? CursorState.Unknown : CursorState.Valid;
+        return (state, position, ceiling);
     }
 
     /// <summary>
     /// The next changes after <paramref name="after"/> that <paramref name="caller"/> may see, at most
     /// <paramref name="limit"/>: an admin sees every task's events; a user those of the tasks they own or are assigned; a
     /// guest those of the tasks assigned to them; anyone who saw a task before a change that takes it from their view
-    /// (deletion, reassignment) gets that change as <c>removed</c>.
+    /// (deletion, reassignment) gets that change as <c>removed</c>. Reads below <paramref name="highWaterMark"/> when given
+    /// (just read by <see cref="CheckAsync"/>), else below the mark read now.
     /// </summary>
-    public static async Task<ListChangesResponse> ReadAsync(IQuerySession session, ClaimsPrincipal caller, long after, int limit, CancellationToken ct)
+    public static async Task<ListChangesResponse> ReadAsync(IQuerySession session, ClaimsPrincipal caller, long after, int limit, CancellationToken ct,
+        long? highWaterMark = null)
     {
-        var ceiling = await HighWaterMarkAsync(session, ct);
+        var ceiling = highWaterMark ?? await HighWaterMarkAsync(session, ct);
         if (ceiling <= after)
         {
             return new ListChangesResponse([], Format(after), false);

@@ -54,7 +54,7 @@ internal sealed class ListChanges(IQuerySession session) : Endpoint<ListChangesQ
     public override async Task<Results<Ok<ListChangesResponse>, ValidationProblem, ProblemHttpResult>> ExecuteAsync(ListChangesQuery req, CancellationToken ct)
     {
         long? after = ChangeFeed.TryParse(req.After, out var position) ? position : null;
-        var (state, start) = await ChangeFeed.CheckAsync(session, after, ct);
+        var (state, start, ceiling) = await ChangeFeed.CheckAsync(session, after, ct);
         if (state == CursorState.Expired)
         {
             return ChangeFeedProblems.Expired();
@@ -65,7 +65,7 @@ internal sealed class ListChanges(IQuerySession session) : Endpoint<ListChangesQ
             return ChangeFeedProblems.Unknown("after");
         }
 
-        return TypedResults.Ok(await ChangeFeed.ReadAsync(session, User, start, req.Limit ?? 100, ct));
+        return TypedResults.Ok(await ChangeFeed.ReadAsync(session, User, start, req.Limit ?? 100, ct, ceiling));
     }
 }
 

@@ -92,7 +92,7 @@ internal sealed class StreamChanges(IQuerySession session, ChangeSignal signal, 
         var cursor = req.LastEventId ?? req.After;
         var parameter = req.LastEventId is null ? "after" : "Last-Event-ID";
         long? after = ChangeFeed.TryParse(cursor, out var position) ? position : await ChangeFeed.HighWaterMarkAsync(session, ct);
-        var (state, start) = await ChangeFeed.CheckAsync(session, after, ct);
+        var (state, start, _) = await ChangeFeed.CheckAsync(session, after, ct);
         if (state != CursorState.Valid)
         {
             await Send.ResultAsync(state == CursorState.Expired ? ChangeFeedProblems.Expired() : ChangeFeedProblems.Unknown(parameter));

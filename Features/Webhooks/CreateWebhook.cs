@@ -59,9 +59,9 @@ internal sealed class CreateWebhook(IDocumentSession session, WebhookSecrets sec
 
     public override async Task<Results<Created<CreateWebhookResponse>, ValidationProblem, ProblemHttpResult>> ExecuteAsync(CreateWebhookRequest req, CancellationToken ct)
     {
-        if (await WebhookAddresses.RefusalAsync(req.Url, options.Value.AllowPrivateNetworks, ct) is { } refusal)
+        if (await WebhookAddresses.ProblemAsync(req.Url, options.Value.AllowPrivateNetworks, ct) is { } refused)
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["url"] = [refusal] }, title: "The request is invalid.");
+            return refused;
         }
 
         var ownerId = User.GetUserId();

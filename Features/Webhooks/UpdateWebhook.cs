@@ -62,9 +62,9 @@ internal sealed class UpdateWebhook(IDocumentSession session, IOptions<WebhookOp
 
     public override async Task<Results<Ok<WebhookResponse>, ValidationProblem, ProblemHttpResult>> ExecuteAsync(UpdateWebhookRequest req, CancellationToken ct)
     {
-        if (await WebhookAddresses.RefusalAsync(req.Url, options.Value.AllowPrivateNetworks, ct) is { } refusal)
+        if (await WebhookAddresses.ProblemAsync(req.Url, options.Value.AllowPrivateNetworks, ct) is { } refused)
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["url"] = [refusal] }, title: "The request is invalid.");
+            return refused;
         }
 
         if (await session.LoadForUpdateAsync<WebhookEndpoint>(req.Id, ct) is not { } endpoint || !WebhookRules.MayUse(User, endpoint))

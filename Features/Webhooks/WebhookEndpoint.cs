@@ -196,6 +196,12 @@ internal static class WebhookAddresses
                || (b[0] == 198 && b[1] is 18 or 19); // benchmarking
     }
 
+    /// <summary>The 400 problem naming <c>url</c> when <paramref name="url"/> cannot be a webhook endpoint (<see cref="RefusalAsync"/>), else null.</summary>
+    public static async Task<Microsoft.AspNetCore.Http.HttpResults.ValidationProblem?> ProblemAsync(string url, bool allowPrivateNetworks, CancellationToken ct) =>
+        await RefusalAsync(url, allowPrivateNetworks, ct) is { } refusal
+            ? TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["url"] = [refusal] }, title: "The request is invalid.")
+            : null;
+
     /// <summary>
     /// Why <paramref name="url"/> cannot be a webhook endpoint, or null when it can: an absolute https URL (http too when
     /// private networks are allowed) without user name or fragment, at most 2,048 characters, whose host resolves only to
