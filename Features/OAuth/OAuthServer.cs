@@ -128,6 +128,7 @@ internal static class OAuthServer
 
         services.AddHostedService<OAuthScopeSeeding>();
         services.AddHostedService<OAuthPruning>();
+        services.AddSingleton<Microsoft.AspNetCore.Authentication.IAuthenticationSchemeProvider, OAuthRequestHandlerSchemes>();
         services.AddAuthentication().AddCookie(OAuthPages.SessionScheme, cookie =>
         {
             cookie.Cookie.Name = "sliceapi.oauth";
@@ -185,6 +186,36 @@ internal static class OAuthServer
         var key = new ECDsaSecurityKey(ecdsa);
         key.KeyId = Base64UrlEncoder.Encode(JsonWebKeyConverter.ConvertFromECDsaSecurityKey(key).ComputeJwkThumbprint());
         return key;
+    }
+}
+
+/// <summary>
+/// The authentication schemes that <c>UseAuthentication</c> lets answer a request before routing
+/// (<see cref="Microsoft.AspNetCore.Authentication.IAuthenticationRequestHandler"/>): OpenIddict's server and validation.
+/// Under the API's own prefix (<c>/api</c>) the server answers nothing, and the validation is needed only for a request
+/// that carries an app token (<see cref="AppTokenScheme"/>: its authentication reads the transaction the request step
+/// starts), so neither is asked otherwise. Asked, each builds an OpenIddict transaction (with a finalizable weak
+/// reference to the request) and dispatches its request event through its handlers only to skip it: on GET by id under
+/// load that was about a fifth of SliceApi's CPU, much of it on the finalizer thread (bench/run.sh --trace get_by_id,
+/// 2026-12-05). Everywhere else (the OAuth endpoints and pages) every request handler runs as registered.
+/// </summary>
+internal sealed class OAuthRequestHandlerSchemes(IOptions<Microsoft.AspNetCore.Authentication.AuthenticationOptions> options, IHttpContextAccessor http)
+    : Microsoft.AspNetCore.Authentication.AuthenticationSchemeProvider(options)
+{
+    private IEnumerable<Microsoft.AspNetCore.Authentication.AuthenticationScheme>? appTokenOnly;
+
+    public override async Task<IEnumerable<Microsoft.AspNetCore.Authentication.AuthenticationScheme>> GetRequestHandlerSchemesAsync()
+    {
+        var all = await base.GetRequestHandlerSchemesAsync();
+        if (http.HttpContext?.Request is not { } request || !request.Path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase))
+        {
+            return all;
+        }
+
+        var authorization = request.Headers.Authorization.ToString();
+        return authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) && AppTokenScheme.IsAppToken(authorization.AsSpan(7).Trim())
+            ? appTokenOnly ??= [.. all.Where(s => s.Name == AppTokenScheme.Name)]
+            : [];
     }
 }
 
