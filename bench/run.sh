@@ -5,7 +5,8 @@
 #   bench/run.sh                  100,000 tasks over 1,000 users, 10 s per measured run, 2 rounds
 #   bench/run.sh --million        1,000,000 tasks (the deep-page target is defined at this size)
 #   bench/run.sh --tasks N --users N --duration S --rounds N --connections N --threads N --no-pipeline
-#   bench/run.sh --only get_by_id    runs one scenario (get_by_id, list_first_page, list_deep_page, create, login)
+#   bench/run.sh --only get_by_id    runs one scenario (get_by_id, list_first_page, list_deep_page, create,
+#                                changes_page, login)
 #   bench/run.sh --trace get_by_id   also samples SliceApi's thread stacks with dotnet-trace during that
 #                                    scenario's first measured run (`dotnet tool install -g dotnet-trace`)
 #                                    and writes the hottest managed frames to bench/.out/<scenario>.hotspots.txt
@@ -70,6 +71,9 @@ listen_addresses = ''
 unix_socket_directories = '$WORK'
 max_connections = 200
 shared_buffers = 512MB
+# Every statement each side sends is counted (bench/.out/statements/), so the database work per request can be compared.
+shared_preload_libraries = 'pg_stat_statements'
+pg_stat_statements.track = all
 CONF
 as_pg "$PGBIN/pg_ctl" -D "$WORK/data" -l "$WORK/postgres.log" -w start >/dev/null
 PSQL() { as_pg "$PGBIN/psql" -h "$WORK" -U postgres -d sliceapi_bench -v ON_ERROR_STOP=1 -qAt "$@"; }
@@ -140,13 +144,32 @@ FROM (SELECT gen_random_uuid() AS id, u.ids[1 + n % array_length(u.ids, 1)] AS o
              CASE WHEN n % 2 = 0 THEN date_trunc('milliseconds', now()) + (n % 90) * interval '1 day' END AS due_at,
              date_trunc('milliseconds', now()) - n * interval '1 second' AS created_at
       FROM generate_series(1, $TASKS) AS n, (SELECT array_agg(id) AS ids FROM mt_doc_user WHERE data->>'role' = 'user') AS u) AS t;
+-- Each task's history: its stream and its created event, numbered in creation order, as SliceApi's create writes them
+-- (mt_streams, mt_events: the event's JSON holds the task as the API shows it, with Marten's metadata). The async daemon
+-- is told it has processed them all (its high-water mark and the task_events subscription), so the feed reads them at once.
+INSERT INTO mt_streams (id, type, version, timestamp, created)
+SELECT id, 'task_item', 1, created_at, created_at FROM mt_doc_taskitem;
+INSERT INTO mt_events (seq_id, id, stream_id, version, data, type, timestamp, mt_dotnet_type, correlation_id, headers, user_name)
+SELECT row_number() OVER (ORDER BY created_at, id), gen_random_uuid(), id, 1,
+       jsonb_build_object('task', jsonb_build_object('id', id, 'title', title, 'description', description, 'status', data->'status',
+                                                     'dueAt', data->'dueAt', 'ownerId', owner_id, 'assigneeId', NULL,
+                                                     'createdAt', data->'createdAt', 'updatedAt', data->'updatedAt'),
+                          'changes', '[]'::jsonb, 'type', 'Created'),
+       'task_created', created_at, 'SliceApi.Features.Tasks.TaskCreated, SliceApi', replace(gen_random_uuid()::text, '-', ''),
+       '{"via": "AccessToken"}'::jsonb, owner_id::text
+FROM mt_doc_taskitem;
+SELECT setval('mt_events_sequence', (SELECT max(seq_id) FROM mt_events));
+INSERT INTO mt_event_progression (name, last_seq_id) SELECT n, (SELECT max(seq_id) FROM mt_events) FROM unnest(ARRAY['HighWaterMark', 'task_events:All']) AS n
+ON CONFLICT (name) DO UPDATE SET last_seq_id = excluded.last_seq_id;
 VACUUM ANALYZE;
+CREATE EXTENSION IF NOT EXISTS pg_stat_statements;
 SQL
 PSQL -c "SELECT id FROM mt_doc_taskitem ORDER BY random() LIMIT 10000" >"$OUT/ids.txt"
 # The task-list cursor (Features/Tasks/TaskListCursor.cs): format 1, sort -createdAt (code 1), id, UTC ticks.
 DEEP_CURSOR=$(PSQL -c "SELECT translate(rtrim(encode('\\x0101'::bytea || uuid_send(id) || int8send((extract(epoch FROM created_at) * 1000000)::bigint * 10 + 621355968000000000), 'base64'), '='), '+/', '-_')
                        FROM mt_doc_taskitem ORDER BY created_at DESC, id DESC OFFSET $((TASKS / 2)) LIMIT 1")
 USER_ID=$(PSQL -c "SELECT id FROM mt_doc_user WHERE email = 'bench-user@example.com'")
+FEED_AFTER=$((TASKS / 2)) # the feed's page: 100 changes from the middle of the history
 
 # --- servers ---------------------------------------------------------------------------------------
 log "starting SliceApi (timed to /health/ready) and the floor"
@@ -167,6 +190,7 @@ scenarios=(
   "list_first_page|GET|/api/v1/tasks?limit=20|||$ADMIN_TOKEN||1"
   "list_deep_page|GET|/api/v1/tasks?limit=20&cursor=$DEEP_CURSOR|||$ADMIN_TOKEN||1"
   "create|POST|/api/v1/tasks||$BODY|$USER_TOKEN|$USER_ID|1"
+  "changes_page|GET|/api/v1/changes?after=$FEED_AFTER&limit=100|||$ADMIN_TOKEN||1"
   "login|POST|/api/v1/auth/login||{\"email\":\"bench-user@example.com\",\"password\":\"$PASSWORD\"}|||0"
 )
 
@@ -176,7 +200,7 @@ run_wrk() { # SIDE URL SECONDS OUTFILE
     wrk -t"$THREADS" -c"$CONNECTIONS" -d"${seconds}s" --timeout 10s -s "$ROOT/bench/scripts/scenario.lua" "$url" >/dev/null
 }
 
-RESULTS=$OUT/runs; rm -rf "$RESULTS" "$OUT/pipeline"; mkdir -p "$RESULTS"
+RESULTS=$OUT/runs; rm -rf "$RESULTS" "$OUT/pipeline" "$OUT/statements"; mkdir -p "$RESULTS" "$OUT/statements"
 CLK_TCK=$(getconf CLK_TCK)
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # user + system time of the server process, in clock ticks
 for scenario in "${scenarios[@]}"; do
@@ -200,8 +224,16 @@ for scenario in "${scenarios[@]}"; do
       fi
       pid=$SLICE_PID; [ "$side" = floor ] && pid=$FLOOR_PID
       cpu_before=$(cpu_ticks "$pid")
+      PSQL -c "SELECT pg_stat_statements_reset()" >/dev/null
       run_wrk "$side" "$url" "$DURATION" "$RESULTS/$name.$side.$round.json"
       echo "$(( $(cpu_ticks "$pid") - cpu_before ))" >"$RESULTS/$name.$side.$round.cpu"
+      if [ "$round" = 1 ]; then # the statements of this run, per request answered
+        requests=$(python3 -c "import json,sys; print(max(1, json.load(open(sys.argv[1]))['requests']))" "$RESULTS/$name.$side.$round.json")
+        PSQL -F ' | ' -c "SELECT round(calls::numeric / $requests, 3) AS per_request, round(mean_exec_time::numeric * 1000) AS mean_us,
+                                 left(regexp_replace(query, '\s+', ' ', 'g'), 160)
+                          FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat_statements%' ORDER BY calls DESC LIMIT 25" \
+          >"$OUT/statements/$name.$side.txt"
+      fi
       if [ -n "$tracer" ]; then
         wait "$tracer" || true
         PATH="$PATH:$HOME/.dotnet/tools" dotnet-trace convert --format Speedscope -o "$OUT/$name" "$OUT/$name.nettrace" >/dev/null
@@ -212,6 +244,8 @@ for scenario in "${scenarios[@]}"; do
   done
 done
 PEAK_RSS_KB=$(awk '/VmHWM/ {print $2}' "/proc/$SLICE_PID/status")
+# Where SliceApi's resident memory is, by mapping (file-backed images, the GC heap, other anonymous memory), after the load.
+python3 "$ROOT/bench/scripts/memory.py" "$SLICE_PID" >"$OUT/sliceapi.memory.txt" 2>&1 || true
 
 # --- in-process pipeline benchmark (BenchmarkDotNet) ---------------------------------------------
 if [ "$PIPELINE" = 1 ]; then

@@ -5,6 +5,7 @@
 // (absent: every task, as for an admin) so both sides run the same SQL.
 using System.Buffers.Binary;
 using System.Buffers.Text;
+using System.Text.Json;
 using Npgsql;
 
 var builder = WebApplication.CreateSlimBuilder(args);
@@ -124,6 +125,58 @@ app.MapPost("/api/v1/tasks", async (CreateDto request, HttpContext http) =>
     return Results.Created($"/api/v1/tasks/{task.Id}", task);
 });
 
+// The changes feed (GET /api/v1/changes as an admin sees it): the same three reads as SliceApi's, in the same order: the
+// retention mark, the daemon's high-water mark, then one page of events after the cursor and below that mark, each
+// written with its task and actor as SliceApi writes a change.
+app.MapGet("/api/v1/changes", async (long? after, int? limit, HttpContext http) =>
+{
+    var take = limit ?? 100;
+    var ct = http.RequestAborted;
+    await using var pruned = dataSource.CreateCommand("SELECT data FROM mt_doc_changeretentionmark WHERE id = 'tasks'");
+    var mark = await pruned.ExecuteScalarAsync(ct) is string markJson ? JsonDocument.Parse(markJson).RootElement.GetProperty("prunedThrough").GetInt64() : 0;
+    await using var highWater = dataSource.CreateCommand("SELECT coalesce(max(last_seq_id), 0) FROM mt_event_progression WHERE name = 'HighWaterMark'");
+    var ceiling = (long)(await highWater.ExecuteScalarAsync(ct))!;
+    var start = after ?? mark;
+    if (start < mark || start > ceiling)
+    {
+        return Results.BadRequest();
+    }
+
+    await using var page = dataSource.CreateCommand(
+        "SELECT seq_id, id, stream_id, version, data, type, timestamp, correlation_id, headers, user_name FROM mt_events " +
+        "WHERE seq_id > $1 AND seq_id <= $2 ORDER BY seq_id LIMIT $3");
+    page.Parameters.Add(new NpgsqlParameter { Value = start });
+    page.Parameters.Add(new NpgsqlParameter { Value = ceiling });
+    page.Parameters.Add(new NpgsqlParameter { Value = take + 1 });
+    var items = new List<ChangeDto>(take + 1);
+    await using (var reader = await page.ExecuteReaderAsync(ct))
+    {
+        while (await reader.ReadAsync(ct))
+        {
+            var data = JsonSerializer.Deserialize<StoredEvent>(reader.GetString(4), json)!;
+            var headers = reader.IsDBNull(8) ? null : JsonSerializer.Deserialize<Dictionary<string, JsonElement>>(reader.GetString(8), json);
+            var via = headers?.GetValueOrDefault("via").ToString() switch { "ApiKey" => "api_key", "OAuthApp" => "oauth_app", "AccessToken" => "access_token", _ => "system" };
+            var sequence = reader.GetInt64(0);
+            var type = reader.GetString(5)["task_".Length..];
+            var occurredAt = reader.GetFieldValue<DateTimeOffset>(6);
+            var t = data.Task;
+            var task = new TaskDto(t.Id, t.OwnerId, t.Title, t.Description, WireStatus(t.Status), t.DueAt?.UtcDateTime, t.CreatedAt.UtcDateTime, t.UpdatedAt.UtcDateTime);
+            items.Add(new ChangeDto(sequence.ToString(System.Globalization.CultureInfo.InvariantCulture), reader.GetGuid(2), type, false, occurredAt,
+                new EventDto(reader.GetGuid(1), reader.GetGuid(2), reader.GetInt64(3), type, occurredAt,
+                    new ActorDto(Guid.TryParse(reader.IsDBNull(9) ? null : reader.GetString(9), out var user) ? user : null, via, null, null),
+                    reader.IsDBNull(7) ? null : reader.GetString(7), data.Changes, task)));
+        }
+    }
+
+    var hasMore = items.Count > take;
+    if (hasMore)
+    {
+        items.RemoveAt(take);
+    }
+
+    return Results.Ok(new ChangesDto(items, hasMore ? items[^1].Cursor : ceiling.ToString(System.Globalization.CultureInfo.InvariantCulture), hasMore));
+});
+
 app.MapGet("/health/ready", () => Results.Ok());
 app.Run();
 
@@ -148,5 +201,16 @@ internal sealed record StoredTask(Guid Id, Guid OwnerId, Guid? AssigneeId, strin
 internal sealed record TaskDto(Guid Id, Guid OwnerId, string Title, string? Description, string Status, DateTime? DueAt, DateTime CreatedAt, DateTime UpdatedAt);
 
 internal sealed record ListDto(List<TaskDto> Items, string? NextCursor);
+
+/// <summary>A task event as Marten stores it: the task after the change and the changed members.</summary>
+internal sealed record StoredEvent(StoredTask Task, List<JsonElement> Changes);
+
+internal sealed record ActorDto(Guid? UserId, string Via, Guid? ApiKeyId, string? ClientId);
+
+internal sealed record EventDto(Guid Id, Guid TaskId, long Version, string Type, DateTimeOffset OccurredAt, ActorDto Actor, string? TraceId, List<JsonElement> Changes, TaskDto Task);
+
+internal sealed record ChangeDto(string Cursor, Guid TaskId, string Type, bool Removed, DateTimeOffset OccurredAt, EventDto? Event);
+
+internal sealed record ChangesDto(List<ChangeDto> Items, string NextCursor, bool HasMore);
 
 internal sealed record CreateDto(string Title, string? Description, DateTimeOffset? DueAt, string? Status);
