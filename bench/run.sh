@@ -43,6 +43,11 @@ missing=()
 command -v wrk >/dev/null || missing+=(wrk)
 command -v curl >/dev/null || missing+=(curl)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
+# The peer in the seeds' own framework (bench/peers/fastapi), from Debian's packages, run by Debian's python3.
+PEER_PY=/usr/bin/python3
+for package in python3-fastapi python3-uvicorn python3-asyncpg python3-jwt python3-uvloop python3-httptools; do
+  dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+done
 if [ ${#missing[@]} -gt 0 ]; then
   log "installing ${missing[*]}"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
@@ -87,6 +92,7 @@ dotnet publish "$ROOT/bench/Floor/Floor.csproj" -c Release -o "$OUT/floor" -v qu
 
 SLICE_URL=http://127.0.0.1:5081
 FLOOR_URL=http://127.0.0.1:5082
+PEER_URL=http://127.0.0.1:5083
 KEY=$(head -c 48 /dev/urandom | base64 -w0)
 # Production settings, except: plain HTTP on loopback (as behind a TLS-terminating proxy), and rate limits raised
 # far above the load so every request is served (the limiter still runs and costs what it costs).
@@ -177,21 +183,27 @@ start_slice
 ConnectionStrings__Postgres="$CS" dotnet "$OUT/floor/Floor.dll" --urls "$FLOOR_URL" >"$OUT/floor.log" 2>&1 &
 FLOOR_PID=$!; pids+=("$FLOOR_PID")
 wait_ready "$(date +%s%N)" "$FLOOR_URL" "$FLOOR_PID" >/dev/null
+# Two workers, as the seeds' own guide runs it on two cores.
+(cd "$ROOT/bench/peers/fastapi" && PEER_POSTGRES_HOST="$WORK" PEER_POSTGRES_DB=sliceapi_bench PEER_POSTGRES_USER=postgres PEER_JWT_KEY="$KEY" \
+  exec "$PEER_PY" -m uvicorn app:app --host 127.0.0.1 --port 5083 --workers 2 --loop uvloop --http httptools --no-access-log --log-level warning) \
+  >"$OUT/peer.log" 2>&1 &
+PEER_PID=$!; pids+=("$PEER_PID")
+wait_ready "$(date +%s%N)" "$PEER_URL" "$PEER_PID" >/dev/null
 login() { curl -sf -X POST "$SLICE_URL/api/v1/auth/login" -H 'Content-Type: application/json' -d "{\"email\":\"$1\",\"password\":\"$PASSWORD\"}" | sed -E 's/.*"accessToken":"([^"]+)".*/\1/'; }
 ADMIN_TOKEN=$(login bench-admin@example.com)
 USER_TOKEN=$(login bench-user@example.com)
 log "SliceApi ready ${READY_MS} ms after start; deep cursor at offset $((TASKS / 2))"
 
 # --- scenarios -------------------------------------------------------------------------------------
-# name|method|path|ids file|body|token|owner|floor too
+# name|method|path|ids file|body|token|owner|floor too|FastAPI peer too
 BODY='{"title":"Benchmark task","description":"Created by wrk","dueAt":"2026-12-01T17:00:00Z","status":"in_progress"}'
 scenarios=(
-  "get_by_id|GET|/api/v1/tasks/{id}|$OUT/ids.txt||$ADMIN_TOKEN||1"
-  "list_first_page|GET|/api/v1/tasks?limit=20|||$ADMIN_TOKEN||1"
-  "list_deep_page|GET|/api/v1/tasks?limit=20&cursor=$DEEP_CURSOR|||$ADMIN_TOKEN||1"
-  "create|POST|/api/v1/tasks||$BODY|$USER_TOKEN|$USER_ID|1"
-  "changes_page|GET|/api/v1/changes?after=$FEED_AFTER&limit=100|||$ADMIN_TOKEN||1"
-  "login|POST|/api/v1/auth/login||{\"email\":\"bench-user@example.com\",\"password\":\"$PASSWORD\"}|||0"
+  "get_by_id|GET|/api/v1/tasks/{id}|$OUT/ids.txt||$ADMIN_TOKEN||1|1"
+  "list_first_page|GET|/api/v1/tasks?limit=20|||$ADMIN_TOKEN||1|1"
+  "list_deep_page|GET|/api/v1/tasks?limit=20&cursor=$DEEP_CURSOR|||$ADMIN_TOKEN||1|0"
+  "create|POST|/api/v1/tasks||$BODY|$USER_TOKEN|$USER_ID|1|1"
+  "changes_page|GET|/api/v1/changes?after=$FEED_AFTER&limit=100|||$ADMIN_TOKEN||1|0"
+  "login|POST|/api/v1/auth/login||{\"email\":\"bench-user@example.com\",\"password\":\"$PASSWORD\"}|||0|0"
 )
 
 run_wrk() { # SIDE URL SECONDS OUTFILE
@@ -202,27 +214,28 @@ run_wrk() { # SIDE URL SECONDS OUTFILE
 
 RESULTS=$OUT/runs; rm -rf "$RESULTS" "$OUT/pipeline" "$OUT/statements"; mkdir -p "$RESULTS" "$OUT/statements"
 CLK_TCK=$(getconf CLK_TCK)
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # user + system time of the server process, in clock ticks
+# User + system time of a server, in clock ticks: its process and its worker processes (the peer's uvicorn workers).
+cpu_ticks() { cat "/proc/$1/stat" $(pgrep -P "$1" | sed 's|.*|/proc/&/stat|') | awk '{t += $14 + $15} END {print t}'; }
 for scenario in "${scenarios[@]}"; do
-  IFS='|' read -r name method path ids body token owner floor_too <<<"$scenario"
+  IFS='|' read -r name method path ids body token owner floor_too peer_too <<<"$scenario"
   [ -n "$ONLY" ] && [ "$name" != "$ONLY" ] && continue
   log "scenario $name: warm-up ${WARMUP}s per side, then $ROUNDS round(s) of ${DURATION}s per side"
-  sides=(sliceapi); [ "$floor_too" = 1 ] && sides=(floor sliceapi)
+  sides=(); [ "$floor_too" = 1 ] && sides+=(floor); [ "$peer_too" = 1 ] && sides+=(peer); sides+=(sliceapi)
+  url_of() { case "$1" in floor) echo "$FLOOR_URL" ;; peer) echo "$PEER_URL" ;; *) echo "$SLICE_URL" ;; esac; }
   for side in "${sides[@]}"; do
-    url=$SLICE_URL; [ "$side" = floor ] && url=$FLOOR_URL
-    run_wrk "$side" "$url" "$WARMUP" "$RESULTS/warmup.json"
+    run_wrk "$side" "$(url_of "$side")" "$WARMUP" "$RESULTS/warmup.json"
   done
   for round in $(seq 1 "$ROUNDS"); do
-    order=("${sides[@]}"); [ $((round % 2)) = 0 ] && [ ${#sides[@]} = 2 ] && order=(sliceapi floor)
+    order=("${sides[@]}"); [ $((round % 2)) = 0 ] && order=($(printf '%s\n' "${sides[@]}" | tac)) # alternate who goes first
     for side in "${order[@]}"; do
-      url=$SLICE_URL; [ "$side" = floor ] && url=$FLOOR_URL
+      url=$(url_of "$side")
       tracer=
       if [ "$name" = "$TRACE" ] && [ "$side" = sliceapi ] && [ "$round" = 1 ]; then
         PATH="$PATH:$HOME/.dotnet/tools" dotnet-trace collect -p "$SLICE_PID" --profile dotnet-sampled-thread-time \
           --duration "00:00:00:$(printf %02d "$DURATION")" -o "$OUT/$name.nettrace" >"$OUT/trace.log" 2>&1 &
         tracer=$!
       fi
-      pid=$SLICE_PID; [ "$side" = floor ] && pid=$FLOOR_PID
+      pid=$SLICE_PID; [ "$side" = floor ] && pid=$FLOOR_PID; [ "$side" = peer ] && pid=$PEER_PID
       cpu_before=$(cpu_ticks "$pid")
       PSQL -c "SELECT pg_stat_statements_reset()" >/dev/null
       run_wrk "$side" "$url" "$DURATION" "$RESULTS/$name.$side.$round.json"

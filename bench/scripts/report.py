@@ -78,6 +78,8 @@ def main():
         if "floor" in row:
             row["rps_ratio"] = round(row["sliceapi"]["rps"] / row["floor"]["rps"], 3)
             row["p99_ratio"] = round(row["sliceapi"]["p99_ms"] / row["floor"]["p99_ms"], 3)
+        if "peer" in row:
+            row["peer_ratio"] = round(row["sliceapi"]["rps"] / max(0.1, row["peer"]["rps"]), 2)
         scenarios[name] = row
 
     checks = []
@@ -87,6 +89,9 @@ def main():
             checks.append((f"{name}: requests/s >= {min_ratio} x floor", f"{r['rps_ratio']:.2f} x", r["rps_ratio"] >= min_ratio))
             if max_p99:
                 checks.append((f"{name}: p99 <= {max_p99} x floor", f"{r['p99_ratio']:.2f} x", r["p99_ratio"] <= max_p99))
+    for name, r in scenarios.items():
+        if "peer_ratio" in r:
+            checks.append((f"{name}: requests/s >= 8 x the FastAPI peer (aim)", f"{r['peer_ratio']:.2f} x", r["peer_ratio"] >= 8))
     if "list_deep_page" in scenarios and "list_first_page" in scenarios:
         depth = scenarios["list_deep_page"]["sliceapi"]["p50_ms"] / scenarios["list_first_page"]["sliceapi"]["p50_ms"]
         checks.append((f"deep page p50 <= 1.5 x first page p50 ({a.tasks:,} tasks; target set at 1,000,000)", f"{depth:.2f} x", depth <= 1.5))
@@ -112,7 +117,17 @@ def main():
             print(f"| {name} | {f['rps']:,.0f} | {s['rps']:,.0f} | {r['rps_ratio']:.2f} | {f['p50_ms']:.2f} | {s['p50_ms']:.2f} | {f['p99_ms']:.2f} | {s['p99_ms']:.2f} | {r['p99_ratio']:.2f} | {f['cpu_us_per_request']:.0f} | {s['cpu_us_per_request']:.0f} |")
         else:
             print(f"| {name} | - | {s['rps']:,.0f} | - | - | {s['p50_ms']:.2f} | - | {s['p99_ms']:.2f} | - | - | {s['cpu_us_per_request']:.0f} |")
-    bad = [(n, side, v) for n, r in scenarios.items() for side in ("floor", "sliceapi") if side in r
+    peers = {n: r for n, r in scenarios.items() if "peer" in r}
+    if peers:
+        print()
+        print("The seeds' own framework: bench/peers/fastapi (FastAPI + asyncpg, uvicorn with 2 workers, uvloop and httptools, Debian's packages)")
+        print()
+        print("| scenario | FastAPI req/s | SliceApi req/s | SliceApi / FastAPI | FastAPI p50 ms | FastAPI p99 ms | FastAPI CPU us/req |")
+        print("|---|---:|---:|---:|---:|---:|---:|")
+        for name, r in peers.items():
+            f, s_ = r["peer"], r["sliceapi"]
+            print(f"| {name} | {f['rps']:,.0f} | {s_['rps']:,.0f} | {r['peer_ratio']:.2f} | {f['p50_ms']:.2f} | {f['p99_ms']:.2f} | {f['cpu_us_per_request']:.0f} |")
+    bad = [(n, side, v) for n, r in scenarios.items() for side in ("floor", "peer", "sliceapi") if side in r
            for v in [r[side]] if v["non_2xx"] or v["socket_errors"]]
     for n, side, v in bad:
         print(f"WARNING: {n} on {side}: {v['non_2xx']} non-2xx responses, {v['socket_errors']} socket errors")
