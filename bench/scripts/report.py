@@ -54,6 +54,9 @@ def load_pipeline(folder):
             mean = b["Statistics"]["Mean"] / 1000
             rows[b["Method"]] = {
                 "class": b["Type"], "mean_us": round(mean, 2), "median_us": round(b["Statistics"]["Median"] / 1000, 2),
+                # half the 99.9 % confidence interval of the mean, and the spread of the iterations
+                "ci_us": round(b["Statistics"].get("ConfidenceInterval", {}).get("Margin", 0) / 1000, 2),
+                "stddev_us": round(b["Statistics"].get("StandardDeviation", 0) / 1000, 2),
                 "allocated_bytes": b.get("Memory", {}).get("BytesAllocatedPerOperation"),
                 "ratio": round(mean / (baseline["Statistics"]["Mean"] / 1000), 2) if baseline else None,
             }
@@ -136,10 +139,10 @@ def main():
         print("In process (BenchmarkDotNet): PipelineBenchmarks sends one valid POST /api/v1/tasks through TestServer, no I/O;")
         print("DataSessionBenchmarks reads one task by id on the benchmark database. Ratios are to each class's baseline.")
         print()
-        print("| class | benchmark | mean us | median us | ratio | allocated |")
-        print("|---|---|---:|---:|---:|---:|")
+        print("| class | benchmark | mean us | 99.9 % CI +- us | std dev us | median us | ratio | allocated |")
+        print("|---|---|---:|---:|---:|---:|---:|---:|")
         for name, row in pipeline.items():
-            print(f"| {row['class']} | {name} | {row['mean_us']:.2f} | {row['median_us']:.2f} | {row['ratio']:.2f} | {row['allocated_bytes'] or 0:,} B |")
+            print(f"| {row['class']} | {name} | {row['mean_us']:.2f} | {row['ci_us']:.2f} | {row['stddev_us']:.2f} | {row['median_us']:.2f} | {row['ratio']:.2f} | {row['allocated_bytes'] or 0:,} B |")
     print()
     print("| target | measured | |")
     print("|---|---:|---|")
