@@ -28,7 +28,16 @@ WINDOWS=$(( (SECONDS_TOTAL + WINDOW - 1) / WINDOW ))
 
 # Access tokens outlive the run (the default 15 minutes would end a long soak in 401s).
 export DRILL_INSTANCE_ENV="Jwt__AccessTokenLifetimeMinutes=$(( SECONDS_TOTAL / 60 + 30 ))"
+# Every statement's count and time per window (pg_stat_statements), to see which one slows as the data grows.
+export SLICEAPI_PG_OPTIONS="-c shared_preload_libraries=pg_stat_statements -c pg_stat_statements.track=top"
 . deploy/faults/common.sh
+deploy/cluster.sh psql -qAt -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
+statements() { # statements FILE: the statements of the window just ended, by total time, then reset
+  deploy/cluster.sh psql -qAt -F ' | ' -c "SELECT calls, round(mean_exec_time::numeric * 1000) AS mean_us, round(total_exec_time::numeric) AS total_ms,
+      left(regexp_replace(query, '\s+', ' ', 'g'), 110) FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat_statements%'
+      ORDER BY total_exec_time DESC LIMIT 10" >"$1"
+  deploy/cluster.sh psql -qAt -c "SELECT pg_stat_statements_reset()" >/dev/null
+}
 TOKEN=$(new_user soak)
 export TOKEN
 rss_mib() { # rss_mib I: instance I's resident set size in MiB
@@ -46,7 +55,9 @@ printf '%-7s %9s %9s %9s %9s %12s %12s\n' idle - - - - "$idle1" "$idle2"
 total_requests=0; total_failures=0; first_p99=""; last_p99=""; first1=""; first2=""
 for w in $(seq 1 "$WINDOWS"); do
   summary="$RUN/logs/soak-window-$w.txt"
+  statements /dev/null
   KEY_PREFIX="soak-$w" wrk -t2 -c"$CONNECTIONS" -d"${WINDOW}s" --timeout 10s --latency -s deploy/faults/mixed.lua "$BASE" >"$summary" 2>&1
+  statements "$RUN/logs/soak-statements-$w.txt"
   requests=$(awk '/requests in/ {print $1}' "$summary")
   rate=$(awk '/^Requests\/sec:/ {printf "%.0f", $2}' "$summary")
   p50=$(percentile_ms "$summary" 50); p99=$(percentile_ms "$summary" 99)
@@ -58,6 +69,12 @@ for w in $(seq 1 "$WINDOWS"); do
   last_p99=$p99
 done
 
+echo "the database's statements by total time in window 1 and in window $WINDOWS (calls | mean us | total ms | statement):"
+sed 's/^/  first: /' "$RUN/logs/soak-statements-1.txt"
+sed 's/^/  last:  /' "$RUN/logs/soak-statements-$WINDOWS.txt"
+echo "checkpoints during the soak (PostgreSQL's log):"
+grep -E "checkpoint (starting|complete)" "$RUN/postgres/postgres.log" | sed 's/^/  /' | tail -8
+deploy/cluster.sh psql -qAt -F ' | ' -c "SELECT relname, pg_size_pretty(pg_total_relation_size(relid)) FROM pg_statio_user_tables ORDER BY pg_total_relation_size(relid) DESC LIMIT 6" | sed 's/^/  size: /'
 growth() { awk -v a="$1" -v b="$2" 'BEGIN {if (a > 0) printf "%+.1f %%", (b - a) * 100 / a; else print "?"}'; }
 echo "RSS instance 1: idle $idle1 MiB, after window 1 $first1 MiB, at the end $r1 MiB: $(growth "$first1" "$r1") since window 1 (target under +10 %)"
 echo "RSS instance 2: idle $idle2 MiB, after window 1 $first2 MiB, at the end $r2 MiB: $(growth "$first2" "$r2") since window 1 (target under +10 %)"

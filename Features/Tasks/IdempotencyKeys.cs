@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.Json;
 using Microsoft.Extensions.Options;
 using SliceApi.Features.Users;
 using SliceApi.Infrastructure.Data;
+using SliceApi.Infrastructure.Json;
 using SliceApi.Infrastructure.OpenApi;
 using SliceApi.Infrastructure.Security;
 using SliceApi.Infrastructure.Telemetry;
@@ -165,7 +166,8 @@ internal static class IdempotencyKeys
     }
 
     // The body as the endpoint will bind it, serialized again; the raw bytes when it does not bind (the endpoint then
-    // answers 400, and 4xx outcomes are not kept). The body is left readable for the endpoint.
+    // answers 400, and 4xx outcomes are not kept). A body that binds is handed to the endpoint's binder, which takes it
+    // instead of parsing the body again; one that does not is left readable for the binder to report.
     private static async Task<byte[]> CanonicalBodyAsync<TRequest>(HttpRequest request, JsonSerializerOptions json)
     {
         request.EnableBuffering();
@@ -174,12 +176,17 @@ internal static class IdempotencyKeys
         request.Body.Position = 0;
         try
         {
-            return JsonSerializer.SerializeToUtf8Bytes(JsonSerializer.Deserialize<TRequest>(raw.ToArray(), json), json);
+            if (JsonSerializer.Deserialize<TRequest>(raw.GetBuffer().AsSpan(0, (int)raw.Length), json) is { } body)
+            {
+                ParsedRequestBody.Set(request.HttpContext, body);
+                return JsonSerializer.SerializeToUtf8Bytes(body, json);
+            }
         }
         catch (JsonException)
         {
-            return raw.ToArray();
         }
+
+        return raw.ToArray();
     }
 
     private static async ValueTask<object?> RunOnceAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next, Guid userId, string key, byte[] fingerprint)

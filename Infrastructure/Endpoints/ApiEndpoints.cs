@@ -1,6 +1,7 @@
 using System.Text.Json;
 using FastEndpoints;
 using FluentValidation;
+using SliceApi.Infrastructure.Json;
 using SliceApi.Infrastructure.Security;
 using SliceApi.Infrastructure.Validation;
 
@@ -56,6 +57,7 @@ internal static class ApiEndpoints
             c.Errors.ProducesMetadataType = typeof(HttpValidationProblemDetails);
             c.Binding.FailureMessage = ValidationProblems.BindingFailure;
             c.Binding.JsonExceptionTransformer = ValidationProblems.FromJsonException;
+            c.Serializer.RequestDeserializer = ParsedRequestBody.Deserializer(c.Serializer.Options);
             c.Endpoints.Configurator = ep =>
             {
                 ep.PreProcessor<UnknownQueryParameterCheck>(Order.Before);

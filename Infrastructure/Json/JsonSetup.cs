@@ -61,3 +61,25 @@ internal sealed partial class Rfc3339DateTimeOffsetConverter : JsonConverter<Dat
     [GeneratedRegex(@"^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,7})?([Zz]|[+-]\d{2}:\d{2})$", RegexOptions.CultureInvariant)]
     private static partial Regex Rfc3339();
 }
+
+/// <summary>
+/// A request body parsed before FastEndpoints binds it (the idempotency filter parses a keyed create's body to fingerprint
+/// it): the binder takes that object instead of reading and parsing the body again, so each body is parsed once.
+/// </summary>
+internal static class ParsedRequestBody
+{
+    private static readonly object Key = new();
+
+    /// <summary>Hands <paramref name="body"/>, the body bound as the endpoint's request type, to the endpoint's binder.</summary>
+    public static void Set(HttpContext http, object body) => http.Items[Key] = body;
+
+    /// <summary>
+    /// FastEndpoints' request deserializer: a body already parsed as <c>type</c> is taken (once); anything else is read and
+    /// parsed as FastEndpoints does by default, with <paramref name="options"/> (its serializer options).
+    /// </summary>
+    public static Func<HttpRequest, Type, JsonSerializerContext?, CancellationToken, ValueTask<object?>> Deserializer(JsonSerializerOptions options) =>
+        (request, type, context, ct) =>
+            request.HttpContext.Items.Remove(Key, out var body) && type.IsInstanceOfType(body)
+                ? ValueTask.FromResult<object?>(body)
+                : request.ReadFromJsonAsync(type, context?.Options ?? options, ct);
+}

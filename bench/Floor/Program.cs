@@ -34,14 +34,8 @@ app.MapGet("/api/v1/tasks", async (int? limit, string? cursor, HttpContext http)
 {
     var take = limit ?? 20;
     var owner = OwnerOf(http);
-    var where = new List<string>();
     await using var command = dataSource.CreateCommand();
-    if (owner is not null)
-    {
-        command.Parameters.Add(new NpgsqlParameter { Value = owner.Value });
-        where.Add($"owner_id = ${command.Parameters.Count}");
-    }
-
+    string? seek = null;
     if (cursor is not null)
     {
         // SliceApi's task-list cursor for sort -createdAt: [format 1][sort 1][16 bytes id][8 bytes UTC ticks].
@@ -49,12 +43,27 @@ app.MapGet("/api/v1/tasks", async (int? limit, string? cursor, HttpContext http)
         Base64Url.DecodeFromChars(cursor, bytes);
         command.Parameters.Add(new NpgsqlParameter { Value = new DateTime(BinaryPrimitives.ReadInt64BigEndian(bytes[18..]), DateTimeKind.Utc) });
         command.Parameters.Add(new NpgsqlParameter { Value = new Guid(bytes[2..18], bigEndian: true) });
-        where.Add($"(created_at, id) < (${command.Parameters.Count - 1}, ${command.Parameters.Count})");
+        seek = "(d.created_at, d.id) < ($1, $2)";
     }
 
     command.Parameters.Add(new NpgsqlParameter { Value = take + 1 });
-    command.CommandText = "SELECT data FROM mt_doc_taskitem" + (where.Count == 0 ? string.Empty : " WHERE " + string.Join(" AND ", where)) +
-                          $" ORDER BY created_at DESC, id DESC LIMIT ${command.Parameters.Count}";
+    var limitAt = command.Parameters.Count;
+    string Part(string audience) =>
+        $"(SELECT d.data, d.id, d.created_at FROM mt_doc_taskitem AS d WHERE {audience}{(seek is null ? "" : " AND " + seek)} ORDER BY d.created_at DESC, d.id DESC LIMIT ${limitAt})";
+    if (owner is null)
+    {
+        command.CommandText = $"SELECT data FROM {Part("true")} AS page ORDER BY created_at DESC, id DESC"; // an admin: every task
+    }
+    else
+    {
+        // A user, as SliceApi reads their list: the tasks they own and those assigned to them that they do not own, each
+        // half in order from its own index and cut at the limit, merged.
+        command.Parameters.Add(new NpgsqlParameter { Value = owner.Value });
+        var me = command.Parameters.Count;
+        command.CommandText = $"SELECT data FROM ({Part($"d.owner_id = ${me}")} UNION ALL {Part($"d.assignee_id = ${me} AND d.owner_id <> ${me}")}) AS page " +
+                              $"ORDER BY created_at DESC, id DESC LIMIT ${limitAt}";
+    }
+
     var items = new List<TaskDto>(take + 1);
     await using (var reader = await command.ExecuteReaderAsync(http.RequestAborted))
     {

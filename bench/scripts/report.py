@@ -10,6 +10,7 @@ TARGETS = {  # scenario: (min rps ratio, max p99 ratio or None); issue 20: p99 <
     "get_by_id": (0.85, 2.0),
     "list_first_page": (0.80, 2.0),
     "list_deep_page": (0.80, 2.0),
+    "list_user_page": (0.80, 2.0),
     "create": (0.80, 2.0),
     "changes_page": (0.80, 2.0),
 }
