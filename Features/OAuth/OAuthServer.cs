@@ -202,8 +202,6 @@ internal static class OAuthServer
 internal sealed class OAuthRequestHandlerSchemes(IOptions<Microsoft.AspNetCore.Authentication.AuthenticationOptions> options, IHttpContextAccessor http)
     : Microsoft.AspNetCore.Authentication.AuthenticationSchemeProvider(options)
 {
-    private IEnumerable<Microsoft.AspNetCore.Authentication.AuthenticationScheme>? appTokenOnly;
-
     public override async Task<IEnumerable<Microsoft.AspNetCore.Authentication.AuthenticationScheme>> GetRequestHandlerSchemesAsync()
     {
         var all = await base.GetRequestHandlerSchemesAsync();
@@ -212,10 +210,7 @@ internal sealed class OAuthRequestHandlerSchemes(IOptions<Microsoft.AspNetCore.A
             return all;
         }
 
-        var authorization = request.Headers.Authorization.ToString();
-        return authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) && AppTokenScheme.IsAppToken(authorization.AsSpan(7).Trim())
-            ? appTokenOnly ??= [.. all.Where(s => s.Name == AppTokenScheme.Name)]
-            : [];
+        return AppTokenScheme.Carries(request) ? all.Where(s => s.Name == AppTokenScheme.Name) : [];
     }
 }
 

@@ -68,18 +68,28 @@ internal sealed partial class Rfc3339DateTimeOffsetConverter : JsonConverter<Dat
 /// </summary>
 internal static class ParsedRequestBody
 {
-    private static readonly object Key = new();
-
     /// <summary>Hands <paramref name="body"/>, the body bound as the endpoint's request type, to the endpoint's binder.</summary>
-    public static void Set(HttpContext http, object body) => http.Items[Key] = body;
+    public static void Set(HttpContext http, object body) => http.Features.Set(new Parsed(body));
 
     /// <summary>
     /// FastEndpoints' request deserializer: a body already parsed as <c>type</c> is taken (once); anything else is read and
-    /// parsed as FastEndpoints does by default, with <paramref name="options"/> (its serializer options).
+    /// parsed as FastEndpoints does by default, with <paramref name="options"/> (its serializer options). The look-up is a
+    /// request feature, so a request without one allocates nothing for it.
     /// </summary>
     public static Func<HttpRequest, Type, JsonSerializerContext?, CancellationToken, ValueTask<object?>> Deserializer(JsonSerializerOptions options) =>
         (request, type, context, ct) =>
-            request.HttpContext.Items.Remove(Key, out var body) && type.IsInstanceOfType(body)
-                ? ValueTask.FromResult<object?>(body)
-                : request.ReadFromJsonAsync(type, context?.Options ?? options, ct);
+        {
+            if (request.HttpContext.Features.Get<Parsed>() is { } parsed)
+            {
+                request.HttpContext.Features.Set<Parsed>(null);
+                if (type.IsInstanceOfType(parsed.Body))
+                {
+                    return ValueTask.FromResult<object?>(parsed.Body);
+                }
+            }
+
+            return request.ReadFromJsonAsync(type, context?.Options ?? options, ct);
+        };
+
+    private sealed record Parsed(object Body);
 }

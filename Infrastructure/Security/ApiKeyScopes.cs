@@ -57,6 +57,13 @@ internal static class AppTokenScheme
     /// <summary>The scheme name (OpenIddict's <c>OpenIddictValidationAspNetCoreDefaults.AuthenticationScheme</c>).</summary>
     public const string Name = "OpenIddict.Validation.AspNetCore";
 
+    /// <summary>Whether <paramref name="request"/>'s <c>Authorization</c> is a bearer app token (<see cref="IsAppToken"/>).</summary>
+    public static bool Carries(HttpRequest request)
+    {
+        var authorization = request.Headers.Authorization.ToString();
+        return authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) && IsAppToken(authorization.AsSpan(7).Trim());
+    }
+
     /// <summary>
     /// Whether a bearer token's JOSE header (its first segment, base64url) says <c>typ: at+jwt</c> (or
     /// <c>application/at+jwt</c>; media types compare ignoring case). Runs for every bearer request, so it decodes on the

@@ -68,16 +68,8 @@ internal static class SecuritySetup
         return services;
     }
 
-    private static string SelectScheme(HttpContext http)
-    {
-        if (http.Request.Headers.ContainsKey(ApiKeyScheme.Header))
-        {
-            return ApiKeyScheme.Name;
-        }
-
-        var authorization = http.Request.Headers.Authorization.ToString();
-        return authorization.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) && AppTokenScheme.IsAppToken(authorization.AsSpan(7).Trim())
-            ? AppTokenScheme.Name
-            : JwtBearerDefaults.AuthenticationScheme;
-    }
+    private static string SelectScheme(HttpContext http) =>
+        http.Request.Headers.ContainsKey(ApiKeyScheme.Header) ? ApiKeyScheme.Name
+        : AppTokenScheme.Carries(http.Request) ? AppTokenScheme.Name
+        : JwtBearerDefaults.AuthenticationScheme;
 }

@@ -142,7 +142,13 @@ app.MapGet("/api/v1/changes", async (long? after, int? limit, HttpContext http) 
     var take = limit ?? 100;
     var ct = http.RequestAborted;
     await using var pruned = dataSource.CreateCommand("SELECT data FROM mt_doc_changeretentionmark WHERE id = 'tasks'");
-    var mark = await pruned.ExecuteScalarAsync(ct) is string markJson ? JsonDocument.Parse(markJson).RootElement.GetProperty("prunedThrough").GetInt64() : 0;
+    long mark = 0;
+    if (await pruned.ExecuteScalarAsync(ct) is string markJson)
+    {
+        using var document = JsonDocument.Parse(markJson);
+        mark = document.RootElement.GetProperty("prunedThrough").GetInt64();
+    }
+
     await using var highWater = dataSource.CreateCommand("SELECT coalesce(max(last_seq_id), 0) FROM mt_event_progression WHERE name = 'HighWaterMark'");
     var ceiling = (long)(await highWater.ExecuteScalarAsync(ct))!;
     var start = after ?? mark;
