@@ -11,6 +11,8 @@
 #   bench/run.sh --trace get_by_id   also samples SliceApi's thread stacks with dotnet-trace during that
 #                                    scenario's first measured run (`dotnet tool install -g dotnet-trace`)
 #                                    and writes the hottest managed frames to bench/.out/<scenario>.hotspots.txt
+#   BENCH_SLICE_ENV="Name=value ..."   extra environment for SliceApi only (a GC setting, Database__MaxAutoPrepare=0)
+#   BENCH_SLICE_CS_EXTRA=";Key=value"  appended to SliceApi's connection string only
 #
 # Every figure is also reported as a ratio to the floor measured in the same run, because absolute
 # numbers on a shared 2-core machine drift from run to run.
@@ -100,7 +102,7 @@ PEER_URL=http://127.0.0.1:5083
 KEY=$(head -c 48 /dev/urandom | base64 -w0)
 # Production settings, except: plain HTTP on loopback (as behind a TLS-terminating proxy), and rate limits raised
 # far above the load so every request is served (the limiter still runs and costs what it costs).
-slice_env=(ASPNETCORE_ENVIRONMENT=Production "Jwt__SigningKey=$KEY" "ConnectionStrings__Postgres=$CS" Logging__LogLevel__Default=Warning
+slice_env=(ASPNETCORE_ENVIRONMENT=Production "Jwt__SigningKey=$KEY" "ConnectionStrings__Postgres=$CS${BENCH_SLICE_CS_EXTRA:-}" Logging__LogLevel__Default=Warning
            Http__RequireHttps=false RateLimiting__AuthenticatedPerMinute=1000000000 RateLimiting__AnonymousPerMinute=1000000000
            RateLimiting__CredentialsPerMinute=1000000000 ${BENCH_SLICE_ENV:-})
 
@@ -186,7 +188,9 @@ FEED_AFTER=$((TASKS / 2)) # the feed's page: 100 changes from the middle of the 
 # --- servers ---------------------------------------------------------------------------------------
 log "starting SliceApi (timed to /health/ready) and the floor"
 start_slice
-ConnectionStrings__Postgres="$CS" dotnet "$OUT/floor/Floor.dll" --urls "$FLOOR_URL" >"$OUT/floor.log" 2>&1 &
+# The floor prepares statements as SliceApi does by default (Database:MaxAutoPrepare, 64), so both do the same
+# database work: without it Npgsql resets each pooled connection with DISCARD ALL, which drops the session's plans.
+ConnectionStrings__Postgres="$CS;Max Auto Prepare=64" dotnet "$OUT/floor/Floor.dll" --urls "$FLOOR_URL" >"$OUT/floor.log" 2>&1 &
 FLOOR_PID=$!; pids+=("$FLOOR_PID")
 wait_ready "$(date +%s%N)" "$FLOOR_URL" "$FLOOR_PID" >/dev/null
 # Two workers, as the seeds' own guide runs it on two cores.
@@ -290,7 +294,7 @@ if [ "$PIPELINE" = 1 ]; then
   # (BenchmarkDotNet's launches) of 8 warm-up and 25 measured iterations of 250 ms each, the baseline and SliceApi's
   # pipeline in one run: a ratio from one launch on this shared machine moved from 1.17 to 3.84 between two runs one evening.
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  (cd "$ROOT/bench/Pipeline" && SLICEAPI_BENCH_POSTGRES="$CS" dotnet run -c Release -- --filter '*PipelineBenchmarks*' '*DataSessionBenchmarks*' \
+  (cd "$ROOT/bench/Pipeline" && SLICEAPI_BENCH_POSTGRES="$CS" dotnet run -c Release -- --filter '*PipelineBenchmarks*' '*DataSessionBenchmarks*' '*SerializationBenchmarks*' \
      --exporters json --affinity 2 --launchCount 3 --warmupCount 8 --iterationCount 25 --iterationTime 250 --artifacts "$OUT/pipeline" \
      >"$OUT/pipeline.log" 2>&1) || { tail -30 "$OUT/pipeline.log"; exit 1; }
 fi

@@ -34,8 +34,8 @@ internal static class DataSetup
         services.AddHostedService<SliceApi.Infrastructure.Security.RevocationListener>();
         services.AddHttpContextAccessor(); // RequestSessionFactory reads the request's RequestTransaction
         // One connection pool for Marten, request transactions and the health check, built once the server is resolved.
-        services.AddSingleton(provider => NpgsqlDataSource.Create(provider.GetRequiredService<PostgresConnectionSource>().ConnectionString));
         var database = configuration.GetSection(DatabaseOptions.Section).Get<DatabaseOptions>() ?? new DatabaseOptions();
+        services.AddSingleton(provider => CreateDataSource(provider.GetRequiredService<PostgresConnectionSource>().ConnectionString, database));
         var marten = services.AddMarten(provider =>
             {
                 var options = new StoreOptions();
@@ -80,6 +80,21 @@ internal static class DataSetup
 
         services.AddHealthChecks().AddCheck<DatabaseHealthCheck>("database", tags: [ReadyTag]);
         return services;
+    }
+
+    /// <summary>
+    /// The connection pool on <paramref name="connectionString"/>, with Npgsql's automatic preparation at
+    /// <see cref="DatabaseOptions.MaxAutoPrepare"/> statements per connection unless the connection string sets its own.
+    /// </summary>
+    internal static NpgsqlDataSource CreateDataSource(string connectionString, DatabaseOptions database)
+    {
+        var builder = new NpgsqlDataSourceBuilder(connectionString);
+        if (builder.ConnectionStringBuilder.MaxAutoPrepare == 0)
+        {
+            builder.ConnectionStringBuilder.MaxAutoPrepare = database.MaxAutoPrepare;
+        }
+
+        return builder.Build();
     }
 }
 
