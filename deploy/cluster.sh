@@ -24,11 +24,16 @@
 #   deploy/cluster.sh pg-stop | pg-start   stops (fast: open sessions are ended) or starts PostgreSQL alone, for fault drills
 #   deploy/cluster.sh redis-stop | redis-start   the same for Redis (stopped with SIGKILL, as a crash would)
 #   deploy/cluster.sh psql ARGS   psql on the deployment's database, as its owner
+#   deploy/cluster.sh monitor     starts Prometheus (scraping every instance's management address, with the alert rules of
+#                                 deploy/prometheus/rules.yml) and Alertmanager for the running deployment; `start` does
+#                                 it too with SLICEAPI_MONITOR=1. Prometheus: http://127.0.0.1:PROMETHEUS_PORT, Alertmanager:
+#                                 http://127.0.0.1:ALERTMANAGER_PORT
+#   deploy/cluster.sh alerts      the alerts firing now, as Alertmanager has them (name, instance, since when)
 #
 # Settings (environment): SLICEAPI_DEPLOY_DIR (default /tmp/sliceapi-deploy: pids, logs, data, TLS files),
 # NGINX_PORT (8443), FIRST_PORT (5101: instance i listens on FIRST_PORT + i - 1), MANAGEMENT_FIRST_PORT (5201: instance
 # i serves its Prometheus scrape endpoint on 127.0.0.1:MANAGEMENT_FIRST_PORT + i - 1, /metrics), PG_PORT (55432),
-# REDIS_PORT (56379).
+# REDIS_PORT (56379), PROMETHEUS_PORT (59090), ALERTMANAGER_PORT (59093).
 # The instances run with ASPNETCORE_ENVIRONMENT=Production: HTTPS required (nginx terminates TLS and sends
 # X-Forwarded-Proto, believed because Http:KnownProxies is nginx's address), the schema verified at start-up
 # (Database:VerifySchemaOnStartup) instead of applied, and one JWT signing key shared by all of them.
@@ -41,6 +46,8 @@ FIRST_PORT=${FIRST_PORT:-5101}
 MANAGEMENT_FIRST_PORT=${MANAGEMENT_FIRST_PORT:-$((FIRST_PORT + 100))}
 PG_PORT=${PG_PORT:-55432}
 REDIS_PORT=${REDIS_PORT:-56379}
+PROMETHEUS_PORT=${PROMETHEUS_PORT:-59090}
+ALERTMANAGER_PORT=${ALERTMANAGER_PORT:-59093}
 # How long nginx skips an instance that failed a request (max_fails=1): longer than an instance's drain (Shutdown:DrainSeconds).
 FAIL_TIMEOUT=10
 
@@ -172,6 +179,59 @@ wait_ready() { # wait_ready URL [CURL_ARGS...]
   return 1
 }
 
+# Prometheus and Alertmanager from Debian's packages, for the instances the deployment runs ($RUN/instances): the
+# configuration files of deploy/prometheus/ with this deployment's ports filled in, data under $RUN/monitoring.
+start_monitoring() {
+  command -v prometheus >/dev/null && command -v prometheus-alertmanager >/dev/null \
+    || { log "Prometheus or Alertmanager is missing (apt-get install prometheus prometheus-alertmanager)"; exit 1; }
+  local dir="$RUN/monitoring" targets="" count i
+  count=$(cat "$RUN/instances")
+  mkdir -p "$dir/prometheus-data" "$dir/alertmanager-data"
+  for i in $(seq 1 "$count"); do targets+="${targets:+, }\"127.0.0.1:$((MANAGEMENT_FIRST_PORT + i - 1))\""; done
+  cp "$ROOT/deploy/prometheus/rules.yml" "$dir/rules.yml"
+  sed -e "s|@RUN@|$RUN|g" -e "s|@RULES@|$dir/rules.yml|g" -e "s|@ALERTMANAGER_PORT@|$ALERTMANAGER_PORT|g" -e "s|@TARGETS@|$targets|g" \
+    "$ROOT/deploy/prometheus/prometheus.yml" >"$dir/prometheus.yml"
+  sed -e "s|@ALERTMANAGER_PORT@|$ALERTMANAGER_PORT|g" "$ROOT/deploy/prometheus/alertmanager.yml" >"$dir/alertmanager.yml"
+  promtool check config "$dir/prometheus.yml" >"$RUN/logs/promtool.log" 2>&1 || { cat "$RUN/logs/promtool.log" >&2; exit 1; }
+  if ! alive "$RUN/alertmanager.pid"; then
+    log "starting Alertmanager on http://127.0.0.1:$ALERTMANAGER_PORT"
+    # --cluster.listen-address= : a single Alertmanager, no gossip port.
+    setsid prometheus-alertmanager --config.file="$dir/alertmanager.yml" --storage.path="$dir/alertmanager-data" \
+      --web.listen-address="127.0.0.1:$ALERTMANAGER_PORT" --cluster.listen-address= >>"$RUN/logs/alertmanager.log" 2>&1 </dev/null &
+    echo $! >"$RUN/alertmanager.pid"
+  fi
+  if alive "$RUN/prometheus.pid"; then
+    kill -HUP "$(cat "$RUN/prometheus.pid")" # reload: the instance count may have changed
+  else
+    log "starting Prometheus on http://127.0.0.1:$PROMETHEUS_PORT (scraping $targets)"
+    setsid prometheus --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/prometheus-data" \
+      --web.listen-address="127.0.0.1:$PROMETHEUS_PORT" >>"$RUN/logs/prometheus.log" 2>&1 </dev/null &
+    echo $! >"$RUN/prometheus.pid"
+  fi
+  wait_ready "http://127.0.0.1:$ALERTMANAGER_PORT/-/ready" || { tail -20 "$RUN/logs/alertmanager.log" >&2; exit 1; }
+  wait_ready "http://127.0.0.1:$PROMETHEUS_PORT/-/ready" || { tail -20 "$RUN/logs/prometheus.log" >&2; exit 1; }
+}
+
+stop_monitoring() {
+  local name pid
+  for name in prometheus alertmanager; do
+    alive "$RUN/$name.pid" || continue
+    pid=$(cat "$RUN/$name.pid")
+    log "stopping $name"
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+    rm -f "$RUN/$name.pid"
+  done
+}
+
+alerts() { # the firing alerts Alertmanager holds, one per line
+  curl -sf "http://127.0.0.1:$ALERTMANAGER_PORT/api/v2/alerts?active=true&silenced=false&inhibited=false" \
+    | python3 -c 'import json, sys
+for a in json.load(sys.stdin):
+    print(a["labels"].get("alertname"), a["labels"].get("instance", "-"), "since", a["startsAt"], a["annotations"].get("summary", ""))'
+}
+
 start() {
   local count=${1:-2}
   command -v nginx >/dev/null || { log "nginx is missing (apt-get install nginx-light)"; exit 1; }
@@ -216,11 +276,13 @@ start() {
   fi
   wait_ready "https://127.0.0.1:$NGINX_PORT/health/ready" --cacert "$RUN/tls/cert.pem"
   echo "$count" >"$RUN/instances"
+  [ "${SLICEAPI_MONITOR:-0}" = 1 ] && start_monitoring
   log "ready: https://127.0.0.1:$NGINX_PORT (CA certificate: $RUN/tls/cert.pem)"
   echo "https://127.0.0.1:$NGINX_PORT"
 }
 
 stop() {
+  stop_monitoring
   if alive "$RUN/nginx.pid"; then
     log "stopping nginx"
     nginx -p "$RUN" -c "$RUN/nginx.conf" -e "$RUN/nginx-error.log" -s quit || true
@@ -258,6 +320,8 @@ status() {
     alive "$pidfile" && echo "instance $i: running (127.0.0.1:$((FIRST_PORT + i - 1)))" || echo "instance $i: stopped"
   done
   alive "$RUN/redis.pid" && echo "redis: running (127.0.0.1:$REDIS_PORT)" || echo "redis: stopped"
+  alive "$RUN/prometheus.pid" && echo "prometheus: running (http://127.0.0.1:$PROMETHEUS_PORT)" || echo "prometheus: stopped"
+  alive "$RUN/alertmanager.pid" && echo "alertmanager: running (http://127.0.0.1:$ALERTMANAGER_PORT)" || echo "alertmanager: stopped"
   local bin; bin=$(pg_bin)
   [ -n "$bin" ] && as_pg "$bin/pg_ctl" -D "$RUN/postgres" status >/dev/null 2>&1 && echo "postgres: running (127.0.0.1:$PG_PORT)" || echo "postgres: stopped"
 }
@@ -298,6 +362,8 @@ case "${1:-}" in
   release) current_release ;;
   app) shift; app "$@" ;;
   env) app_env ;;
+  monitor) start_monitoring ;;
+  alerts) alerts ;;
   restart) restart "${2:?instance number}" ;;
   kill) alive "$RUN/instance-${2:?instance number}.pid" && { log "killing instance $2 (SIGKILL)"; kill -KILL "$(cat "$RUN/instance-$2.pid")"; } ;;
   pg-stop) as_pg "$(pg_bin)/pg_ctl" -D "$RUN/postgres" -m fast -w stop >/dev/null ;;

@@ -23,6 +23,8 @@ internal static class ChangesSetup
         services.AddSingleton<ChangeSignal>();
         services.AddSingleton<SliceApi.Infrastructure.Security.INotificationSubscriber>(provider => provider.GetRequiredService<ChangeSignal>());
         services.AddSingleton<ChangeRetention>();
+        services.AddSingleton<ChangeFeedLag>();
+        services.AddHostedService(provider => provider.GetRequiredService<ChangeFeedLag>());
         services.AddHostedService(provider => provider.GetRequiredService<ChangeRetention>());
         return services;
     }

@@ -6,6 +6,7 @@ using Marten;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using SliceApi.Infrastructure.Data;
+using SliceApi.Infrastructure.Telemetry;
 
 namespace SliceApi.Features.Webhooks;
 
@@ -75,11 +76,16 @@ internal static class WebhookSetup
 /// flight, under the same <c>webhook-id</c>). Each attempt is POSTed with the Standard Webhooks headers, a
 /// <see cref="WebhookOptions.TimeoutSeconds"/> timeout, and recorded; a failed one is retried per
 /// <see cref="WebhookOptions.RetryDelaysSeconds"/>, and when the last fails the endpoint is disabled with the reason.
+/// Each attempt adds 1 to the counter <c>sliceapi.webhooks.attempts</c> (meter <c>SliceApi</c>, tag <c>result</c>:
+/// <c>succeeded</c> or <c>failed</c>), which the alert <c>SliceApiWebhookDeliveriesFailing</c> watches.
 /// </summary>
 internal sealed partial class WebhookDispatcher(
     IDocumentStore store, NpgsqlDataSource database, IHttpClientFactory clients, WebhookSecrets secrets, IOptions<WebhookOptions> options,
-    TimeProvider clock, ILogger<WebhookDispatcher> logger) : BackgroundService
+    TimeProvider clock, ILogger<WebhookDispatcher> logger, System.Diagnostics.Metrics.IMeterFactory meters) : BackgroundService
 {
+    private readonly System.Diagnostics.Metrics.Counter<long> attempts = meters.ApiCounter(
+        "sliceapi.webhooks.attempts", "{attempt}", "Webhook delivery attempts, by result: succeeded (a 2xx answer) or failed (any other answer, a timeout or no connection).");
+
     private const long LockKey = 0x5_11CE_A0E1; // the advisory lock of the delivering node
     private const int Batch = 32;
 
@@ -232,6 +238,7 @@ internal sealed partial class WebhookDispatcher(
     // the last, failed, with the endpoint disabled and its other pending deliveries failed with it.
     private async Task RecordAsync(Guid deliveryId, WebhookAttemptResponse attempt, CancellationToken ct)
     {
+        attempts.Add(1, new KeyValuePair<string, object?>("result", attempt.StatusCode is >= 200 and < 300 ? "succeeded" : "failed"));
         await using var session = store.LightweightSession();
         var delivery = await session.LoadForUpdateAsync<WebhookDelivery>(deliveryId, ct);
         if (delivery is null)

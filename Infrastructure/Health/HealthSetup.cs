@@ -15,6 +15,14 @@ internal static class HealthSetup
         services.AddSingleton<GracefulShutdown>();
         services.AddHostedService(provider => provider.GetRequiredService<GracefulShutdown>());
         services.AddHealthChecks().AddCheck<GracefulShutdown>("shutdown", tags: [DataSetup.ReadyTag]);
+        // The readiness checks also run in the background for the gauge sliceapi.health.ready (ReadinessMetric).
+        services.AddSingleton<Microsoft.Extensions.Diagnostics.HealthChecks.IHealthCheckPublisher, ReadinessMetric>();
+        services.Configure<Microsoft.Extensions.Diagnostics.HealthChecks.HealthCheckPublisherOptions>(o =>
+        {
+            o.Delay = TimeSpan.FromSeconds(1);
+            o.Period = ReadinessMetric.Period;
+            o.Predicate = check => check.Tags.Contains(DataSetup.ReadyTag);
+        });
         services.AddOptions<HostOptions>().Configure<Microsoft.Extensions.Options.IOptions<ShutdownOptions>>((host, shutdown) =>
             host.ShutdownTimeout = TimeSpan.FromSeconds(shutdown.Value.DrainSeconds + shutdown.Value.InFlightTimeoutSeconds));
         return services;

@@ -31,6 +31,9 @@ public sealed class TelemetryFixture : AppFixture
     {
         builder.UseSetting("Management:Url", $"http://127.0.0.1:{ManagementPort}");
         builder.UseSetting("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:9");
+        // Webhooks to a receiver on loopback, polled often, for the delivery attempts' counter.
+        builder.UseSetting("Webhooks:AllowPrivateNetworks", "true");
+        builder.UseSetting("Webhooks:PollMilliseconds", "100");
         foreach (var category in new[] { "Default", "Microsoft", "Microsoft.AspNetCore", "Marten", "Npgsql",
                      "Microsoft.AspNetCore.Authentication.JwtBearer.JwtBearerHandler" })
         {
@@ -91,6 +94,37 @@ public sealed class TelemetryTests(TelemetryFixture api) : IClassFixture<Telemet
         text.ShouldContain("dotnet_gc_collections_total");
         text.ShouldContain("db_client_operation_duration_seconds_bucket");
         secrets.ShouldNotBeEmpty();
+    }
+
+    [Fact]
+    public async Task The_figures_the_alert_rules_watch_are_scraped_readiness_webhook_attempts_and_the_feeds_oldest_pending_event()
+    {
+        await using var receiver = await WebhookReceiver.StartAsync();
+        var owner = await api.CreateUserAsync();
+        var client = api.ClientFor(owner);
+        string[] created = ["task.created"];
+        await client.PostAsJsonAsync("/api/v1/webhooks", new { url = receiver.Url("accepting"), eventTypes = created }).ShouldHaveStatusAsync(HttpStatusCode.Created);
+        await client.PostAsJsonAsync("/api/v1/webhooks", new { url = receiver.Url("refusing", _ => 500), eventTypes = created }).ShouldHaveStatusAsync(HttpStatusCode.Created);
+        await client.PostAsJsonAsync("/api/v1/tasks", new { title = "Watched" }).ShouldHaveStatusAsync(HttpStatusCode.Created);
+        await receiver.WaitForAsync("accepting", 1);
+        await receiver.WaitForAsync("refusing", 1);
+
+        // The gauges are read in the background (readiness every 5 s, the feed's age when scraped), so scrape until both
+        // show and both attempts are counted, for at most 15 s.
+        bool Complete(string scraped) =>
+            TrySample(scraped, "sliceapi_health_ready") >= 0 && TrySample(scraped, "sliceapi_changes_oldest_pending_age_seconds") >= 0
+            && TrySample(scraped, "sliceapi_webhooks_attempts_total", "result=\"succeeded\"") >= 1
+            && TrySample(scraped, "sliceapi_webhooks_attempts_total", "result=\"failed\"") >= 1;
+        var text = "";
+        for (var clock = Stopwatch.StartNew(); clock.Elapsed < TimeSpan.FromSeconds(15) && !Complete(text); await Task.Delay(250, TestContext.Current.CancellationToken))
+        {
+            text = await (await Scrape("/metrics")).ReadAsTextAsync();
+        }
+
+        Sample(text, "sliceapi_health_ready").ShouldBe(1, "the database answers and the schema matches");
+        Sample(text, "sliceapi_webhooks_attempts_total", "result=\"succeeded\"").ShouldBeGreaterThanOrEqualTo(1);
+        Sample(text, "sliceapi_webhooks_attempts_total", "result=\"failed\"").ShouldBeGreaterThanOrEqualTo(1, "the refusing receiver answered 500");
+        Sample(text, "sliceapi_changes_oldest_pending_age_seconds").ShouldBeInRange(0, 30, "the daemon runs, so nothing waits long");
     }
 
     [Fact]

@@ -5,7 +5,7 @@
 command -v wrk >/dev/null || { echo "wrk is missing (apt-get install wrk)" >&2; exit 1; }
 export SLICEAPI_DEPLOY_DIR=${SLICEAPI_DEPLOY_DIR:-$(mktemp -d /tmp/sliceapi-drill-XXXXXX)}
 chmod 755 "$SLICEAPI_DEPLOY_DIR"
-export NGINX_PORT=28443 FIRST_PORT=25101 PG_PORT=25432 REDIS_PORT=26379
+export NGINX_PORT=28443 FIRST_PORT=25101 PG_PORT=25432 REDIS_PORT=26379 PROMETHEUS_PORT=29090 ALERTMANAGER_PORT=29093
 export SLICEAPI_INSTANCE_ENV="RateLimiting__AuthenticatedPerMinute=100000000 RateLimiting__CredentialsPerMinute=1000 ${DRILL_INSTANCE_ENV:-}"
 trap 'deploy/cluster.sh stop 2>/dev/null || true' EXIT
 RUN=$SLICEAPI_DEPLOY_DIR
