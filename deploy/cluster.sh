@@ -210,7 +210,7 @@ restore() { # restore --to TIME
 
 stop_instance() { # stop_instance I: SIGTERM, SIGKILL after 30 s
   local pidfile="$RUN/instance-$1.pid" pid
-  alive "$pidfile" || return 0
+  alive "$pidfile" || { rm -f "$pidfile"; return 0; }
   pid=$(cat "$pidfile")
   kill -TERM "$pid" 2>/dev/null || true
   for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
@@ -395,17 +395,15 @@ stop() {
     log "stopping nginx"
     nginx -p "$RUN" -c "$RUN/nginx.conf" -e "$RUN/nginx-error.log" -s quit || true
   fi
-  local pids=()
+  local running=0 pidfile i
   for pidfile in "$RUN"/instance-*.pid; do
     [ -f "$pidfile" ] || continue
-    if alive "$pidfile"; then pids+=("$(cat "$pidfile")"); kill -TERM "$(cat "$pidfile")" 2>/dev/null || true; fi
-    rm -f "$pidfile"
+    alive "$pidfile" && running=$((running + 1))
+    i=${pidfile##*/instance-}
+    stop_instance "${i%.pid}" &
   done
-  [ ${#pids[@]} -eq 0 ] || log "stopping ${#pids[@]} instance(s)"
-  for pid in "${pids[@]}"; do
-    for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-    kill -KILL "$pid" 2>/dev/null || true
-  done
+  [ "$running" -eq 0 ] || log "stopping $running instance(s)"
+  wait
   if alive "$RUN/redis.pid"; then
     log "stopping Redis"
     local redis_pid; redis_pid=$(cat "$RUN/redis.pid")

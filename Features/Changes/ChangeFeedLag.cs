@@ -29,7 +29,7 @@ internal sealed partial class ChangeFeedLag : IHostedService
     private readonly NpgsqlDataSource database;
     private readonly TimeProvider clock;
     private readonly ILogger<ChangeFeedLag> logger;
-    private double? age;
+    private volatile object? age; // a boxed double: the scrape's thread reads what a read on another thread wrote
     private long readAt;
     private int reading;
 
@@ -51,6 +51,7 @@ internal sealed partial class ChangeFeedLag : IHostedService
             var value = (double)(await command.ExecuteScalarAsync(ct))!;
             Volatile.Write(ref readAt, clock.GetTimestamp());
             age = value;
+            return value;
         }
         catch (ObjectDisposedException)
         {
@@ -62,7 +63,7 @@ internal sealed partial class ChangeFeedLag : IHostedService
             age = null;
         }
 
-        return age;
+        return null;
     }
 
     /// <summary>Nothing to start: registered as a hosted service so that the gauge exists from the host's start.</summary>
@@ -89,7 +90,7 @@ internal sealed partial class ChangeFeedLag : IHostedService
             });
         }
 
-        return age is { } value ? [new Measurement<double>(value)] : [];
+        return age is double value ? [new Measurement<double>(value)] : [];
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not read the changes feed's oldest pending event: {Reason}")]
