@@ -38,10 +38,22 @@
 #                                 promotes it, and starts the instances on it; prints how long it took
 #   deploy/cluster.sh backups     pgBackRest's list of backups and the archived WAL range
 #
+# With --ha (deploy/cluster.sh start N --ha), PostgreSQL runs replicated instead of as one server: two nodes under
+# Patroni (deploy/patroni/patroni.yml), a primary and a synchronous standby, with etcd as Patroni's store; Patroni
+# promotes the standby when the primary is lost and the old primary rejoins as a standby when it comes back. The
+# instances reach whichever node is the primary through Npgsql's multi-host connection string (Target Session
+# Attributes=primary). The deployment stays HA until it is removed ($RUN/ha). For drills:
+#   deploy/cluster.sh nodes       Patroni's view of the nodes (patronictl list): role, state, timeline, lag
+#   deploy/cluster.sh node-kill I kills node I's Patroni and PostgreSQL with SIGKILL, as a lost machine
+#   deploy/cluster.sh node-start I   starts node I's Patroni again (it rewinds and rejoins as a standby if it was primary)
+#   deploy/cluster.sh pg-kill I   kills node I's PostgreSQL alone with SIGKILL (its Patroni starts it again)
+#   deploy/cluster.sh leader      the number of the node that is the primary now (nothing while there is none)
+#
 # Settings (environment): SLICEAPI_DEPLOY_DIR (default /tmp/sliceapi-deploy: pids, logs, data, TLS files),
 # NGINX_PORT (8443), FIRST_PORT (5101: instance i listens on FIRST_PORT + i - 1), MANAGEMENT_FIRST_PORT (5201: instance
 # i serves its Prometheus scrape endpoint on 127.0.0.1:MANAGEMENT_FIRST_PORT + i - 1, /metrics), PG_PORT (55432),
-# REDIS_PORT (56379), PROMETHEUS_PORT (59090), ALERTMANAGER_PORT (59093).
+# REDIS_PORT (56379), PROMETHEUS_PORT (59090), ALERTMANAGER_PORT (59093); with --ha, node i's PostgreSQL listens on
+# PG_PORT + i - 1 and its Patroni REST API on PATRONI_FIRST_PORT + i - 1 (58008), etcd on ETCD_PORT (52379; peers + 1).
 # The instances run with ASPNETCORE_ENVIRONMENT=Production: HTTPS required (nginx terminates TLS and sends
 # X-Forwarded-Proto, believed because Http:KnownProxies is nginx's address), the schema verified at start-up
 # (Database:VerifySchemaOnStartup) instead of applied, and one JWT signing key shared by all of them.
@@ -56,6 +68,9 @@ PG_PORT=${PG_PORT:-55432}
 REDIS_PORT=${REDIS_PORT:-56379}
 PROMETHEUS_PORT=${PROMETHEUS_PORT:-59090}
 ALERTMANAGER_PORT=${ALERTMANAGER_PORT:-59093}
+PATRONI_FIRST_PORT=${PATRONI_FIRST_PORT:-58008}
+ETCD_PORT=${ETCD_PORT:-52379}
+HA_NODES=2
 # How long nginx skips an instance that failed a request (max_fails=1): longer than an instance's drain (Shutdown:DrainSeconds).
 FAIL_TIMEOUT=10
 
@@ -90,7 +105,8 @@ publish_release() {
 
 migrate() { # migrate RELEASE: applies RELEASE's document schema (additive), under Marten's advisory lock
   log "applying the document schema of release $1 (dotnet SliceApi.dll migrate)"
-  env $(app_env | tr '\n' ' ') dotnet "$RUN/releases/$1/SliceApi.dll" migrate >"$RUN/logs/migrate-$1.log" 2>&1 \
+  load_app_env
+  env "${APP_ENV[@]}" dotnet "$RUN/releases/$1/SliceApi.dll" migrate >"$RUN/logs/migrate-$1.log" 2>&1 \
     || { cat "$RUN/logs/migrate-$1.log" >&2; exit 1; }
 }
 
@@ -104,12 +120,31 @@ replace_all() {
   log "every instance runs release $1 (the one before: $from)"
 }
 
+ha() { [ -f "$RUN/ha" ]; }
+
+# The database's connection string: one server, or with --ha every node, of which Npgsql uses the one that is the
+# primary (it asks a node when it opens a connection, and remembers the answer for Host Recheck Seconds).
+connection_string() {
+  local password; password=$(cat "$RUN/secrets/db-password")
+  if ha; then
+    echo "Host=127.0.0.1:$PG_PORT,127.0.0.1:$((PG_PORT + 1));Database=sliceapi;Username=sliceapi;Password=$password;Target Session Attributes=primary;Host Recheck Seconds=1"
+  else
+    echo "Host=127.0.0.1;Port=$PG_PORT;Database=sliceapi;Username=sliceapi;Password=$password"
+  fi
+}
+
+db_psql() { # psql on the database as its owner; with --ha on the primary (libpq's target_session_attrs)
+  local conninfo="host=127.0.0.1 port=$PG_PORT dbname=sliceapi user=sliceapi"
+  ha && conninfo="host=127.0.0.1,127.0.0.1 port=$PG_PORT,$((PG_PORT + 1)) dbname=sliceapi user=sliceapi target_session_attrs=read-write"
+  PGPASSWORD=$(cat "$RUN/secrets/db-password") "$(pg_bin)/psql" "$conninfo" "$@"
+}
+
 # The environment every instance and the migrate command share; SLICEAPI_INSTANCE_ENV (NAME=value ...) adds to or
 # overrides it, e.g. SLICEAPI_INSTANCE_ENV="RateLimiting__AuthenticatedPerMinute=1000000" for load tests.
 app_env() {
   cat <<EOF
 ASPNETCORE_ENVIRONMENT=Production
-ConnectionStrings__Postgres=Host=127.0.0.1;Port=$PG_PORT;Database=sliceapi;Username=sliceapi;Password=$(cat "$RUN/secrets/db-password")
+ConnectionStrings__Postgres=$(connection_string)
 Jwt__SigningKey=$(cat "$RUN/secrets/jwt-signing-key")
 Database__MigrateOnStartup=false
 Database__VerifySchemaOnStartup=true
@@ -121,6 +156,10 @@ RateLimiting__Redis=127.0.0.1:$REDIS_PORT,password=$(cat "$RUN/secrets/redis-pas
 EOF
   for setting in ${SLICEAPI_INSTANCE_ENV:-}; do echo "$setting"; done
 }
+
+# load_app_env: app_env's settings into the array APP_ENV, one NAME=value each (a value may hold spaces), for
+# `env "${APP_ENV[@]}" COMMAND`.
+load_app_env() { mapfile -t APP_ENV < <(app_env); }
 
 start_redis() {
   command -v redis-server >/dev/null || { log "redis-server is missing (apt-get install redis-server)"; exit 1; }
@@ -149,11 +188,16 @@ compress-type=lz4
 log-level-console=warn
 
 [sliceapi]
-pg1-path=$RUN/postgres
-pg1-port=$PG_PORT
-pg1-socket-path=$RUN/postgres
-pg1-user=sliceapi
 CONF
+  if ha; then # every node; pgBackRest backs up from whichever is the primary
+    local i
+    for i in $(seq 1 "$HA_NODES"); do
+      printf 'pg%s-path=%s\npg%s-port=%s\npg%s-socket-path=%s\npg%s-user=sliceapi\n' "$i" "$(node_data "$i")" "$i" "$((PG_PORT + i - 1))" \
+        "$i" "$(node_data "$i")-socket" "$i" >>"$dir/pgbackrest.conf"
+    done
+  else
+    printf 'pg1-path=%s\npg1-port=%s\npg1-socket-path=%s\npg1-user=sliceapi\n' "$RUN/postgres" "$PG_PORT" "$RUN/postgres" >>"$dir/pgbackrest.conf"
+  fi
   # The backup connects as the database's owner over the socket; libpq takes the password from this file.
   printf '*:*:*:sliceapi:%s\n' "$(cat "$RUN/secrets/db-password")" >"$dir/pgpass"
   chmod 600 "$dir/pgpass"
@@ -173,6 +217,7 @@ print(b["label"], b["type"], "from", b["timestamp"]["start"], "to", b["timestamp
 
 restore() { # restore --to TIME
   [ "${1:-}" = --to ] && [ -n "${2:-}" ] || { log "usage: deploy/cluster.sh restore --to <RFC 3339 time>"; exit 2; }
+  single_only restore
   local target=$2 started bin instances i
   date -u -d "$target" >/dev/null 2>&1 && [[ "$target" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt\ ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$ ]] \
     || { log "not an RFC 3339 date-time with an offset: $target"; exit 2; }
@@ -265,13 +310,131 @@ CONF
   fi
 }
 
+# --- The replicated database (--ha): etcd and two PostgreSQL nodes under Patroni ---------------------------------
+node_data() { echo "$RUN/patroni/node$1"; }
+node_api() { echo "http://127.0.0.1:$((PATRONI_FIRST_PORT + $1 - 1))"; }
+patroni_pid() { pgrep -f -- "python3 [^ ]*patroni $RUN/patroni/node$1.yml\$" | head -1; }
+postmaster_pid() { [ -s "$(node_data "$1")/postmaster.pid" ] && head -1 "$(node_data "$1")/postmaster.pid"; }
+leader() { # the node that is the primary now (Patroni's /primary answers 200 there), or nothing
+  local i
+  for i in $(seq 1 "$HA_NODES"); do
+    [ "$(curl -s -m 2 -o /dev/null -w '%{http_code}' "$(node_api "$i")/primary" || true)" = 200 ] && { echo "$i"; return; }
+  done
+  return 0
+}
+sync_standby() { # the node that is the synchronous standby now, or nothing
+  local i
+  for i in $(seq 1 "$HA_NODES"); do
+    [ "$(curl -s -m 2 -o /dev/null -w '%{http_code}' "$(node_api "$i")/sync" || true)" = 200 ] && { echo "$i"; return; }
+  done
+  return 0
+}
+
+start_etcd() {
+  command -v etcd >/dev/null || { log "etcd is missing (apt-get install etcd-server)"; exit 1; }
+  alive "$RUN/etcd.pid" && return
+  log "starting etcd on 127.0.0.1:$ETCD_PORT (Patroni's store)"
+  mkdir -p "$RUN/etcd" && chmod 700 "$RUN/etcd"
+  local peer="http://127.0.0.1:$((ETCD_PORT + 1))"
+  setsid etcd --name sliceapi --data-dir "$RUN/etcd" --listen-client-urls "http://127.0.0.1:$ETCD_PORT" \
+    --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" --listen-peer-urls "$peer" --initial-advertise-peer-urls "$peer" \
+    --initial-cluster "sliceapi=$peer" >>"$RUN/logs/etcd.log" 2>&1 </dev/null &
+  echo $! >"$RUN/etcd.pid"
+  wait_ready "http://127.0.0.1:$ETCD_PORT/health" || { tail -20 "$RUN/logs/etcd.log" >&2; exit 1; }
+}
+
+# patroni_conf I: node I's configuration, deploy/patroni/patroni.yml with its name, ports, directories and secrets.
+patroni_conf() {
+  local i=$1 dir="$RUN/patroni" data archive="/bin/true"
+  data=$(node_data "$i")
+  mkdir -p "$dir/node$i-socket"
+  # The primary archives its WAL into pgBackRest's repository; the node's own data directory, as either may be primary.
+  command -v pgbackrest >/dev/null && archive="PGPASSFILE=$RUN/pgbackrest/pgpass pgbackrest --config=$RUN/pgbackrest/pgbackrest.conf --stanza=sliceapi --pg1-path=$data archive-push %p"
+  sed -e "s|@NAME@|node$i|g" -e "s|@RESTAPI_PORT@|$((PATRONI_FIRST_PORT + i - 1))|g" -e "s|@ETCD_PORT@|$ETCD_PORT|g" \
+    -e "s|@PG_PORT@|$((PG_PORT + i - 1))|g" -e "s|@DATA@|$data|g" -e "s|@BIN@|$(pg_bin)|g" -e "s|@DIR@|$dir|g" \
+    -e "s|@DB_PASSWORD@|$(cat "$RUN/secrets/db-password")|g" -e "s|@REPLICATION_PASSWORD@|$(cat "$RUN/secrets/replication-password")|g" \
+    -e "s|@ARCHIVE_COMMAND@|$archive|g" "$ROOT/deploy/patroni/patroni.yml" >"$dir/node$i.yml"
+  chmod 600 "$dir/node$i.yml"
+  [ "$(id -u)" = 0 ] && chown -R postgres:postgres "$dir"
+  return 0
+}
+
+start_node() { # start_node I: node I's Patroni, which starts (or first creates, or clones) its PostgreSQL
+  local i=$1
+  [ -n "$(patroni_pid "$i")" ] && return
+  patroni_conf "$i"
+  log "starting node $i: Patroni on $(node_api "$i"), PostgreSQL on 127.0.0.1:$((PG_PORT + i - 1))"
+  as_pg setsid patroni "$RUN/patroni/node$i.yml" >>"$RUN/logs/patroni-node$i.log" 2>&1 </dev/null &
+}
+
+# kill_node I [postgres]: SIGKILL to node I's PostgreSQL (the postmaster and every backend) and, unless "postgres",
+# its Patroni, at once.
+kill_node() {
+  local pids="" pm
+  [ "${2:-}" = postgres ] || pids=$(patroni_pid "$1")
+  pm=$(postmaster_pid "$1" || true)
+  [ -n "$pm" ] && kill -0 "$pm" 2>/dev/null && pids+=" $pm $(pgrep -P "$pm" | tr '\n' ' ')"
+  [ -n "${pids// /}" ] || { log "node $1 runs nothing to kill"; return 0; }
+  log "killing node $1's $([ "${2:-}" = postgres ] || echo "Patroni and ")PostgreSQL (SIGKILL)"
+  kill -KILL $pids 2>/dev/null || true
+}
+
+start_ha_database() {
+  command -v patroni >/dev/null || { log "patroni is missing (apt-get install patroni etcd-server)"; exit 1; }
+  [ -n "$(pg_bin)" ] || { log "PostgreSQL's server binaries are missing (apt-get install postgresql)"; exit 1; }
+  [ -s "$RUN/secrets/replication-password" ] || openssl rand -hex 24 >"$RUN/secrets/replication-password"
+  command -v pgbackrest >/dev/null && pgbackrest_conf
+  mkdir -p "$RUN/patroni"
+  start_etcd
+  local i
+  for i in $(seq 1 "$HA_NODES"); do start_node "$i"; done
+  # The first node creates the cluster, the other clones it; the instances start once writes are replicated.
+  for _ in $(seq 1 240); do
+    [ -n "$(leader)" ] && [ -n "$(sync_standby)" ] && break
+    sleep 0.5
+  done
+  [ -n "$(leader)" ] && [ -n "$(sync_standby)" ] \
+    || { log "Patroni did not elect a primary with a synchronous standby; its logs:"; tail -20 "$RUN"/logs/patroni-node*.log >&2; exit 1; }
+  log "node $(leader) is the primary, node $(sync_standby) its synchronous standby"
+  ensure_stanza
+}
+
+stop_ha_database() {
+  local leader i pid order=""
+  leader=$(leader)
+  for i in $(seq 1 "$HA_NODES"); do [ "$i" = "$leader" ] || order+="$i "; done
+  # The standbys first, so that stopping the primary does not fail over to them.
+  for i in $order $leader; do
+    pid=$(patroni_pid "$i")
+    [ -n "$pid" ] || continue
+    log "stopping node $i (Patroni stops its PostgreSQL)"
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+  done
+  for i in $(seq 1 "$HA_NODES"); do # a PostgreSQL whose Patroni was killed before runs on alone
+    if as_pg "$(pg_bin)/pg_ctl" -D "$(node_data "$i")" status >/dev/null 2>&1; then
+      as_pg "$(pg_bin)/pg_ctl" -D "$(node_data "$i")" -m fast -w stop >/dev/null || true
+    fi
+  done
+  if alive "$RUN/etcd.pid"; then
+    log "stopping etcd"
+    pid=$(cat "$RUN/etcd.pid")
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    rm -f "$RUN/etcd.pid"
+  fi
+  return 0
+}
+
 start_instance() { # start_instance I
   local i=$1 port=$((FIRST_PORT + $1 - 1)) management=$((MANAGEMENT_FIRST_PORT + $1 - 1))
   if alive "$RUN/instance-$i.pid"; then return; fi
   log "starting instance $i on 127.0.0.1:$port (metrics: http://127.0.0.1:$management/metrics)"
   # setsid: the instance outlives this script, in its own process group. The release's own folder, not the app link,
   # so a running instance never loads an assembly of another release when an upgrade moves the link.
-  env $(app_env | tr '\n' ' ') ASPNETCORE_URLS="http://127.0.0.1:$port" Management__Url="http://127.0.0.1:$management" \
+  load_app_env
+  env "${APP_ENV[@]}" ASPNETCORE_URLS="http://127.0.0.1:$port" Management__Url="http://127.0.0.1:$management" \
     setsid dotnet "$(readlink -f "$RUN/app")/SliceApi.dll" >>"$RUN/logs/instance-$i.log" 2>&1 < /dev/null &
   echo $! >"$RUN/instance-$i.pid"
 }
@@ -340,8 +503,14 @@ for a in json.load(sys.stdin):
     print(a["labels"].get("alertname"), a["labels"].get("instance", "-"), "since", a["startsAt"], a["annotations"].get("summary", ""))'
 }
 
-start() {
-  local count=${1:-2}
+start() { # start [N] [--ha]
+  local count=2 arg
+  for arg in "$@"; do
+    case "$arg" in
+      --ha) mkdir -p "$RUN"; touch "$RUN/ha" ;;
+      *) count=$arg ;;
+    esac
+  done
   command -v nginx >/dev/null || { log "nginx is missing (apt-get install nginx-light)"; exit 1; }
   mkdir -p "$RUN"/{logs,secrets,tls,nginx-temp}
   chmod 700 "$RUN/secrets"
@@ -359,7 +528,7 @@ start() {
   release=$(publish_release "${SLICEAPI_RELEASE:-}")
   ln -sfn "$RUN/releases/$release" "$RUN/app"
 
-  start_postgres
+  if ha; then start_ha_database; else start_postgres; fi
   start_redis
   migrate "$release"
 
@@ -412,7 +581,9 @@ stop() {
   fi
   local bin
   bin=$(pg_bin)
-  if [ -n "$bin" ] && [ -f "$RUN/postgres/PG_VERSION" ] && as_pg "$bin/pg_ctl" -D "$RUN/postgres" status >/dev/null 2>&1; then
+  if ha; then
+    stop_ha_database
+  elif [ -n "$bin" ] && [ -f "$RUN/postgres/PG_VERSION" ] && as_pg "$bin/pg_ctl" -D "$RUN/postgres" status >/dev/null 2>&1; then
     log "stopping PostgreSQL"
     as_pg "$bin/pg_ctl" -D "$RUN/postgres" -m fast -w stop >/dev/null
   fi
@@ -428,8 +599,27 @@ status() {
   alive "$RUN/redis.pid" && echo "redis: running (127.0.0.1:$REDIS_PORT)" || echo "redis: stopped"
   alive "$RUN/prometheus.pid" && echo "prometheus: running (http://127.0.0.1:$PROMETHEUS_PORT)" || echo "prometheus: stopped"
   alive "$RUN/alertmanager.pid" && echo "alertmanager: running (http://127.0.0.1:$ALERTMANAGER_PORT)" || echo "alertmanager: stopped"
+  if ha; then
+    alive "$RUN/etcd.pid" && echo "etcd: running (127.0.0.1:$ETCD_PORT)" || echo "etcd: stopped"
+    nodes
+    return
+  fi
   local bin; bin=$(pg_bin)
   [ -n "$bin" ] && as_pg "$bin/pg_ctl" -D "$RUN/postgres" status >/dev/null 2>&1 && echo "postgres: running (127.0.0.1:$PG_PORT)" || echo "postgres: stopped"
+}
+
+nodes() { # Patroni's list of the nodes, or who runs when etcd does not answer
+  local i
+  patronictl -c "$RUN/patroni/node1.yml" list 2>/dev/null && return
+  for i in $(seq 1 "$HA_NODES"); do
+    echo "node $i: Patroni $([ -n "$(patroni_pid "$i")" ] && echo running || echo stopped), PostgreSQL $(as_pg "$(pg_bin)/pg_ctl" -D "$(node_data "$i")" status >/dev/null 2>&1 && echo running || echo stopped)"
+  done
+}
+
+single_only() { # single_only COMMAND: refuses COMMAND on a replicated (--ha) deployment
+  ha || return 0
+  log "$1 works on the single-server deployment; this one is replicated (--ha): use node-kill, pg-kill and node-start"
+  exit 2
 }
 
 restart() { # restart I
@@ -457,11 +647,12 @@ restart() { # restart I
 
 app() {
   [ -f "$RUN/app/SliceApi.dll" ] || { log "not published yet: run deploy/cluster.sh start first"; exit 1; }
-  env $(app_env | tr '\n' ' ') dotnet "$RUN/app/SliceApi.dll" "$@"
+  load_app_env
+  env "${APP_ENV[@]}" dotnet "$RUN/app/SliceApi.dll" "$@"
 }
 
 case "${1:-}" in
-  start) start "${2:-2}" ;;
+  start) shift; start "$@" ;;
   build) mkdir -p "$RUN/logs"; publish_release "${2:?git ref}" ;;
   upgrade) release=$(publish_release "${2:?git ref}"); migrate "$release"; replace_all "$release" ;;
   rollback) [ -s "$RUN/previous-release" ] || { log "no release to roll back to"; exit 1; }; replace_all "$(cat "$RUN/previous-release")" ;;
@@ -475,12 +666,17 @@ case "${1:-}" in
   alerts) alerts ;;
   restart) restart "${2:?instance number}" ;;
   kill) alive "$RUN/instance-${2:?instance number}.pid" && { log "killing instance $2 (SIGKILL)"; kill -KILL "$(cat "$RUN/instance-$2.pid")"; } ;;
-  pg-stop) as_pg "$(pg_bin)/pg_ctl" -D "$RUN/postgres" -m fast -w stop >/dev/null ;;
-  pg-start) start_postgres ;;
+  pg-stop) single_only pg-stop; as_pg "$(pg_bin)/pg_ctl" -D "$RUN/postgres" -m fast -w stop >/dev/null ;;
+  pg-start) single_only pg-start; start_postgres ;;
+  nodes) nodes ;;
+  leader) leader ;;
+  node-kill) kill_node "${2:?node number}" ;;
+  pg-kill) kill_node "${2:?node number}" postgres ;;
+  node-start) start_node "${2:?node number}" ;;
   redis-stop) alive "$RUN/redis.pid" && { kill -KILL "$(cat "$RUN/redis.pid")"; rm -f "$RUN/redis.pid"; } ;;
   redis-start) start_redis ;;
-  psql) shift; PGPASSWORD=$(cat "$RUN/secrets/db-password") "$(pg_bin)/psql" -h 127.0.0.1 -p "$PG_PORT" -U sliceapi -d sliceapi "$@" ;;
+  psql) shift; db_psql "$@" ;;
   stop) stop ;;
   status) status ;;
-  *) echo "usage: deploy/cluster.sh start [N] | build REF | upgrade REF | rollback | release | stop | status | restart I | kill I | pg-stop | pg-start | redis-stop | redis-start | psql ARGS... | app ARGS... | env" >&2; exit 2 ;;
+  *) echo "usage: deploy/cluster.sh start [N] [--ha] | build REF | upgrade REF | rollback | release | stop | status | restart I | kill I | pg-stop | pg-start | redis-stop | redis-start | psql ARGS... | app ARGS... | env | monitor | alerts | backup | backups | restore --to TIME | nodes | leader | node-kill I | node-start I | pg-kill I" >&2; exit 2 ;;
 esac

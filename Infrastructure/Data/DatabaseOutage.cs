@@ -19,19 +19,35 @@ internal sealed partial class DatabaseOutage(NpgsqlDataSource data, IHostApplica
     /// <summary>Whether an outage is in progress.</summary>
     public bool IsDown => Volatile.Read(ref down) == 1;
 
-    /// <summary>Whether <paramref name="exception"/>, or one it wraps, says the server could not be reached (a transient Npgsql failure).</summary>
+    /// <summary>
+    /// Whether <paramref name="exception"/>, or one it wraps, says the server could not be reached: a transient Npgsql
+    /// failure, or, with several hosts in the connection string (a replicated database), no host that is what
+    /// <c>Target Session Attributes</c> asks for. That is a failover under way: the primary is gone and the standby not
+    /// yet promoted. Npgsql then throws a plain <see cref="NpgsqlException"/> that says so, without an inner exception
+    /// when every host it reached was of the wrong kind, or wrapping an <see cref="AggregateException"/> of each host's
+    /// failure (its <c>NpgsqlMultiHostDataSource</c>).
+    /// </summary>
     public static bool IsUnreachable(Exception exception)
     {
         for (var current = exception; current is not null; current = current.InnerException)
         {
-            if (current is NpgsqlException { IsTransient: true })
+            switch (current)
             {
-                return true;
+                case NpgsqlException { IsTransient: true }:
+                    return true;
+                case NpgsqlException { InnerException: null } when current.GetType() == typeof(NpgsqlException)
+                                                                   && current.Message.StartsWith(NoSuitableHost, StringComparison.Ordinal):
+                    return true;
+                case AggregateException aggregate when aggregate.InnerExceptions.Count > 0:
+                    return aggregate.InnerExceptions.All(IsUnreachable);
             }
         }
 
         return false;
     }
+
+    // Npgsql's message when no host of a multi-host connection string has the session attributes asked for.
+    private const string NoSuitableHost = "No suitable host was found.";
 
     /// <summary>Records a request that could not reach the database; the first of an outage logs it and starts the probe.</summary>
     public void Report(Exception exception)
@@ -55,13 +71,13 @@ internal sealed partial class DatabaseOutage(NpgsqlDataSource data, IHostApplica
                 await using var command = data.CreateCommand("SELECT 1");
                 await command.ExecuteScalarAsync(stopping);
             }
-            catch (Exception exception) when (IsUnreachable(exception))
-            {
-                continue;
-            }
             catch (Exception exception) when (exception is OperationCanceledException or ObjectDisposedException)
             {
                 return; // the host is stopping
+            }
+            catch (Exception)
+            {
+                continue; // unreachable, or answering with an error: either way not back yet, and the outage stays logged once
             }
 
             data.Clear(); // idle connections from before the outage are dead

@@ -52,3 +52,57 @@ public sealed class DatabaseOutageTests(OutageFixture api) : IClassFixture<Outag
         api.Services.GetRequiredService<DatabaseOutage>().IsDown.ShouldBeTrue();
     }
 }
+
+/// <summary>
+/// What a replicated database's failover looks like to Npgsql, on real PostgreSQL: a multi-host connection string whose
+/// <c>Target Session Attributes</c> no reachable host matches (here <c>standby</c> against a primary, as <c>primary</c>
+/// against a standby not yet promoted) counts as the database being unreachable, so requests get 503 with Retry-After,
+/// not 500; a server that answers with an error does not.
+/// </summary>
+public sealed class FailoverExceptionTests
+{
+    [Fact]
+    public async Task No_host_of_the_kind_asked_for_is_unreachable_with_or_without_a_host_that_refused()
+    {
+        var connectionString = await TestDatabaseServer.Current.CreateEmptyDatabaseAsync();
+        try
+        {
+            var server = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
+            var wrongKind = new Npgsql.NpgsqlConnectionStringBuilder(connectionString)
+            {
+                Host = $"{server.Host}:{server.Port},{server.Host}:{server.Port}", TargetSessionAttributes = "standby", Pooling = false,
+            };
+            var noneSuitable = await OpenFailsAsync(wrongKind.ConnectionString);
+            noneSuitable.InnerException.ShouldBeNull("every host answered, none of the kind asked for");
+            DatabaseOutage.IsUnreachable(noneSuitable).ShouldBeTrue();
+
+            var refusing = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+            refusing.Start();
+            var closedPort = ((IPEndPoint)refusing.LocalEndpoint).Port;
+            refusing.Stop();
+            var withLostHost = new Npgsql.NpgsqlConnectionStringBuilder(connectionString)
+            {
+                Host = $"127.0.0.1:{closedPort},{server.Host}:{server.Port}", TargetSessionAttributes = "standby", Pooling = false,
+            };
+            var lostAndWrongKind = await OpenFailsAsync(withLostHost.ConnectionString);
+            lostAndWrongKind.InnerException.ShouldBeOfType<AggregateException>();
+            DatabaseOutage.IsUnreachable(lostAndWrongKind).ShouldBeTrue();
+
+            await using var connection = new Npgsql.NpgsqlConnection(connectionString);
+            await connection.OpenAsync(TestContext.Current.CancellationToken);
+            await using var wrong = new Npgsql.NpgsqlCommand("select * from no_such_table", connection);
+            var answered = await Should.ThrowAsync<Npgsql.PostgresException>(() => wrong.ExecuteScalarAsync(TestContext.Current.CancellationToken));
+            DatabaseOutage.IsUnreachable(answered).ShouldBeFalse();
+        }
+        finally
+        {
+            await TestDatabaseServer.Current.DropDatabaseAsync(connectionString);
+        }
+    }
+
+    private static async Task<Npgsql.NpgsqlException> OpenFailsAsync(string connectionString)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(connectionString);
+        return await Should.ThrowAsync<Npgsql.NpgsqlException>(() => connection.OpenAsync(TestContext.Current.CancellationToken));
+    }
+}
