@@ -217,40 +217,72 @@ print(b["label"], b["type"], "from", b["timestamp"]["start"], "to", b["timestamp
 
 restore() { # restore --to TIME
   [ "${1:-}" = --to ] && [ -n "${2:-}" ] || { log "usage: deploy/cluster.sh restore --to <RFC 3339 time>"; exit 2; }
-  single_only restore
-  local target=$2 started bin instances i
+  local target=$2 started bin instances i recovery_target suffix
   date -u -d "$target" >/dev/null 2>&1 && [[ "$target" =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt\ ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$ ]] \
     || { log "not an RFC 3339 date-time with an offset: $target"; exit 2; }
   started=$(date +%s%3N)
   bin=$(pg_bin)
+  # pgBackRest takes the time as "YYYY-MM-DD HH:MM:SS.mmm+00" (PostgreSQL's recovery_target_time), here in UTC.
+  recovery_target=$(date -u -d "$target" '+%Y-%m-%d %H:%M:%S.%3N+00')
+  suffix=replaced-$(date -u +%Y%m%dT%H%M%SZ)
   instances=$(cat "$RUN/instances" 2>/dev/null || echo 0)
   log "restoring the database to $target: the instances stop until it is back"
   for i in $(seq 1 "$instances"); do stop_instance "$i" & done
   wait
-  as_pg "$bin/pg_ctl" -D "$RUN/postgres" status >/dev/null 2>&1 && as_pg "$bin/pg_ctl" -D "$RUN/postgres" -m fast -w stop >/dev/null
-  local aside="$RUN/postgres.replaced-$(date -u +%Y%m%dT%H%M%SZ)"
-  mv "$RUN/postgres" "$aside"
-  log "the data directory as it was is kept in $aside"
-  mkdir -m 700 "$RUN/postgres"
-  [ "$(id -u)" = 0 ] && chown postgres:postgres "$RUN/postgres"
-  # pgBackRest takes the time as "YYYY-MM-DD HH:MM:SS.mmm+00" (PostgreSQL's recovery_target_time), here in UTC.
-  pgbr restore --type=time --target="$(date -u -d "$target" '+%Y-%m-%d %H:%M:%S.%3N+00')" --target-action=promote >>"$RUN/logs/pgbackrest-commands.log" 2>&1 \
-    || { tail -20 "$RUN/logs/pgbackrest-commands.log" >&2; exit 1; }
-  # The socket's lock file lives in the data directory and came back with the backup; no server owns it here.
-  rm -f "$RUN/postgres"/.s.PGSQL.*
-  start_postgres
-  # Recovery replays the archived WAL up to the target, then promotes; only then does it take writes.
-  for _ in $(seq 1 600); do
-    [ "$(PGPASSWORD=$(cat "$RUN/secrets/db-password") "$bin/psql" -h 127.0.0.1 -p "$PG_PORT" -U sliceapi -d sliceapi -qAt \
-      -c 'select pg_is_in_recovery()' 2>/dev/null)" = f ] && break
-    sleep 0.2
-  done
+  if ha; then
+    restore_ha "$recovery_target" "$suffix"
+  else
+    as_pg "$bin/pg_ctl" -D "$RUN/postgres" status >/dev/null 2>&1 && as_pg "$bin/pg_ctl" -D "$RUN/postgres" -m fast -w stop >/dev/null
+    mv "$RUN/postgres" "$RUN/postgres.$suffix"
+    log "the data directory as it was is kept in $RUN/postgres.$suffix"
+    mkdir -m 700 "$RUN/postgres"
+    [ "$(id -u)" = 0 ] && chown postgres:postgres "$RUN/postgres"
+    pgbr restore --type=time --target="$recovery_target" --target-action=promote >>"$RUN/logs/pgbackrest-commands.log" 2>&1 \
+      || { tail -20 "$RUN/logs/pgbackrest-commands.log" >&2; exit 1; }
+    # The socket's lock file lives in the data directory and came back with the backup; no server owns it here.
+    rm -f "$RUN/postgres"/.s.PGSQL.*
+    start_postgres
+    # Recovery replays the archived WAL up to the target, then promotes; only then does it take writes.
+    for _ in $(seq 1 600); do
+      [ "$(db_psql -qAt -c 'select pg_is_in_recovery()' 2>/dev/null)" = f ] && break
+      sleep 0.2
+    done
+  fi
   for i in $(seq 1 "$instances"); do start_instance "$i"; done
   for i in $(seq 1 "$instances"); do
     wait_ready "http://127.0.0.1:$((FIRST_PORT + i - 1))/health/ready" -H "X-Forwarded-Proto: https" \
       || { tail -20 "$RUN/logs/instance-$i.log"; exit 1; }
   done
   log "restored to $target and serving again, $(( $(date +%s%3N) - started )) ms after the restore began"
+}
+
+# restore_ha RECOVERY_TARGET SUFFIX: the replicated database restored. Every node and etcd stop; Patroni's record of the
+# old cluster is dropped and every node's data directory moved aside (<dir>.SUFFIX); node 1 is bootstrapped anew by
+# Patroni's custom bootstrap method, pgBackRest's restore up to RECOVERY_TARGET (patroni_conf), and promoted at the
+# target; node 2 then clones it and becomes its synchronous standby.
+restore_ha() {
+  local i
+  stop_ha_database
+  rm -rf "$RUN/etcd"
+  for i in $(seq 1 "$HA_NODES"); do
+    [ -d "$(node_data "$i")" ] && mv "$(node_data "$i")" "$(node_data "$i").$2"
+  done
+  log "the nodes' data directories as they were are kept in $RUN/patroni/node*.$2"
+  mkdir -m 700 "$(node_data 1)"
+  [ "$(id -u)" = 0 ] && chown postgres:postgres "$(node_data 1)"
+  start_etcd
+  RESTORE_TARGET=$1 start_node 1
+  for _ in $(seq 1 1200); do [ "$(leader)" = 1 ] && break; sleep 0.25; done
+  [ "$(leader)" = 1 ] || { log "node 1 did not come back as the primary; its log:"; tail -30 "$RUN/logs/patroni-node1.log" >&2; exit 1; }
+  # pgBackRest wrote its recovery settings into postgresql.auto.conf, which Patroni leaves alone and a clone copies:
+  # left there, they would stop a standby's replay at the target time.
+  db_psql -qAt -c "ALTER SYSTEM RESET restore_command" -c "ALTER SYSTEM RESET recovery_target_time" \
+    -c "ALTER SYSTEM RESET recovery_target_action" -c "SELECT pg_reload_conf()" >/dev/null
+  patroni_conf 1 # without the restore method, for the record
+  for i in $(seq 2 "$HA_NODES"); do start_node "$i"; done
+  for _ in $(seq 1 600); do [ -n "$(sync_standby)" ] && break; sleep 0.25; done
+  [ -n "$(sync_standby)" ] || { log "no synchronous standby after the restore; the logs:"; tail -20 "$RUN"/logs/patroni-node*.log >&2; exit 1; }
+  log "node 1 is the primary on the restored data, node $(sync_standby) its synchronous standby"
 }
 
 stop_instance() { # stop_instance I: SIGTERM, SIGKILL after 30 s
@@ -353,8 +385,16 @@ patroni_conf() {
   sed -e "s|@NAME@|node$i|g" -e "s|@RESTAPI_PORT@|$((PATRONI_FIRST_PORT + i - 1))|g" -e "s|@ETCD_PORT@|$ETCD_PORT|g" \
     -e "s|@PG_PORT@|$((PG_PORT + i - 1))|g" -e "s|@DATA@|$data|g" -e "s|@BIN@|$(pg_bin)|g" -e "s|@DIR@|$dir|g" \
     -e "s|@DB_PASSWORD@|$(cat "$RUN/secrets/db-password")|g" -e "s|@REPLICATION_PASSWORD@|$(cat "$RUN/secrets/replication-password")|g" \
-    -e "s|@ARCHIVE_COMMAND@|$archive|g" "$ROOT/deploy/patroni/patroni.yml" >"$dir/node$i.yml"
-  chmod 600 "$dir/node$i.yml"
+    -e "s|@ARCHIVE_COMMAND@|$archive|g" "$ROOT/deploy/patroni/patroni.yml" >"$dir/node$i.yml.new"
+  if [ -n "${RESTORE_TARGET:-}" ]; then
+    # Bootstrapped from the backup instead of initdb (Patroni's custom bootstrap): pgBackRest restores the base backup
+    # and writes the recovery settings (replay the archive up to the target, then promote), which Patroni keeps.
+    awk -v command="pgbackrest --config=$RUN/pgbackrest/pgbackrest.conf --stanza=sliceapi --pg1-path=$data --type=time --target='$RESTORE_TARGET' --target-action=promote restore" \
+      '{ print } $0 == "bootstrap:" { print "  method: pgbackrest"; print "  pgbackrest:"; print "    command: \"" command "\""; print "    no_params: true"; print "    keep_existing_recovery_conf: true" }' \
+      "$dir/node$i.yml.new" >"$dir/node$i.yml.restore" && mv "$dir/node$i.yml.restore" "$dir/node$i.yml.new"
+  fi
+  chmod 600 "$dir/node$i.yml.new"
+  mv "$dir/node$i.yml.new" "$dir/node$i.yml"
   [ "$(id -u)" = 0 ] && chown -R postgres:postgres "$dir"
   return 0
 }
@@ -421,7 +461,8 @@ stop_ha_database() {
     log "stopping etcd"
     pid=$(cat "$RUN/etcd.pid")
     kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
     rm -f "$RUN/etcd.pid"
   fi
   return 0
@@ -455,12 +496,16 @@ wait_ready() { # wait_ready URL [CURL_ARGS...]
 start_monitoring() {
   command -v prometheus >/dev/null && command -v prometheus-alertmanager >/dev/null \
     || { log "Prometheus or Alertmanager is missing (apt-get install prometheus prometheus-alertmanager)"; exit 1; }
-  local dir="$RUN/monitoring" targets="" count i
+  local dir="$RUN/monitoring" targets="" nodes="" count i
   count=$(cat "$RUN/instances")
   mkdir -p "$dir/prometheus-data" "$dir/alertmanager-data"
   for i in $(seq 1 "$count"); do targets+="${targets:+, }\"127.0.0.1:$((MANAGEMENT_FIRST_PORT + i - 1))\""; done
+  if ha; then
+    for i in $(seq 1 "$HA_NODES"); do nodes+="${nodes:+, }\"127.0.0.1:$((PATRONI_FIRST_PORT + i - 1))\""; done
+  fi
   cp "$ROOT/deploy/prometheus/rules.yml" "$dir/rules.yml"
   sed -e "s|@RUN@|$RUN|g" -e "s|@RULES@|$dir/rules.yml|g" -e "s|@ALERTMANAGER_PORT@|$ALERTMANAGER_PORT|g" -e "s|@TARGETS@|$targets|g" \
+    -e "s|@PATRONI_TARGETS@|$nodes|g" \
     "$ROOT/deploy/prometheus/prometheus.yml" >"$dir/prometheus.yml"
   sed -e "s|@ALERTMANAGER_PORT@|$ALERTMANAGER_PORT|g" "$ROOT/deploy/prometheus/alertmanager.yml" >"$dir/alertmanager.yml"
   promtool check config "$dir/prometheus.yml" >"$RUN/logs/promtool.log" 2>&1 || { cat "$RUN/logs/promtool.log" >&2; exit 1; }
@@ -474,7 +519,7 @@ start_monitoring() {
   if alive "$RUN/prometheus.pid"; then
     kill -HUP "$(cat "$RUN/prometheus.pid")" # reload: the instance count may have changed
   else
-    log "starting Prometheus on http://127.0.0.1:$PROMETHEUS_PORT (scraping $targets)"
+    log "starting Prometheus on http://127.0.0.1:$PROMETHEUS_PORT (scraping $targets${nodes:+ and the database nodes $nodes})"
     setsid prometheus --config.file="$dir/prometheus.yml" --storage.tsdb.path="$dir/prometheus-data" \
       --web.listen-address="127.0.0.1:$PROMETHEUS_PORT" >>"$RUN/logs/prometheus.log" 2>&1 </dev/null &
     echo $! >"$RUN/prometheus.pid"

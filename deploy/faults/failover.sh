@@ -9,11 +9,12 @@
 # Checks: writes answered again within 15 s of each kill; meanwhile nothing but 503 problems with Retry-After (nginx's
 # log: no other 5xx, no 4xx); every create acknowledged is in the database (synchronous replication); after the
 # failover a password changed through one instance ends the old access token at the other at once (the revocation
-# listener follows the new primary). Prints its figures and ends with "failover: ... N failed checks"; exits 1 when
-# any failed.
+# listener follows the new primary), and the changes feed goes on. Prints its figures and ends with
+# "failover: ... N failed checks"; exits 1 when any failed.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 DRILL_START_ARGS=--ha
+export SLICEAPI_MONITOR=1 # Prometheus scrapes the nodes' Patroni too
 . deploy/faults/common.sh
 TOKEN=$(new_user failover)
 A="Authorization: Bearer $TOKEN"
@@ -45,8 +46,8 @@ sleep 5
 # 1. PostgreSQL alone killed on the primary.
 first=$(deploy/cluster.sh leader)
 echo "the primary is node $first"
-killed=$(now_ms)
 deploy/cluster.sh pg-kill "$first"
+killed=$(now_ms) # once the processes are gone: a request sent before this may still have been answered
 retry_after=$(a_503_meanwhile)
 back=$(first_write_after "$killed")
 for _ in $(seq 1 150); do [ -n "$back" ] && break; sleep 0.1; back=$(first_write_after "$killed"); done
@@ -60,8 +61,8 @@ sleep 10
 # 2. The primary node lost.
 first=$(deploy/cluster.sh leader)
 second=$((3 - first))
-killed=$(now_ms)
 deploy/cluster.sh node-kill "$first"
+killed=$(now_ms)
 retry_after=$(a_503_meanwhile)
 promoted=
 for _ in $(seq 1 300); do
@@ -109,6 +110,33 @@ check "password changed through instance 1" 204 "$(at 1 POST /api/v1/users/me/pa
   -d '{"currentPassword":"a drill passphrase!","newPassword":"a newer drill passphrase"}')"
 sleep 0.5
 check "the old token at instance 2, half a second later" 401 "$(at 2 GET /api/v1/users/me)"
+
+# The changes feed goes on after the failover: the async daemon (one instance holds it, by an advisory lock that was on
+# the old primary) runs again, and a task created now is in the feed.
+fresh=$(curl -s --cacert "$CA" -H "$J" "$BASE/api/v1/auth/login" -d "{\"email\":\"$email\",\"password\":\"a newer drill passphrase\"}" \
+  | sed -nE 's/.*"accessToken":"([^"]*)".*/\1/p')
+task=$(curl -s --cacert "$CA" -m 10 -H "Authorization: Bearer $fresh" -H "$J" "$BASE/api/v1/tasks" -d '{"title":"after the failover"}' \
+  | sed -nE 's/^\{"id":"([^"]*)".*/\1/p')
+in_feed=no
+for _ in $(seq 1 60); do
+  curl -s --cacert "$CA" -m 10 -H "Authorization: Bearer $fresh" "$BASE/api/v1/changes" | grep -q "\"taskId\":\"${task:-none}\"" && { in_feed=yes; break; }
+  sleep 0.5
+done
+check "a task created after the failover is in the changes feed within 30 s" yes "$in_feed"
+
+# Prometheus scrapes both nodes' Patroni, and sees the new primary (what SliceApiDatabaseNodeDown and
+# SliceApiDatabaseNotReplicated watch).
+promql() { # promql QUERY: the value of a query's single result, or "none"
+  curl -s "http://127.0.0.1:$PROMETHEUS_PORT/api/v1/query" --data-urlencode "query=$1" \
+    | python3 -c 'import json, sys; r = json.load(sys.stdin)["data"]["result"]; print(r[0]["value"][1] if len(r) == 1 else "none")'
+}
+scraped=none
+for _ in $(seq 1 40); do
+  scraped="$(promql 'sum(up{job="patroni"})') $(promql "max(patroni_primary{instance=\"127.0.0.1:$((PATRONI_FIRST_PORT + second - 1))\"})") $(promql 'sum(patroni_sync_standby)')"
+  [ "$scraped" = "2 1 1" ] && break
+  sleep 0.5
+done
+check "Prometheus: Patroni nodes up, node $second primary, synchronous standbys" "2 1 1" "$scraped"
 
 wait "$load" "$writer"
 
