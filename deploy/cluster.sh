@@ -48,6 +48,7 @@
 #   deploy/cluster.sh node-start I   starts node I's Patroni again (it rewinds and rejoins as a standby if it was primary)
 #   deploy/cluster.sh pg-kill I   kills node I's PostgreSQL alone with SIGKILL (its Patroni starts it again)
 #   deploy/cluster.sh leader      the number of the node that is the primary now (nothing while there is none)
+#   deploy/cluster.sh etcd-kill | etcd-start   kills etcd with SIGKILL, or starts it again (its data is kept)
 #
 # Settings (environment): SLICEAPI_DEPLOY_DIR (default /tmp/sliceapi-deploy: pids, logs, data, TLS files),
 # NGINX_PORT (8443), FIRST_PORT (5101: instance i listens on FIRST_PORT + i - 1), MANAGEMENT_FIRST_PORT (5201: instance
@@ -262,7 +263,7 @@ restore() { # restore --to TIME
 # target; node 2 then clones it and becomes its synchronous standby.
 restore_ha() {
   local i
-  stop_ha_database
+  stop_ha_database --together
   rm -rf "$RUN/etcd"
   for i in $(seq 1 "$HA_NODES"); do
     [ -d "$(node_data "$i")" ] && mv "$(node_data "$i")" "$(node_data "$i").$2"
@@ -439,19 +440,28 @@ start_ha_database() {
   ensure_stanza
 }
 
+stop_node() { # stop_node I: SIGTERM to node I's Patroni, which stops its PostgreSQL; SIGKILL after 30 s
+  local pid
+  pid=$(patroni_pid "$1")
+  [ -n "$pid" ] || return 0
+  log "stopping node $1 (Patroni stops its PostgreSQL)"
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null || true
+}
+
+# stop_ha_database [--together]: every node, then etcd. The standbys go first, so that stopping the primary does not
+# fail over to them; with --together (the data is discarded next) all at once.
 stop_ha_database() {
   local leader i pid order=""
-  leader=$(leader)
-  for i in $(seq 1 "$HA_NODES"); do [ "$i" = "$leader" ] || order+="$i "; done
-  # The standbys first, so that stopping the primary does not fail over to them.
-  for i in $order $leader; do
-    pid=$(patroni_pid "$i")
-    [ -n "$pid" ] || continue
-    log "stopping node $i (Patroni stops its PostgreSQL)"
-    kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$pid" 2>/dev/null || true
-  done
+  if [ "${1:-}" = --together ]; then
+    for i in $(seq 1 "$HA_NODES"); do stop_node "$i" & done
+    wait
+  else
+    leader=$(leader)
+    for i in $(seq 1 "$HA_NODES"); do [ "$i" = "$leader" ] || order+="$i "; done
+    for i in $order $leader; do stop_node "$i"; done
+  fi
   for i in $(seq 1 "$HA_NODES"); do # a PostgreSQL whose Patroni was killed before runs on alone
     if as_pg "$(pg_bin)/pg_ctl" -D "$(node_data "$i")" status >/dev/null 2>&1; then
       as_pg "$(pg_bin)/pg_ctl" -D "$(node_data "$i")" -m fast -w stop >/dev/null || true
@@ -552,7 +562,13 @@ start() { # start [N] [--ha]
   local count=2 arg
   for arg in "$@"; do
     case "$arg" in
-      --ha) mkdir -p "$RUN"; touch "$RUN/ha" ;;
+      --ha)
+        # A single server's data is not carried over: move it into the cluster with backup and restore, by hand.
+        if ! ha && [ -f "$RUN/postgres/PG_VERSION" ]; then
+          log "$RUN already holds a single-server database ($RUN/postgres); --ha would start an empty replicated one beside it. Use another SLICEAPI_DEPLOY_DIR"
+          exit 2
+        fi
+        mkdir -p "$RUN"; touch "$RUN/ha" ;;
       *) count=$arg ;;
     esac
   done
@@ -718,10 +734,12 @@ case "${1:-}" in
   node-kill) kill_node "${2:?node number}" ;;
   pg-kill) kill_node "${2:?node number}" postgres ;;
   node-start) start_node "${2:?node number}" ;;
+  etcd-kill) alive "$RUN/etcd.pid" && { log "killing etcd (SIGKILL)"; kill -KILL "$(cat "$RUN/etcd.pid")"; rm -f "$RUN/etcd.pid"; } ;;
+  etcd-start) start_etcd ;;
   redis-stop) alive "$RUN/redis.pid" && { kill -KILL "$(cat "$RUN/redis.pid")"; rm -f "$RUN/redis.pid"; } ;;
   redis-start) start_redis ;;
   psql) shift; db_psql "$@" ;;
   stop) stop ;;
   status) status ;;
-  *) echo "usage: deploy/cluster.sh start [N] [--ha] | build REF | upgrade REF | rollback | release | stop | status | restart I | kill I | pg-stop | pg-start | redis-stop | redis-start | psql ARGS... | app ARGS... | env | monitor | alerts | backup | backups | restore --to TIME | nodes | leader | node-kill I | node-start I | pg-kill I" >&2; exit 2 ;;
+  *) echo "usage: deploy/cluster.sh start [N] [--ha] | build REF | upgrade REF | rollback | release | stop | status | restart I | kill I | pg-stop | pg-start | redis-stop | redis-start | psql ARGS... | app ARGS... | env | monitor | alerts | backup | backups | restore --to TIME | nodes | leader | node-kill I | node-start I | pg-kill I | etcd-kill | etcd-start" >&2; exit 2 ;;
 esac

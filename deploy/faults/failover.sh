@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Failover drill, on the replicated database (deploy/cluster.sh start 2 --ha: Patroni, a primary and a synchronous
 # standby, etcd), behind nginx with two instances, under steady mixed load (wrk with deploy/faults/mixed.lua: reads,
-# creates with and without an Idempotency-Key) and a writer logging every acknowledged create. Two faults in turn:
+# creates with and without an Idempotency-Key) and a writer logging every acknowledged create. Three faults in turn:
 #   1. the primary's PostgreSQL alone is killed (SIGKILL): its Patroni starts it again, and it stays the primary;
-#   2. the primary node is lost: its Patroni and its PostgreSQL killed at once (SIGKILL). Patroni promotes the standby
+#   2. etcd is killed for 15 s: the primary stays primary (Patroni's failsafe mode) and writes go on;
+#   3. the primary node is lost: its Patroni and its PostgreSQL killed at once (SIGKILL). Patroni promotes the standby
 #      once the leader key expires (ttl 10 s, loop_wait 2 s: deploy/patroni/patroni.yml); the old primary's node is
 #      started again and must rejoin as the synchronous standby.
 # Checks: writes answered again within 15 s of each kill; meanwhile nothing but 503 problems with Retry-After (nginx's
@@ -38,9 +39,9 @@ a_503_meanwhile() {
   echo none
 }
 
-wrk -t1 -c4 -d75s --timeout 10s -s deploy/faults/mixed.lua "$BASE" >"$RUN/logs/wrk-failover.txt" 2>&1 &
+wrk -t1 -c4 -d95s --timeout 10s -s deploy/faults/mixed.lua "$BASE" >"$RUN/logs/wrk-failover.txt" 2>&1 &
 load=$!
-start_writer 75 "Failover drill"
+start_writer 95 "Failover drill"
 sleep 5
 
 # 1. PostgreSQL alone killed on the primary.
@@ -56,9 +57,23 @@ echo "PostgreSQL killed alone: the writer's first 2xx came $pg_back_ms ms after 
 check "writes answered within 15 s of PostgreSQL's kill" yes "$([ "$pg_back_ms" -le 15000 ] && echo yes || echo "no ($pg_back_ms ms)")"
 check "a 503 meanwhile, and its Retry-After (seconds)" 2 "$retry_after"
 check "the same node is the primary after its PostgreSQL came back" "$first" "$(deploy/cluster.sh leader)"
-sleep 10
+sleep 8
 
-# 2. The primary node lost.
+# 2. etcd lost for 15 s: with Patroni's failsafe mode the primary, reaching the other node, stays primary and writes go
+# on (without it, it would demote itself once the leader key could not be renewed).
+deploy/cluster.sh etcd-kill
+etcd_killed=$(now_ms)
+sleep 15
+etcd_back=$(now_ms)
+deploy/cluster.sh etcd-start
+during_etcd=$(awk -v from="$etcd_killed" -v to="$etcd_back" '$1 >= from && $1 < to {print $2}' "$RUN/logs/writes.txt" | sort | uniq -c | tr -s ' ' | paste -sd, -)
+echo "writer statuses while etcd was down: $during_etcd"
+check "writes while etcd was down: all 201" yes "$(awk -v from="$etcd_killed" -v to="$etcd_back" '$1 >= from && $1 < to' "$RUN/logs/writes.txt" \
+  | awk 'BEGIN {n = 0; bad = 0} {n++; if ($2 != 201) bad++} END {print (n > 0 && bad == 0) ? "yes" : "no"}')"
+check "the same node is the primary after etcd's loss" "$first" "$(deploy/cluster.sh leader)"
+sleep 5
+
+# 3. The primary node lost.
 first=$(deploy/cluster.sh leader)
 second=$((3 - first))
 deploy/cluster.sh node-kill "$first"
@@ -147,6 +162,6 @@ check "5xx other than 503 (nginx-access.log)" 0 "$(grep -oE '" 5[0-9]{2} ' "$RUN
 check "4xx (nginx-access.log; wrk's 499 at its end aside)" 0 "$(grep -oE '" 4[0-9]{2} ' "$RUN/nginx-access.log" | grep -vc '" 499 ')"
 check "writer statuses other than 201 and 503" 0 "$(awk '$2 != 201 && $2 != 503' "$RUN/logs/writes.txt" | wc -l)"
 check_acknowledged_stored
-echo "failover: PostgreSQL killed alone, writes back in $pg_back_ms ms; primary node lost, standby promoted in $promoted_ms ms," \
-  "writes back in $back_ms ms, $acknowledged_before creates acknowledged before the loss and $count in all kept; old primary rejoined in $rejoined_ms ms; $failed failed checks"
+echo "failover: PostgreSQL killed alone, writes back in $pg_back_ms ms; etcd lost 15 s, writes went on; primary node lost, standby promoted in $promoted_ms ms," \
+  "writes back in $back_ms ms, $acknowledged_before creates acknowledged before the loss and $count in all kept; old primary rejoined in $rejoined_ms ms; drill ran $SECONDS s; $failed failed checks"
 [ "$failed" -eq 0 ]
