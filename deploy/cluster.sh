@@ -200,8 +200,7 @@ CONF
     printf 'pg1-path=%s\npg1-port=%s\npg1-socket-path=%s\npg1-user=sliceapi\n' "$RUN/postgres" "$PG_PORT" "$RUN/postgres" >>"$dir/pgbackrest.conf"
   fi
   # The backup connects as the database's owner over the socket; libpq takes the password from this file.
-  printf '*:*:*:sliceapi:%s\n' "$(cat "$RUN/secrets/db-password")" >"$dir/pgpass"
-  chmod 600 "$dir/pgpass"
+  (umask 077; printf '*:*:*:sliceapi:%s\n' "$(cat "$RUN/secrets/db-password")" >"$dir/pgpass")
   [ "$(id -u)" = 0 ] && chown -R postgres:postgres "$dir" "$RUN/backups" "$RUN/logs/pgbackrest"
   return 0
 }
@@ -381,6 +380,8 @@ patroni_conf() {
   local i=$1 dir="$RUN/patroni" data archive="/bin/true"
   data=$(node_data "$i")
   mkdir -p "$dir/node$i-socket"
+  local umask_before; umask_before=$(umask)
+  umask 077 # the file holds the database's passwords: never readable by others, not even while it is written
   # The primary archives its WAL into pgBackRest's repository; the node's own data directory, as either may be primary.
   command -v pgbackrest >/dev/null && archive="PGPASSFILE=$RUN/pgbackrest/pgpass pgbackrest --config=$RUN/pgbackrest/pgbackrest.conf --stanza=sliceapi --pg1-path=$data archive-push %p"
   sed -e "s|@NAME@|node$i|g" -e "s|@RESTAPI_PORT@|$((PATRONI_FIRST_PORT + i - 1))|g" -e "s|@ETCD_PORT@|$ETCD_PORT|g" \
@@ -394,7 +395,7 @@ patroni_conf() {
       '{ print } $0 == "bootstrap:" { print "  method: pgbackrest"; print "  pgbackrest:"; print "    command: \"" command "\""; print "    no_params: true"; print "    keep_existing_recovery_conf: true" }' \
       "$dir/node$i.yml.new" >"$dir/node$i.yml.restore" && mv "$dir/node$i.yml.restore" "$dir/node$i.yml.new"
   fi
-  chmod 600 "$dir/node$i.yml.new"
+  umask "$umask_before"
   mv "$dir/node$i.yml.new" "$dir/node$i.yml"
   [ "$(id -u)" = 0 ] && chown -R postgres:postgres "$dir"
   return 0
@@ -671,7 +672,8 @@ status() {
 
 nodes() { # Patroni's list of the nodes, or who runs when etcd does not answer
   local i
-  patronictl -c "$RUN/patroni/node1.yml" list 2>/dev/null && return
+  # patronictl asks etcd, and would retry for minutes while it is down.
+  alive "$RUN/etcd.pid" && timeout 10 patronictl -c "$RUN/patroni/node1.yml" list 2>/dev/null && return
   for i in $(seq 1 "$HA_NODES"); do
     echo "node $i: Patroni $([ -n "$(patroni_pid "$i")" ] && echo running || echo stopped), PostgreSQL $(as_pg "$(pg_bin)/pg_ctl" -D "$(node_data "$i")" status >/dev/null 2>&1 && echo running || echo stopped)"
   done
