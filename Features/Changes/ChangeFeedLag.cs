@@ -32,6 +32,7 @@ internal sealed partial class ChangeFeedLag : IHostedService
     private volatile object? age; // a boxed double: the scrape's thread reads what a read on another thread wrote
     private long readAt;
     private int reading;
+    private int failing; // 1 from a failed read to the next good one: a database outage is logged once, not per scrape
 
     public ChangeFeedLag(IMeterFactory meters, NpgsqlDataSource database, TimeProvider clock, ILogger<ChangeFeedLag> logger)
     {
@@ -51,6 +52,7 @@ internal sealed partial class ChangeFeedLag : IHostedService
             var value = (double)(await command.ExecuteScalarAsync(ct))!;
             Volatile.Write(ref readAt, clock.GetTimestamp());
             age = value;
+            Volatile.Write(ref failing, 0);
             return value;
         }
         catch (ObjectDisposedException)
@@ -59,7 +61,11 @@ internal sealed partial class ChangeFeedLag : IHostedService
         }
         catch (Exception exception) when (exception is NpgsqlException or TimeoutException)
         {
-            LogReadFailed(logger, exception.Message);
+            if (Interlocked.Exchange(ref failing, 1) == 0)
+            {
+                LogReadFailed(logger, exception.Message);
+            }
+
             age = null;
         }
 
@@ -93,6 +99,6 @@ internal sealed partial class ChangeFeedLag : IHostedService
         return age is double value ? [new Measurement<double>(value)] : [];
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not read the changes feed's oldest pending event: {Reason}")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not read the changes feed's oldest pending event: {Reason}; not logged again until a read succeeds")]
     private static partial void LogReadFailed(ILogger logger, string reason);
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
@@ -81,9 +82,9 @@ internal static class WebhookSetup
 /// </summary>
 internal sealed partial class WebhookDispatcher(
     IDocumentStore store, NpgsqlDataSource database, IHttpClientFactory clients, WebhookSecrets secrets, IOptions<WebhookOptions> options,
-    TimeProvider clock, ILogger<WebhookDispatcher> logger, System.Diagnostics.Metrics.IMeterFactory meters) : BackgroundService
+    TimeProvider clock, ILogger<WebhookDispatcher> logger, IMeterFactory meters) : BackgroundService
 {
-    private readonly System.Diagnostics.Metrics.Counter<long> attempts = meters.ApiCounter(
+    private readonly Counter<long> attempts = meters.ApiCounter(
         "sliceapi.webhooks.attempts", "{attempt}", "Webhook delivery attempts, by result: succeeded (a 2xx answer) or failed (any other answer, a timeout or no connection).");
 
     private const long LockKey = 0x5_11CE_A0E1; // the advisory lock of the delivering node

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using SliceApi.Features.Changes;
@@ -39,6 +40,40 @@ public sealed class ChangeFeedLagTests
 
             await ExecuteAsync(dataSource, "update mt_event_progression set last_seq_id = 2");
             (await lag.ReadAsync(ct)).ShouldBe(0, "every reader passed every event");
+        }
+        finally
+        {
+            await TestDatabaseServer.Current.DropDatabaseAsync(connectionString);
+        }
+    }
+
+    [Fact]
+    public async Task A_failing_read_is_logged_once_until_a_read_succeeds_again()
+    {
+        var connectionString = await TestDatabaseServer.Current.CreateMigratedDatabaseAsync();
+        try
+        {
+            await using var dataSource = NpgsqlDataSource.Create(connectionString);
+            await using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+            using var logs = new CapturedLogs();
+            var lag = new ChangeFeedLag(services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), dataSource, TimeProvider.System,
+                new LoggerFactory([logs]).CreateLogger<ChangeFeedLag>());
+            var ct = TestContext.Current.CancellationToken;
+            int Warnings() => logs.Lines.Count(l => l.Level == LogLevel.Warning);
+
+            (await lag.ReadAsync(ct)).ShouldBe(0);
+            await ExecuteAsync(dataSource, "alter table mt_events rename to mt_events_away");
+            (await lag.ReadAsync(ct)).ShouldBeNull();
+            (await lag.ReadAsync(ct)).ShouldBeNull();
+            (await lag.ReadAsync(ct)).ShouldBeNull();
+            Warnings().ShouldBe(1, "three failed reads in a row, one warning");
+
+            await ExecuteAsync(dataSource, "alter table mt_events_away rename to mt_events");
+            (await lag.ReadAsync(ct)).ShouldBe(0);
+            await ExecuteAsync(dataSource, "alter table mt_events rename to mt_events_away");
+            (await lag.ReadAsync(ct)).ShouldBeNull();
+            Warnings().ShouldBe(2, "a failure after a good read is a new one");
+            await ExecuteAsync(dataSource, "alter table mt_events_away rename to mt_events");
         }
         finally
         {
