@@ -20,7 +20,8 @@ internal sealed class ListWebhooks(IQuerySession session) : EndpointWithoutReque
     public override async Task<Ok<IReadOnlyList<WebhookResponse>>> ExecuteAsync(CancellationToken ct)
     {
         var ownerId = User.GetUserId();
-        var endpoints = await session.Query<WebhookEndpoint>().Where(w => w.OwnerId == ownerId).OrderBy(w => w.Id).ToListAsync(ct);
+        var endpoints = await session.Query<WebhookEndpoint>().Where(w => w.OwnerId == ownerId)
+            .OrderBy(w => w.CreatedAt).ThenBy(w => w.Id).ToListAsync(ct); // ids made in one millisecond are in no order
         return TypedResults.Ok<IReadOnlyList<WebhookResponse>>([.. endpoints.Select(WebhookResponse.From)]);
     }
 }
